@@ -1,0 +1,248 @@
+"""Async client for any OpenAI-compatible server (llama.cpp, vLLM, ollama, hosted APIs).
+
+One client per endpoint. Concurrency is bounded by a semaphore sized to the
+server's slots so callers can fire requests freely and the server stays busy
+without queueing past what it can batch. Transient failures (connection
+errors, 429, 5xx, timeouts) are retried with exponential backoff and jitter;
+anything else fails at once with the endpoint and model in the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from taxolab.llm.errors import EndpointDownError, EndpointError
+
+Message = dict[str, Any]
+RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One generated choice with its token accounting (usage is split evenly across ``n`` choices)."""
+
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass
+class ClientStats:
+    """Running totals, read by progress bars (teacher tokens/s) and benchmarks."""
+
+    requests: int = 0
+    failures: int = 0
+    retries: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    in_flight: int = 0
+    busy_seconds: float = 0.0
+    _busy_since: float | None = field(default=None, repr=False)
+
+
+class OpenAIClient:
+    """Talk to one OpenAI-compatible endpoint (``base_url`` ends in ``/v1`` or is the server root)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        model: str | None = None,
+        *,
+        api_key: str | None = None,
+        max_concurrency: int = 4,
+        timeout: float = 300.0,
+        max_retries: int = 5,
+        backoff: float = 0.5,
+    ) -> None:
+        self.base_url = normalise_base_url(base_url)
+        self.model = model
+        self.api_key = api_key
+        self.max_concurrency = max_concurrency
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.timeout = timeout
+        self.stats = ClientStats()
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=max_concurrency * 2, max_keepalive_connections=max_concurrency * 2),
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> OpenAIClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def resolve_model(self) -> str:
+        """The model to request: the configured one, else the first the server lists."""
+        if self.model is None:
+            models = await self.list_models()
+            if not models:
+                raise EndpointError(self.base_url, None, "server lists no models")
+            self.model = models[0]
+        return self.model
+
+    async def list_models(self) -> list[str]:
+        data = await self._request("GET", "/models", None)
+        return [entry["id"] for entry in data.get("data", [])]
+
+    async def chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        n: int = 1,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        **extra: Any,
+    ) -> list[Completion]:
+        """Chat completion; returns ``n`` choices."""
+        body = await self._body(messages=list(messages), n=n, max_tokens=max_tokens, temperature=temperature, **extra)
+        data = await self._request("POST", "/chat/completions", body)
+        return _completions(data, lambda choice: (choice.get("message") or {}).get("content") or "")
+
+    async def complete(
+        self,
+        prompt: str,
+        *,
+        n: int = 1,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        **extra: Any,
+    ) -> list[Completion]:
+        """Plain text completion; returns ``n`` choices."""
+        body = await self._body(prompt=prompt, n=n, max_tokens=max_tokens, temperature=temperature, **extra)
+        data = await self._request("POST", "/completions", body)
+        return _completions(data, lambda choice: choice.get("text") or "")
+
+    async def stream_chat(
+        self,
+        messages: Sequence[Message],
+        *,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        **extra: Any,
+    ) -> AsyncIterator[str]:
+        """Yield content deltas as the server streams them (no retry once tokens have arrived)."""
+        body = await self._body(
+            messages=list(messages), max_tokens=max_tokens, temperature=temperature, stream=True, **extra
+        )
+        async with self._semaphore:
+            try:
+                async with self._http.stream("POST", "/chat/completions", json=body) as response:
+                    if response.status_code >= 400:
+                        text = (await response.aread()).decode("utf-8", "replace")
+                        raise self._status_error(response.status_code, text)
+                    async for line in response.aiter_lines():
+                        if not line.startswith("data:"):
+                            continue
+                        payload = line[5:].strip()
+                        if payload == "[DONE]":
+                            break
+                        chunk = json.loads(payload)
+                        for choice in chunk.get("choices", []):
+                            delta = (choice.get("delta") or {}).get("content")
+                            if delta:
+                                yield delta
+            except httpx.TransportError as exc:
+                raise EndpointDownError(self.base_url, self.model, f"cannot reach the server: {exc!r}") from None
+
+    async def _body(self, **fields: Any) -> dict[str, Any]:
+        body = {key: value for key, value in fields.items() if value is not None}
+        if body.get("n") == 1:
+            body.pop("n")
+        body["model"] = await self.resolve_model()
+        return body
+
+    async def _request(self, method: str, path: str, body: dict[str, Any] | None) -> dict[str, Any]:
+        attempt = 0
+        async with self._semaphore:
+            self._enter()
+            try:
+                while True:
+                    try:
+                        response = await self._http.request(method, path, json=body)
+                    except (httpx.TransportError, httpx.TimeoutException) as exc:
+                        if attempt >= self.max_retries:
+                            self.stats.failures += 1
+                            raise EndpointDownError(
+                                self.base_url, self.model, f"cannot reach the server after {attempt + 1} tries: {exc!r}"
+                            ) from None
+                    else:
+                        if response.status_code < 400:
+                            self.stats.requests += 1
+                            data: dict[str, Any] = response.json()
+                            usage = data.get("usage") or {}
+                            self.stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+                            self.stats.completion_tokens += int(usage.get("completion_tokens") or 0)
+                            return data
+                        if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                            self.stats.failures += 1
+                            raise self._status_error(response.status_code, response.text)
+                    attempt += 1
+                    self.stats.retries += 1
+                    await asyncio.sleep(self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
+            finally:
+                self._leave()
+
+    def _status_error(self, status: int, text: str) -> EndpointError:
+        detail = text.strip().replace("\n", " ")[:300]
+        try:
+            parsed = json.loads(text)
+            error = parsed.get("error", parsed)
+            detail = error.get("message", detail) if isinstance(error, dict) else str(error)
+        except (ValueError, AttributeError):
+            pass
+        return EndpointError(self.base_url, self.model, f"HTTP {status}: {detail}", status=status)
+
+    def _enter(self) -> None:
+        loop_time = asyncio.get_running_loop().time()
+        if self.stats.in_flight == 0:
+            self.stats._busy_since = loop_time
+        self.stats.in_flight += 1
+
+    def _leave(self) -> None:
+        self.stats.in_flight -= 1
+        if self.stats.in_flight == 0 and self.stats._busy_since is not None:
+            self.stats.busy_seconds += asyncio.get_running_loop().time() - self.stats._busy_since
+            self.stats._busy_since = None
+
+
+def normalise_base_url(url: str) -> str:
+    """Accept ``http://host:port``, ``.../v1`` or ``.../v1/``; always return ``.../v1``."""
+    url = url.rstrip("/")
+    if url.endswith("/chat/completions"):
+        url = url[: -len("/chat/completions")]
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+def _completions(data: dict[str, Any], text_of: Any) -> list[Completion]:
+    choices = sorted(data.get("choices", []), key=lambda choice: choice.get("index", 0))
+    usage = data.get("usage") or {}
+    count = max(len(choices), 1)
+    prompt_tokens = int(usage.get("prompt_tokens") or 0)
+    completion_tokens = int(usage.get("completion_tokens") or 0)
+    return [
+        Completion(
+            text=text_of(choice),
+            finish_reason=choice.get("finish_reason"),
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens // count,
+        )
+        for choice in choices
+    ]

@@ -1,0 +1,35 @@
+"""Settings for serving models and talking to OpenAI-compatible endpoints."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from taxolab.config.sections import Section
+
+
+class ServeSettings(Section):
+    backend: Literal["auto", "llama-cpp", "llama-cpp-python", "vllm"] = Field(
+        "auto",
+        description="Engine: `auto` (GGUF -> llama.cpp server, HF folder -> vLLM), `llama-cpp` (llama-server, parallel slots), `llama-cpp-python`, `vllm`.",
+    )
+    host: str = Field("127.0.0.1", description="Address to bind; only loopback unless you mean to expose it.")
+    port: int = Field(8000, ge=0, le=65535, description="Port for `model serve` (0 = any free port).")
+    max_ctx_size: int = Field(
+        4096, ge=256, description="Context window of the served model, in tokens (shared by all slots)."
+    )
+    parallel: int = Field(4, ge=1, description="Concurrent request slots of the server (continuous batching).")
+    threads: int | None = Field(None, ge=1, description="CPU threads for the server (default: all cores).")
+    api_key: str | None = Field(None, description="Require this API key from clients of `model serve`.")
+    startup_timeout: float = Field(180.0, gt=0, description="Seconds to wait for a started server to answer.")
+
+
+class ClientSettings(Section):
+    timeout: float = Field(300.0, gt=0, description="Seconds before one request to a model server gives up.")
+    max_retries: int = Field(
+        5, ge=0, description="Retries on connection errors, 429 and 5xx, with exponential backoff."
+    )
+    api_key_env: str = Field(
+        "OPENAI_API_KEY", description="Environment variable holding the API key for remote endpoints."
+    )

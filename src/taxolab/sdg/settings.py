@@ -1,0 +1,35 @@
+"""Settings for synthetic data generation."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from taxolab.config.sections import Section
+
+
+class GenerateSettings(Section):
+    pipeline: str = Field("simple", description="`simple`, `full`, or a folder with your own pipeline YAML files.")
+    sdg_scale_factor: int = Field(30, ge=1, description="Samples to generate per seed example.")
+    endpoint_urls: list[str] = Field(
+        default_factory=list,
+        description="Teacher endpoints (OpenAI-compatible base URLs). Empty: start the teacher model locally.",
+    )
+    teacher_model: str | None = Field(
+        None, description="Model name to request from the endpoints (default: what they serve)."
+    )
+    concurrency: int | None = Field(
+        None, ge=1, description="Max in-flight teacher requests (default: the server's slots)."
+    )
+    batch_size: int = Field(4, ge=1, description="Seed rows per streamed batch (the unit of checkpointing).")
+    chunk_word_count: int = Field(1000, ge=50, description="Target size of document chunks, in words.")
+    chunk_overlap: int = Field(100, ge=0, description="Words shared by consecutive document chunks.")
+    max_num_tokens: int = Field(4096, ge=16, description="Max tokens the teacher may generate per request.")
+    seed: int = Field(42, description="Seed for sampling and shuffling.")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="`local` or `ray` (needs `pip install taxolab[ray]`)."
+    )
+    ray_address: str | None = Field(
+        None, description="Ray cluster address (`auto` or HOST:PORT); empty starts a local Ray."
+    )

@@ -1,0 +1,40 @@
+"""Shared fixtures: every test runs with its own config, data and (by default) cache dirs.
+
+The default model's converted HF folder is expensive (~40 s), so slow tests
+share the real user cache dir where ``scripts/setup`` prepared it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from taxolab.testing.fake_openai import FakeOpenAIServer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAXOLAB_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("TAXOLAB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("TAXOLAB_CONFIG", raising=False)
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"sample data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def fake_teacher() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer() as server:
+        yield server
