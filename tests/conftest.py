@@ -38,3 +38,24 @@ def shared_data() -> Path:
 def fake_teacher() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def default_hf_model() -> Path:
+    """The packaged default model as an HF safetensors folder (converted once, cached)."""
+    from taxolab.models.default import default_hf_dir
+
+    return default_hf_dir(prepare=True)
+
+
+@pytest.fixture(scope="session")
+def default_server() -> Iterator[object]:
+    """One real llama.cpp server with the packaged default model for the whole session, on 127.0.0.1."""
+    from taxolab.llm.server import start_server
+    from taxolab.models.default import default_gguf_path
+
+    handle = start_server(default_gguf_path(), ctx_size=8192, parallel=4)
+    try:
+        yield handle
+    finally:
+        handle.stop()
