@@ -1,0 +1,151 @@
+"""Several teacher endpoints behind one client: least-loaded routing and failover.
+
+A fleet of vLLM replicas (or llama.cpp servers) is used as one teacher. Each
+request goes to the healthy endpoint with the fewest requests in flight
+relative to its slots; an endpoint that stops answering is taken out for
+``retry_after`` seconds and then tried again, while the run goes on with the
+others. Only when every endpoint is down does the caller see
+:class:`EndpointDownError`, which makes a run stop with resumable state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from taxolab.llm.client import ClientStats, Completion, Message, OpenAIClient
+from taxolab.llm.errors import EndpointDownError, EndpointError
+
+T = TypeVar("T")
+
+
+@dataclass
+class _Member:
+    client: OpenAIClient
+    pending: int = 0
+    down_until: float = 0.0
+    failures: int = 0
+
+    @property
+    def load(self) -> float:
+        return self.pending / max(self.client.max_concurrency, 1)
+
+
+class EndpointPool:
+    """Same calling surface as :class:`OpenAIClient` (``chat``, ``complete``, ``stats``), many endpoints."""
+
+    def __init__(self, clients: Sequence[OpenAIClient], *, retry_after: float = 30.0) -> None:
+        if not clients:
+            raise ValueError("an endpoint pool needs at least one endpoint")
+        self._members = [_Member(client) for client in clients]
+        self.retry_after = retry_after
+        self.base_url = ", ".join(client.base_url for client in clients)
+
+    @classmethod
+    def from_urls(
+        cls,
+        urls: Sequence[str],
+        *,
+        model: str | None = None,
+        api_key: str | None = None,
+        max_concurrency: int = 4,
+        timeout: float = 300.0,
+        max_retries: int = 1,
+        retry_after: float = 30.0,
+    ) -> EndpointPool:
+        """One client per URL; few retries per endpoint because the pool fails over instead."""
+        clients = [
+            OpenAIClient(
+                url,
+                model,
+                api_key=api_key,
+                max_concurrency=max_concurrency,
+                timeout=timeout,
+                max_retries=max_retries,
+            )
+            for url in urls
+        ]
+        return cls(clients, retry_after=retry_after)
+
+    @property
+    def max_concurrency(self) -> int:
+        return sum(member.client.max_concurrency for member in self._members)
+
+    @property
+    def stats(self) -> ClientStats:
+        total = ClientStats()
+        for member in self._members:
+            s = member.client.stats
+            total.requests += s.requests
+            total.failures += s.failures
+            total.retries += s.retries
+            total.prompt_tokens += s.prompt_tokens
+            total.completion_tokens += s.completion_tokens
+            total.in_flight += s.in_flight
+            total.busy_seconds = max(total.busy_seconds, s.busy_seconds)
+        return total
+
+    def healthy_urls(self) -> list[str]:
+        now = time.monotonic()
+        return [m.client.base_url for m in self._members if m.down_until <= now]
+
+    async def resolve_model(self) -> str:
+        return await self._route(lambda client: client.resolve_model())
+
+    async def chat(self, messages: Sequence[Message], **kwargs: Any) -> list[Completion]:
+        return await self._route(lambda client: client.chat(messages, **kwargs))
+
+    async def complete(self, prompt: str, **kwargs: Any) -> list[Completion]:
+        return await self._route(lambda client: client.complete(prompt, **kwargs))
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(member.client.aclose() for member in self._members))
+
+    async def __aenter__(self) -> EndpointPool:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _route(self, call: Callable[[OpenAIClient], Awaitable[T]]) -> T:
+        tried: set[int] = set()
+        last_error: EndpointError | None = None
+        while True:
+            member = self._pick(tried)
+            if member is None:
+                count = len(self._members)
+                detail = f": last error: {last_error}" if last_error else ""
+                raise EndpointDownError(self.base_url, None, f"all {count} teacher endpoints are down{detail}")
+            tried.add(id(member))
+            member.pending += 1
+            try:
+                result = await call(member.client)
+            except EndpointDownError as exc:
+                member.failures += 1
+                member.down_until = time.monotonic() + self.retry_after
+                last_error = exc
+                continue
+            except EndpointError as exc:
+                if exc.status is not None and exc.status < 500 and exc.status != 429:
+                    raise
+                member.down_until = time.monotonic() + self.retry_after
+                last_error = exc
+                continue
+            finally:
+                member.pending -= 1
+            member.failures = 0
+            return result
+
+    def _pick(self, tried: set[int]) -> _Member | None:
+        now = time.monotonic()
+        candidates = [m for m in self._members if id(m) not in tried and m.down_until <= now]
+        if not candidates:
+            # Every endpoint is quarantined: give the one that went down first another chance.
+            candidates = [m for m in self._members if id(m) not in tried]
+            if not candidates:
+                return None
+            return min(candidates, key=lambda m: m.down_until)
+        return min(candidates, key=lambda m: m.load)
