@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.table import Table
 
-from taxolab.cli.stub import not_available
-
-_LATER = {"ignore_unknown_options": True, "allow_extra_args": True}
+from taxolab.cli.context import AppContext, emit
+from taxolab.cli.options import json_option, settings_options
+from taxolab.console import stdout
+from taxolab.mixing import mix_recipe
+from taxolab.sdg.settings import GenerateSettings
 
 
 @click.group("data")
@@ -14,25 +21,140 @@ def data_group() -> None:
     """Generate, inspect and mix synthetic training data."""
 
 
-@data_group.command("generate", context_settings=_LATER)
-def generate() -> None:
+@data_group.command("generate")
+@click.option("--taxonomy-path", "paths__taxonomy", type=click.Path(path_type=Path), help="Taxonomy repository.")
+@click.option("--taxonomy-base", "taxonomy__base", help="Git ref to diff against (`empty`: every leaf).")
+@click.option(
+    "--endpoint-url",
+    "generate__endpoint_urls",
+    multiple=True,
+    help="Teacher endpoint (repeatable); none: serve locally.",
+)
+@click.option(
+    "--api-key", envvar=None, help="API key for the endpoints (default: $OPENAI_API_KEY, see client.api_key_env)."
+)
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False), help="Run folder (default: a new one).")
+@click.option(
+    "--resume", is_flag=True, help="Continue the unfinished run with the same inputs (a plain rerun does too)."
+)
+@settings_options(
+    "generate",
+    GenerateSettings,
+    "pipeline",
+    "sdg_scale_factor",
+    "teacher_model",
+    "concurrency",
+    "batch_size",
+    "chunk_word_count",
+    "chunk_overlap",
+    "max_num_tokens",
+    "seed",
+)
+@json_option
+@click.pass_obj
+def generate(
+    app: AppContext, api_key: str | None, output_dir: Path | None, resume: bool, as_json: bool, **flags: Any
+) -> None:
     """Generate training data from the taxonomy's changed leaves with a teacher model."""
-    not_available("data generate", 4)
+    from taxolab.sdg.generate import generate_data
+
+    result = generate_data(app.config(flags), output_dir=output_dir, resume=resume, api_key=api_key)
+    emit(result.manifest, as_json, _render_generate)
 
 
-@data_group.command("list", context_settings=_LATER)
-def list_runs() -> None:
+@data_group.command("list")
+@click.option("--datasets-dir", "paths__datasets", type=click.Path(path_type=Path), help="Where runs live.")
+@json_option
+@click.pass_obj
+def list_runs(app: AppContext, as_json: bool, **flags: Any) -> None:
     """List generated data runs with their counts."""
-    not_available("data list", 4)
+    from taxolab.sdg.runs import list_runs as runs_in
+
+    runs = [dataclasses.asdict(run) for run in runs_in(app.config(flags).paths.resolved("datasets"))]
+    emit(runs, as_json, _render_list)
 
 
-@data_group.command("show", context_settings=_LATER)
-def show() -> None:
-    """Preview rows of a generated file."""
-    not_available("data show", 4)
+@data_group.command("show")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-n", "count", type=int, default=3, show_default=True, help="Rows to show.")
+@json_option
+def show(file: Path, count: int, as_json: bool) -> None:
+    """Preview rows of a generated or training JSONL file."""
+    from taxolab.sdg.preview import head_rows
+
+    emit(head_rows(file, count), as_json, _render_rows)
 
 
-@data_group.command("mix", context_settings=_LATER)
-def mix() -> None:
-    """Rebuild the training mixes from a recipe."""
-    not_available("data mix", 4)
+@data_group.command("mix")
+@click.argument("recipe", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+def mix(recipe: Path, as_json: bool) -> None:
+    """Rebuild a training mix from a recipe (e.g. <run>/recipes/skills.yaml)."""
+    result = mix_recipe(recipe)
+    data = {
+        "output": str(result.output),
+        "rows": result.rows,
+        "per_dataset": result.per_dataset,
+        "invalid": dict(result.invalid),
+    }
+    emit(data, as_json, lambda d: stdout.print(f"wrote {d['rows']} samples to {d['output']}"))
+
+
+def _render_generate(manifest: dict[str, Any]) -> None:
+    table = Table(title=f"run {manifest['run']}", title_justify="left")
+    for column in ("leaf", "seeds", "rows", "dropped", "test questions"):
+        table.add_column(column, justify="left" if column == "leaf" else "right")
+    for leaf, counts in manifest["counts"]["leaves"].items():
+        dropped = sum(counts["dropped"].values())
+        tests = counts["test_questions"]
+        table.add_row(
+            leaf, str(counts["seeds"]), str(counts["rows"]), str(dropped), "-" if tests is None else str(tests)
+        )
+    stdout.print(table)
+    for leaf, counts in manifest["counts"]["leaves"].items():
+        for reason, number in sorted(counts["dropped"].items()):
+            stdout.print(f"  [dim]{leaf}: dropped {number} at {reason}[/dim]")
+    counts = manifest["counts"]
+    stdout.print(
+        f"knowledge samples: {counts['knowledge_train_msgs']}, skills samples: {counts['skills_train_msgs']} "
+        f"in {manifest['timings']['total_seconds']:.0f} s"
+    )
+
+
+def _render_list(runs: list[dict[str, Any]]) -> None:
+    if not runs:
+        stdout.print("no generated runs yet: run `taxolab data generate`")
+        return
+    table = Table()
+    for column in ("run", "status", "pipeline", "teacher", "leaves", "rows", "tests", "knowledge", "skills"):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(
+            str(run["folder"]),
+            run["status"],
+            run["pipeline"],
+            run["teacher"],
+            str(run["leaves"]),
+            str(run["rows"]),
+            str(run["test_questions"]),
+            str(run["knowledge_samples"]),
+            str(run["skills_samples"]),
+        )
+    stdout.print(table)
+
+
+def _render_rows(rows: list[dict[str, Any]]) -> None:
+    for number, row in enumerate(rows, start=1):
+        stdout.rule(f"row {number}")
+        if isinstance(row.get("messages"), list):
+            for message in row["messages"]:
+                stdout.print(f"[bold]{message.get('role')}:[/bold] {_short(message.get('content'))}")
+            continue
+        for key, value in row.items():
+            if not key.startswith("_"):
+                stdout.print(f"[bold]{key}:[/bold] {_short(value)}")
+
+
+def _short(value: Any, limit: int = 600) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + " [...]"

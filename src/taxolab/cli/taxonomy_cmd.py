@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from taxolab.cli.stub import not_available
+from taxolab.cli.context import AppContext, emit
+from taxolab.cli.options import json_option
+from taxolab.config.sections import PathSettings
+from taxolab.console import stdout
+from taxolab.errors import TaxolabError
+from taxolab.taxonomy import TaxonomyReport, diff_taxonomy, lint_paths
+from taxolab.taxonomy.settings import TaxonomySettings
 
-_LATER = {"ignore_unknown_options": True, "allow_extra_args": True}
+_TAXONOMY_HELP = f"{PathSettings.model_fields['taxonomy'].description} [config: paths.taxonomy]"
+_BASE_HELP = f"{TaxonomySettings.model_fields['base'].description} [config: taxonomy.base]"
+
+quiet_option = click.option("--quiet", "-q", is_flag=True, help="Print only the problems.")
+strict_option = click.option("--strict", is_flag=True, help="Fail on warnings too (yamllint warnings, style).")
 
 
 @click.group("taxonomy")
@@ -14,13 +26,77 @@ def taxonomy_group() -> None:
     """Check a taxonomy: what changed, and is it valid."""
 
 
-@taxonomy_group.command("diff", context_settings=_LATER)
-def diff() -> None:
-    """List leaves added or changed against the base and validate them."""
-    not_available("taxonomy diff", 2)
+@taxonomy_group.command("diff")
+@click.option("--taxonomy-path", "paths__taxonomy", type=click.Path(path_type=Path), help=_TAXONOMY_HELP)
+@click.option("--taxonomy-base", "taxonomy__base", help=_BASE_HELP)
+@json_option
+@quiet_option
+@strict_option
+@click.pass_obj
+def diff(app: AppContext, as_json: bool, quiet: bool, strict: bool, **flags: object) -> None:
+    """List leaves added or changed against the base and validate them (exit 1 if any is invalid)."""
+    config = app.config(flags)
+    report = diff_taxonomy(config.paths.resolved("taxonomy"), config.taxonomy.base)
+    scope = "all leaves" if report.base == "empty" else f"changed against {report.base}"
+    _finish(report, as_json, quiet, strict, title=f"{report.taxonomy_root} ({scope})")
 
 
-@taxonomy_group.command("lint", context_settings=_LATER)
-def lint() -> None:
-    """Validate qna.yaml files or trees, regardless of git."""
-    not_available("taxonomy lint", 2)
+@taxonomy_group.command("lint")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@json_option
+@quiet_option
+@strict_option
+@click.pass_obj
+def lint(app: AppContext, paths: tuple[Path, ...], as_json: bool, quiet: bool, strict: bool) -> None:
+    """Validate qna.yaml files or whole trees, regardless of git (default: the configured taxonomy)."""
+    targets = list(paths) or [app.config().paths.resolved("taxonomy")]
+    report = lint_paths(targets)
+    _finish(report, as_json, quiet, strict, title=", ".join(str(t) for t in targets))
+
+
+def _finish(report: TaxonomyReport, as_json: bool, quiet: bool, strict: bool, title: str) -> None:
+    """Print the report; a failing one ends as the one-line error (exit 1) after the problems were listed."""
+    emit(report.to_json(), as_json, lambda _: _render(report, quiet, title))
+    counts = f"{report.error_count} error(s), {report.warning_count} warning(s)"
+    if not report.valid:
+        invalid = sum(1 for f in report.files if not f.valid)
+        raise TaxolabError(f"{invalid} of {len(report.files)} files invalid: {counts}")
+    if not report.passes(strict):
+        raise TaxolabError(f"{counts}; --strict fails on warnings")
+
+
+def _render(report: TaxonomyReport, quiet: bool, title: str) -> None:
+    def say(text: str = "", style: str | None = None) -> None:
+        stdout.print(text, style=style, markup=False, highlight=False)
+
+    root = report.taxonomy_root
+    if not quiet:
+        say(f"{title}: {len(report.files)} file{'s' if len(report.files) != 1 else ''}", style="bold")
+        for item in report.files:
+            kind = str(item.kind) if item.kind else "-"
+            version = f"v{item.version}" if item.version else "-"
+            status = "ok" if item.valid else f"{len(item.errors)} error{'s' if len(item.errors) != 1 else ''}"
+            say(f"  {kind:<15} {version:<3} {item.display_path(root)}  {status}", style=None if item.valid else "red")
+    for item in report.files:
+        for problem in item.problems:
+            location = f"{_shown(problem.location.path)}"
+            if problem.location.line:
+                location += f":{problem.location.line}"
+                if problem.location.col:
+                    location += f":{problem.location.col}"
+            prefix = "" if problem.is_error else "warning: "
+            say(f"{location}: {prefix}{problem.message}", style="red" if problem.is_error else "yellow")
+    if quiet:
+        return
+    if not report.files:
+        say("no changed leaves")
+    elif report.valid:
+        say(f"all {len(report.files)} files valid ({report.warning_count} warning(s))", style="bold green")
+
+
+def _shown(path: Path) -> Path:
+    """A path relative to the working folder when it is under it (shorter, still clickable)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except (ValueError, OSError):
+        return path

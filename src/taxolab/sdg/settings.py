@@ -17,7 +17,8 @@ class GenerateSettings(Section):
         description="Teacher endpoints (OpenAI-compatible base URLs). Empty: start the teacher model locally.",
     )
     teacher_model: str | None = Field(
-        None, description="Model name to request from the endpoints (default: what they serve)."
+        None,
+        description="Model name to request from the endpoints (default: what they serve); with no endpoint, the model to serve locally (default: models.teacher).",
     )
     concurrency: int | None = Field(
         None, ge=1, description="Max in-flight teacher requests (default: the server's slots)."
@@ -32,4 +33,10 @@ class GenerateSettings(Section):
     )
     ray_address: str | None = Field(
         None, description="Ray cluster address (`auto` or HOST:PORT); empty starts a local Ray."
+    )
+    distractor_ratio: float = Field(
+        0.5, ge=0, le=1, description="Share of knowledge samples that get an unrelated chunk next to the right one."
+    )
+    knowledge_replay: float = Field(
+        0.3, ge=0, description="Ratio of the knowledge samples replayed in the skills mix (phase 2)."
     )

@@ -1,4 +1,8 @@
-"""Settings for fine-tuning (one section; each phase may override some of them)."""
+"""Settings for fine-tuning: one section, each field is a YAML key, a CLI flag and its doc.
+
+Phase-specific values (``knowledge_*``, ``skills_*``) fall back to the general
+ones when unset, so a single-phase run needs only the general keys.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,90 @@ from pydantic import Field
 
 from taxolab.config.sections import Section
 
+Strategy = Literal["auto", "lab-multiphase", "lab-skills-only", "single"]
+PhaseName = Literal["knowledge", "skills", "single"]
+
 
 class TrainSettings(Section):
-    strategy: Literal["auto", "lab-multiphase", "lab-skills-only", "single"] = Field(
+    strategy: Strategy = Field(
         "auto",
         description="`lab-multiphase` (knowledge then skills), `lab-skills-only`, `single` (one JSONL); `auto` picks from the data.",
     )
-    epochs: int = Field(1, ge=1, description="Epochs per phase.")
-    learning_rate: float = Field(2e-5, gt=0, description="Peak learning rate.")
+    method: Literal["full", "lora"] = Field(
+        "full", description="`full` fine-tuning or `lora` adapters (merged into a full checkpoint on save)."
+    )
+    epochs: int = Field(1, ge=1, description="Epochs per phase (unless the phase sets its own).")
+    learning_rate: float | None = Field(
+        None, gt=0, description="Peak learning rate (default: 5e-5 for full, 2e-4 for LoRA)."
+    )
     effective_batch_size: int = Field(
         16, ge=1, description="Samples per optimizer step (across ranks and accumulation)."
     )
-    max_batch_len: int = Field(2048, ge=64, description="Max tokens in one packed minibatch on one rank.")
+    max_batch_len: int | None = Field(
+        None,
+        ge=64,
+        description="Max tokens in one packed forward pass on one rank (default: 512 on CPU, where attention over a packed row costs its full square; 16384 on GPU).",
+    )
     max_seq_len: int = Field(
         1024, ge=32, description="Samples longer than this are dropped (and counted), never truncated."
     )
-    seed: int = Field(42, description="Random seed.")
+    seed: int = Field(42, description="Random seed (data order, LoRA init, dropout).")
+    knowledge_epochs: int | None = Field(None, ge=1, description="Epochs of the knowledge phase (lab-multiphase).")
+    knowledge_learning_rate: float | None = Field(None, gt=0, description="Peak learning rate of the knowledge phase.")
+    knowledge_effective_batch_size: int | None = Field(
+        None, ge=1, description="Samples per optimizer step in the knowledge phase."
+    )
+    skills_epochs: int | None = Field(None, ge=1, description="Epochs of the skills phase.")
+    skills_learning_rate: float | None = Field(None, gt=0, description="Peak learning rate of the skills phase.")
+    skills_effective_batch_size: int | None = Field(
+        None, ge=1, description="Samples per optimizer step in the skills phase."
+    )
+    lora_rank: int = Field(8, ge=1, description="LoRA rank.")
+    lora_alpha: float = Field(16.0, gt=0, description="LoRA alpha (scale = alpha / rank).")
+    lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
+    lora_target_modules: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        description="Module names that get LoRA adapters.",
+    )
+    warmup_ratio: float = Field(0.1, ge=0, le=1, description="Fraction of the optimizer steps spent warming up.")
+    lr_scheduler: Literal["cosine", "linear", "constant"] = Field(
+        "cosine", description="Learning-rate shape after warmup (decays to 0 for cosine and linear)."
+    )
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
+    max_grad_norm: float | None = Field(1.0, gt=0, description="Clip the gradient norm to this (empty: no clipping).")
+    gradient_checkpointing: bool = Field(
+        False, description="Recompute activations in backward: less memory, about 30% slower."
+    )
+    checkpoint_every_samples: int = Field(
+        0, ge=0, description="Save an HF checkpoint and the resume state every N samples (0: only at epoch ends)."
+    )
+    validation_split: float = Field(
+        0.05, ge=0, lt=1, description="Fraction of each phase's samples held out for validation loss."
+    )
+    validation_max_samples: int = Field(64, ge=0, description="Cap on held-out validation samples per phase.")
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` uses CUDA when available.")
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto", description="`auto`: fp32 on CPU (bf16 matmul is ~300x slower there), bf16 autocast on GPU."
+    )
+    attention: Literal["auto", "sdpa", "flash_attention_2", "eager"] = Field(
+        "auto", description="Attention kernel: `auto` = flash-attn varlen on GPU when installed, else SDPA."
+    )
+    distributed: Literal["fsdp", "ddp"] = Field(
+        "fsdp", description="Multi-process mode: FSDP2 full sharding or DDP replication."
+    )
+    nproc_per_node: int = Field(1, ge=1, description="Training processes per node (GPUs per node; >1 launches torchrun).")
+    nnodes: int = Field(1, ge=1, description="Number of nodes (run the same command on each with its --node-rank).")
+    node_rank: int = Field(0, ge=0, description="This node's rank among --nnodes.")
+    rdzv_endpoint: str | None = Field(
+        None, description="HOST:PORT of node 0 for the torchrun rendezvous (default: a free port on 127.0.0.1)."
+    )
+    threads: int | None = Field(None, ge=1, description="CPU threads per training process (default: cores / processes).")
+    data_workers: int | None = Field(
+        None, ge=1, description="Processes that tokenise data (default: all cores for large inputs, 1 for small)."
+    )
+    tensorboard: bool = Field(False, description="Also write TensorBoard logs (needs the `tensorboard` package).")
+
+    def phase_value(self, phase: PhaseName, name: str) -> object:
+        """``knowledge_epochs`` if set, else ``epochs``: the value a phase runs with."""
+        own = getattr(self, f"{phase}_{name}", None) if phase != "single" else None
+        return own if own is not None else getattr(self, name)

@@ -1,16 +1,81 @@
-"""``taxolab model evaluate``."""
+"""``taxolab model evaluate``: what the trained model learned, and what it forgot."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-from taxolab.cli.stub import not_available
+from taxolab.cli.context import AppContext, emit
+from taxolab.cli.options import json_option, settings_options
+from taxolab.console import stdout
+from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
 
 
-@click.command("evaluate", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def command() -> None:
-    """Evaluate a trained model against its base: what it learned and forgot."""
-    not_available("model evaluate", 6)
+@click.command("evaluate")
+@click.option(
+    "--benchmark",
+    "benchmark_names",
+    multiple=True,
+    type=click.Choice(BENCHMARK_NAMES),
+    help="Benchmark to run (repeatable; default: evaluate.benchmarks).",
+)
+@settings_options(
+    "evaluate",
+    EvaluateSettings,
+    "model",
+    "base_model",
+    "endpoint_url",
+    "base_endpoint_url",
+    "judge_model",
+    "judge_endpoint_url",
+    "output_dir",
+    "tasks_dir",
+    "taxonomy_path",
+    "taxonomy_base",
+    "mt_bench_questions",
+    "mt_bench_references",
+    "mt_bench_limit",
+    "dk_bench_data",
+    "recall_data",
+    "mmlu_data",
+    "mmlu_backend",
+    "mmlu_subjects",
+    "mmlu_limit",
+    "mcq_scoring",
+    "max_tokens",
+    "judge_max_tokens",
+    "concurrency",
+    "batch_size",
+    "device",
+    "cache_dir",
+)
+@click.option(
+    "--data-path",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Same as --tasks-dir: mmlu_branch questions (a data run folder, its test/ folder or one JSONL).",
+)
+@json_option
+@click.pass_obj
+def command(app: AppContext, benchmark_names: tuple[str, ...], data_path: Path | None, as_json: bool, **flags: Any) -> None:
+    """Evaluate a trained model against its base: what it learned and forgot.
+
+    \b
+    Examples:
+      taxolab model evaluate --model ./checkpoints/run/final --base-model default
+      taxolab model evaluate --benchmark mt_bench --mt-bench-limit 10 --judge-endpoint-url http://127.0.0.1:8001/v1
+      taxolab model evaluate --benchmark dk_bench --dk-bench-data questions.jsonl --json
+    """
+    from taxolab.evaluation.api import evaluate
+    from taxolab.reports.eval_console import print_report
+
+    if data_path is not None and flags.get("evaluate__tasks_dir") is None:
+        flags["evaluate__tasks_dir"] = data_path
+    report = evaluate(app.config(flags), list(benchmark_names) or None)
+    emit(report.to_json(), as_json, lambda _: print_report(report, stdout))
 
 
 COMMANDS = [command]

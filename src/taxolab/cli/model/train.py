@@ -1,16 +1,80 @@
-"""``taxolab model train``."""
+"""``taxolab model train``: flags come from :class:`TrainSettings`; the work is ``training.api.train``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import click
 
-from taxolab.cli.stub import not_available
+from taxolab.cli.context import AppContext, emit
+from taxolab.cli.options import json_option, settings_options
+from taxolab.console import stdout
+from taxolab.training.settings import TrainSettings
 
 
-@click.command("train", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def command() -> None:
-    """Fine-tune the student model on generated data (multi-phase LAB)."""
-    not_available("model train", 5)
+@click.command("train")
+@click.option(
+    "--data-path",
+    type=click.Path(path_type=Path, exists=True),
+    help="SDG output folder (with knowledge/skills mixes) or one messages JSONL (default: the newest data run).",
+)
+@click.option(
+    "--model-path",
+    type=str,
+    help="Student to fine-tune: `default`, an HF folder or a model name (default: config models.student).",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(path_type=Path),
+    help="Run folder for checkpoints, metrics and the journal (default: <checkpoints>/train-<fingerprint>).",
+)
+@settings_options("train", TrainSettings, *TrainSettings.model_fields)
+@click.option("--debug", "local_debug", is_flag=True, help="Print a few samples with their trained tokens highlighted.")
+@json_option
+@click.pass_obj
+def command(
+    app: AppContext,
+    *,
+    data_path: Path | None,
+    model_path: str | None,
+    output_dir: Path | None,
+    local_debug: bool,
+    as_json: bool,
+    **flags: Any,
+) -> None:
+    """Fine-tune the student model on generated data (multi-phase LAB, padding-free packing).
+
+    \b
+    Examples:
+      taxolab model train                                 # newest data run, default student
+      taxolab model train --data-path mix.jsonl --method lora --epochs 2
+      taxolab model train --nproc-per-node 8 --max-batch-len 60000    # one node, 8 GPUs, FSDP2
+    A rerun of the same command resumes where it stopped.
+    """
+    from taxolab.training.api import latest_data_run, resolve_student, train
+
+    config = app.config(flags)
+    result = train(
+        data_path or latest_data_run(config.paths.resolved("datasets")),
+        model_path=resolve_student(model_path or config.models.student, config.paths.resolved("models")),
+        output_dir=output_dir,
+        checkpoints_root=config.paths.resolved("checkpoints"),
+        settings=config.train,
+        show_progress=not as_json,
+        debug=app.debug or local_debug,
+    )
+    emit(result.to_json(), as_json, _render)
+
+
+def _render(data: dict[str, Any]) -> None:
+    for phase in data["phases"]:
+        dropped = sum(phase["dropped"].values())
+        stdout.print(
+            f"phase {phase['name']}: {phase['train_samples']} samples"
+            f" ({dropped} dropped), {phase['tokens_per_second']:.0f} tokens/s -> {phase['final_dir']}"
+        )
+    stdout.print(f"[bold]trained model[/bold] ({data['selected_by']}): {data['final_dir']}")
 
 
 COMMANDS = [command]

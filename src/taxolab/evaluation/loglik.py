@@ -1,0 +1,150 @@
+"""Log-likelihood scoring of continuations with a model's own weights (no server).
+
+Multiple-choice benchmarks ask "how likely does the model find each answer
+after this question?" - one forward pass per distinct input answers that, no
+generation needed. Inputs are de-duplicated (the four letter choices of an
+MMLU question share one input: the question itself), sorted by length so a
+batch wastes little padding, and only the hidden states at the scored
+positions go through the (large) vocabulary projection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from taxolab.console import progress
+
+
+@dataclass(frozen=True)
+class ChoiceRequest:
+    """One question: a context and the candidate continuations to compare."""
+
+    context: str
+    continuations: tuple[str, ...]
+
+
+@dataclass
+class _Target:
+    request: int
+    choice: int
+    positions: list[int]
+    tokens: list[int]
+
+
+class LoglikScorer:
+    """Sum of log-probabilities of each continuation given its context."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, batch_size: int = 8) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.batch_size = batch_size
+        self.device = next(model.parameters()).device
+        self.pad_id = _pad_id(tokenizer)
+
+    def encode(self, request: ChoiceRequest) -> tuple[list[int], list[list[int]]]:
+        """Token ids of the context and of each continuation (tokenised apart, as lm-eval does)."""
+        context = list(self.tokenizer(request.context)["input_ids"]) if request.context else []
+        if not context:
+            context = [self._start_token()]
+        conts = [list(self.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in request.continuations]
+        return context, conts
+
+    def score(self, requests: Sequence[ChoiceRequest], *, label: str = "scoring", show: bool = True) -> list[list[float]]:
+        """For each request, the summed log-probability of each continuation."""
+        inputs: dict[tuple[int, ...], list[_Target]] = {}
+        for index, request in enumerate(requests):
+            context, conts = self.encode(request)
+            for choice, cont in enumerate(conts):
+                if not cont:
+                    raise ValueError(f"empty continuation {request.continuations[choice]!r}")
+                sequence = tuple(context + cont[:-1])
+                first = len(context) - 1
+                positions = list(range(first, first + len(cont)))
+                inputs.setdefault(sequence, []).append(_Target(index, choice, positions, cont))
+        scores = [[0.0] * len(r.continuations) for r in requests]
+        ordered = sorted(inputs, key=len, reverse=True)
+        with progress(disable=not show, transient=True) as bar:
+            task = bar.add_task(label, total=len(requests))
+            done: set[int] = set()
+            for start in range(0, len(ordered), self.batch_size):
+                batch = ordered[start : start + self.batch_size]
+                for sequence, logprobs in zip(batch, self._forward(batch, inputs), strict=True):
+                    for target in inputs[sequence]:
+                        scores[target.request][target.choice] = logprobs[(target.request, target.choice)]
+                        done.add(target.request)
+                bar.update(task, completed=len(done))
+        return scores
+
+    @torch.inference_mode()
+    def _forward(
+        self, batch: list[tuple[int, ...]], inputs: dict[tuple[int, ...], list[_Target]]
+    ) -> list[dict[tuple[int, int], float]]:
+        width = max(len(seq) for seq in batch)
+        ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, seq in enumerate(batch):
+            ids[row, : len(seq)] = torch.tensor(seq)
+            mask[row, : len(seq)] = 1
+        logits_at = self._logits_function(ids.to(self.device), mask.to(self.device))
+        results = []
+        for row, seq in enumerate(batch):
+            targets = inputs[seq]
+            positions = sorted({p for t in targets for p in t.positions})
+            index = {p: i for i, p in enumerate(positions)}
+            logits = logits_at(row, positions).float()
+            logprobs = torch.log_softmax(logits, dim=-1)
+            per_choice: dict[tuple[int, int], float] = {}
+            for target in targets:
+                rows = torch.tensor([index[p] for p in target.positions])
+                cols = torch.tensor(target.tokens)
+                per_choice[(target.request, target.choice)] = float(logprobs[rows, cols].sum())
+            results.append(per_choice)
+        return results
+
+    def _logits_function(self, ids: torch.Tensor, mask: torch.Tensor) -> Callable[[int, list[int]], torch.Tensor]:
+        """Logits at chosen positions of each row.
+
+        Where the model is a plain decoder plus a vocabulary head, run the
+        decoder and project only the scored positions (the head is ~10% of a
+        small model's compute per position, and its full output is the
+        largest tensor by far); otherwise fall back to the full logits.
+        """
+        decoder = getattr(self.model, getattr(self.model, "base_model_prefix", ""), None)
+        head = self.model.get_output_embeddings()
+        if decoder is not None and head is not None and not getattr(self.model.config, "final_logit_softcapping", None):
+            hidden = decoder(input_ids=ids, attention_mask=mask).last_hidden_state
+            return lambda row, positions: head(hidden[row, positions])
+        logits = self.model(input_ids=ids, attention_mask=mask).logits
+        return lambda row, positions: logits[row, positions]
+
+    def _start_token(self) -> int:
+        for name in ("bos_token_id", "eos_token_id"):
+            value = getattr(self.tokenizer, name, None)
+            if value is not None:
+                return int(value)
+        return 0
+
+
+def _pad_id(tokenizer: Any) -> int:
+    for name in ("pad_token_id", "eos_token_id"):
+        value = getattr(tokenizer, name, None)
+        if value is not None:
+            return int(value)
+    return 0
+
+
+def load_scorer(path: Path, *, gguf_file: str | None = None, device: str = "auto", batch_size: int = 8) -> LoglikScorer:
+    """Load an HF folder (or a GGUF inside ``path``) in fp32 on CPU, bf16 on GPU, ready to score."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    target = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+    dtype = torch.float32 if target == "cpu" else torch.bfloat16
+    extra: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
+    tokenizer = AutoTokenizer.from_pretrained(path, **extra)
+    model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=dtype, **extra).to(target)
+    return LoglikScorer(model, tokenizer, batch_size=batch_size)

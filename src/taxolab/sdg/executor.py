@@ -1,0 +1,181 @@
+"""Run pipelines over seed rows: small batches streamed concurrently, checkpointed one by one.
+
+Like datatrove's executors, this is separate from the blocks: blocks transform a
+batch; the executor decides which batches run, how many at once, and what is
+already done. Many batches are in flight at the same time (their blocks at
+different stages), so the teacher is never idle waiting for a block boundary;
+the global cap on teacher requests lives in :class:`TeacherPool`.
+
+:class:`Executor` is the interface; :class:`LocalExecutor` runs everything in
+this process with asyncio. A Ray executor can hand batches of the same jobs to
+remote workers and write the same checkpoints, so outputs are identical.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from taxolab.errors import TaxolabError
+from taxolab.llm.client import Completion
+from taxolab.llm.errors import EndpointDownError
+from taxolab.sdg.blocks import BlockContext, Row
+from taxolab.sdg.checkpoints import BatchResult, CheckpointStore
+from taxolab.sdg.pipeline import Pipeline
+from taxolab.sdg.progress import JobMeter, Reporter
+from taxolab.sdg.teacher import TeacherPool, TeacherSpec
+
+
+class TeacherDownError(TaxolabError):
+    """The teacher stopped answering: the run stops, finished batches are kept for a rerun."""
+
+
+@dataclass
+class Job:
+    """One pipeline over one leaf's seed rows; ``key`` names it in progress, checkpoints and logs."""
+
+    key: str
+    pipeline: Pipeline
+    seeds: list[Row]
+    checkpoints: Path
+
+
+@dataclass
+class JobResult:
+    key: str
+    rows: list[Row]
+    dropped: Counter[str]
+    seeds: int
+    batches: int
+    resumed_batches: int
+    completion_tokens: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    batch_size: int = 4
+    seed: int = 42
+    gen_defaults: dict[str, Any] = field(default_factory=dict)
+    batches_in_flight: int | None = None
+    show_progress: bool = True
+
+
+class Executor(Protocol):
+    def run(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]: ...
+
+
+def batches(seeds: list[Row], size: int) -> list[list[Row]]:
+    return [seeds[start : start + size] for start in range(0, len(seeds), size)]
+
+
+class _MeteredTeacher:
+    """Counts each job's teacher tokens so the display can show tokens/s per leaf."""
+
+    def __init__(self, pool: TeacherPool, meter: JobMeter) -> None:
+        self.pool = pool
+        self.meter = meter
+
+    async def chat(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
+        completions = await self.pool.chat(messages, n=n, **kwargs)
+        self.meter.completion_tokens += sum(c.completion_tokens for c in completions)
+        return completions
+
+
+class LocalExecutor:
+    """All jobs in one asyncio loop in this process."""
+
+    def run(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]:
+        return asyncio.run(self.arun(jobs, teacher, options))
+
+    async def arun(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]:
+        pool = TeacherPool(teacher)
+        try:
+            return await self._run(jobs, pool, options)
+        except EndpointDownError as exc:
+            raise TeacherDownError(
+                f"the teacher stopped answering ({exc}); finished batches are saved: "
+                "rerun the same command (or add --resume) to continue"
+            ) from None
+        finally:
+            await pool.aclose()
+
+    async def _run(self, jobs: list[Job], pool: TeacherPool, options: RunOptions) -> list[JobResult]:
+        if any(job.seeds for job in jobs):
+            await pool.check()
+        in_flight = asyncio.Semaphore(options.batches_in_flight or max(4, 2 * pool.spec.concurrency))
+        plans = [(job, CheckpointStore(job.checkpoints), batches(job.seeds, options.batch_size)) for job in jobs]
+        meters = {job.key: JobMeter(total_seeds=len(job.seeds)) for job in jobs}
+        results: dict[str, dict[int, BatchResult]] = {job.key: {} for job in jobs}
+        resumed: Counter[str] = Counter()
+        for job, store, job_batches in plans:
+            for index, seeds in enumerate(job_batches):
+                if store.done(index):
+                    results[job.key][index] = store.load(index)
+                    meters[job.key].seeds_done += len(seeds)
+                    meters[job.key].rows += len(results[job.key][index].rows)
+                    resumed[job.key] += 1
+        started = time.monotonic()
+        with Reporter(options.show_progress) as reporter:
+            for job in jobs:
+                reporter.add(job.key, meters[job.key])
+
+            async def one(job: Job, store: CheckpointStore, index: int, seeds: list[Row]) -> None:
+                async with in_flight:
+                    meter = meters[job.key]
+                    ctx = BlockContext(
+                        _MeteredTeacher(pool, meter), f"{options.seed}:{job.key}:{index}", options.gen_defaults
+                    )
+                    t0 = time.monotonic()
+                    out = await job.pipeline.run([dict(seed) for seed in seeds], ctx)
+                    result = BatchResult(out.rows, out.dropped, len(seeds), time.monotonic() - t0)
+                    store.save(index, result)
+                    results[job.key][index] = result
+                    meter.seeds_done += len(seeds)
+                    meter.rows += len(out.rows)
+                    reporter.update(job.key, meter)
+
+            tasks = [
+                asyncio.create_task(one(job, store, index, seeds))
+                for job, store, job_batches in plans
+                for index, seeds in enumerate(job_batches)
+                if index not in results[job.key]
+            ]
+            await _all_or_cancel(tasks)
+        elapsed = time.monotonic() - started
+        return [_collect(job, results[job.key], resumed[job.key], meters[job.key], elapsed) for job, _, _ in plans]
+
+
+async def _all_or_cancel(tasks: list[asyncio.Task[None]]) -> None:
+    """Wait for every task; on the first failure cancel the rest (their batches stay unfinished)."""
+    if not tasks:
+        return
+    done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    failed = [task for task in done if not task.cancelled() and task.exception() is not None]
+    if failed:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        raise failed[0].exception()  # type: ignore[misc]
+
+
+def _collect(job: Job, done: dict[int, BatchResult], resumed: int, meter: JobMeter, elapsed: float) -> JobResult:
+    rows: list[Row] = []
+    dropped: Counter[str] = Counter()
+    for index in sorted(done):
+        rows.extend(done[index].rows)
+        dropped.update(done[index].dropped)
+    return JobResult(
+        key=job.key,
+        rows=rows,
+        dropped=dropped,
+        seeds=len(job.seeds),
+        batches=len(done),
+        resumed_batches=resumed,
+        completion_tokens=meter.completion_tokens,
+        seconds=elapsed,
+    )

@@ -1,0 +1,70 @@
+"""Which pipeline files a run uses: the shipped `simple` / `full` sets or a user's folder.
+
+A pipeline folder holds ``knowledge.yaml``, ``freeform_skills.yaml`` and
+``grounded_skills.yaml`` (and optionally ``mcq.yaml``, else the shipped one);
+prompts are found next to the pipelines, in a ``prompts/`` subfolder, or among
+the shipped prompts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from taxolab.errors import TaxolabError
+from taxolab.sdg.blocks.llm import LLMBlock
+from taxolab.sdg.pipeline import Pipeline, load_pipeline
+from taxolab.sdg.runs import file_digest
+from taxolab.taxonomy.model import LeafKind
+
+SHIPPED = Path(__file__).resolve().parent / "pipelines"
+FILES = {
+    LeafKind.KNOWLEDGE: "knowledge.yaml",
+    LeafKind.FREEFORM_SKILL: "freeform_skills.yaml",
+    LeafKind.GROUNDED_SKILL: "grounded_skills.yaml",
+}
+
+
+@dataclass(frozen=True)
+class PipelineSet:
+    folder: Path
+    pipelines: dict[LeafKind, Pipeline]
+    mcq: Pipeline
+
+    def for_kind(self, kind: LeafKind) -> Pipeline:
+        return self.pipelines[kind]
+
+    def all(self) -> list[Pipeline]:
+        return [*self.pipelines.values(), self.mcq]
+
+    def files(self) -> dict[str, str]:
+        """Every pipeline and prompt file used, with its digest (recorded in the manifest)."""
+        found: dict[str, str] = {}
+        for pipeline in self.all():
+            found[str(pipeline.path)] = file_digest(pipeline.path)
+            for block in pipeline.blocks:
+                if isinstance(block, LLMBlock):
+                    for prompt in block.prompts.values():
+                        found[str(prompt.path)] = file_digest(prompt.path)
+        return dict(sorted(found.items()))
+
+    def digest(self) -> list[str]:
+        return sorted(self.files().values())
+
+
+def shipped_names() -> list[str]:
+    return sorted(path.name for path in SHIPPED.iterdir() if path.is_dir())
+
+
+def load_pipeline_set(name_or_path: str) -> PipelineSet:
+    """``simple``, ``full`` or a folder; every pipeline is loaded and validated here."""
+    folder = SHIPPED / name_or_path if name_or_path in shipped_names() else Path(name_or_path).expanduser()
+    if not folder.is_dir():
+        raise TaxolabError(f"pipeline {name_or_path!r} is neither {' nor '.join(shipped_names())} nor a folder")
+    pipelines = {}
+    for kind, file in FILES.items():
+        if not (folder / file).is_file():
+            raise TaxolabError(f"{folder}: pipeline folder lacks {file} (it needs {', '.join(FILES.values())})")
+        pipelines[kind] = load_pipeline(folder / file)
+    mcq = folder / "mcq.yaml" if (folder / "mcq.yaml").is_file() else SHIPPED / "mcq.yaml"
+    return PipelineSet(folder, pipelines, load_pipeline(mcq))

@@ -1,0 +1,147 @@
+"""Pipelines: a YAML list of blocks, checked completely when loaded.
+
+Every problem is reported as ``pipeline.yaml:line: problem`` -- an unknown
+block kind, a bad field, a prompt that does not fit its output columns, or a
+block reading a column that neither the seed rows nor an earlier block make.
+
+    version: 1
+    description: ...
+    inputs: [document, icl_examples]      # columns of the seed rows
+    blocks:
+      - block: llm
+        name: gen_qa
+        prompt: knowledge/generate_qa.yaml
+        output_columns: [question, answer]
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from taxolab.errors import LocatedError, SourceLocation, TaxolabError
+from taxolab.sdg.blocks import Block, BlockContext, BlockOutput, Row, build_block
+from taxolab.sdg.blocks.build import BuildEnv, BuildError
+
+_TOP_KEYS = {"version", "description", "inputs", "blocks"}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    path: Path
+    description: str
+    inputs: frozenset[str]
+    blocks: tuple[Block[Any], ...]
+    outputs: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem
+
+    async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
+        """Push one batch through every block in order; drops accumulate per reason."""
+        dropped: Counter[str] = Counter()
+        for block in self.blocks:
+            if not rows:
+                break
+            out = await block.run(rows, ctx)
+            rows = out.rows
+            dropped.update(out.dropped)
+        return BlockOutput(rows, dropped)
+
+
+def load_pipeline(path: Path) -> Pipeline:
+    """Read, validate and build a pipeline; blocks are built once here and reused for every batch."""
+    doc = _read(path)
+    location = _Locator(path)
+    for key in doc:
+        if key not in _TOP_KEYS:
+            raise location.error(doc, key, f"unknown key {key!r} (known: {', '.join(sorted(_TOP_KEYS))})")
+    if doc.get("version", 1) != 1:
+        raise location.error(
+            doc, "version", f"unsupported pipeline version {doc.get('version')!r} (this taxolab reads 1)"
+        )
+    inputs = doc.get("inputs") or []
+    if not isinstance(inputs, list) or not all(isinstance(item, str) for item in inputs):
+        raise location.error(doc, "inputs", "`inputs` is a list of column names")
+    nodes = doc.get("blocks")
+    if not isinstance(nodes, CommentedSeq) or not nodes:
+        raise location.error(doc, "blocks" if "blocks" in doc else None, "a pipeline needs a non-empty `blocks` list")
+    env = BuildEnv(path.parent)
+    blocks: list[Block[Any]] = []
+    available = set(inputs)
+    names: set[str] = set()
+    for index, node in enumerate(nodes):
+        block_line = nodes.lc.item(index)[0] + 1
+        if not isinstance(node, CommentedMap):
+            raise LocatedError(SourceLocation(path, block_line), "each block is a mapping with `block:` and `name:`")
+        block = _build(node, env, location, block_line)
+        if block.name in names:
+            raise location.error(node, "name", f"duplicate block name {block.name!r}")
+        names.add(block.name)
+        missing = sorted(block.input_columns - available)
+        if missing:
+            raise LocatedError(
+                SourceLocation(path, block_line),
+                f"block {block.name!r} reads {', '.join(missing)}, which neither the inputs nor an earlier block "
+                f"make (available: {', '.join(sorted(available)) or 'none'})",
+            )
+        available = block.output_columns(available)
+        blocks.append(block)
+    return Pipeline(path, str(doc.get("description") or ""), frozenset(inputs), tuple(blocks), frozenset(available))
+
+
+def _read(path: Path) -> CommentedMap:
+    try:
+        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise TaxolabError(f"{path}: pipeline file not found") from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        raise LocatedError(SourceLocation(path, mark.line + 1 if mark else 0), f"invalid YAML: {exc.problem}") from None
+    if not isinstance(doc, CommentedMap):
+        raise LocatedError(SourceLocation(path, 1), "a pipeline is a mapping with `blocks:`")
+    return doc
+
+
+def _build(node: CommentedMap, env: BuildEnv, location: _Locator, block_line: int) -> Block[Any]:
+    config = _plain(node)
+    try:
+        return build_block(config, env)
+    except BuildError as exc:
+        raise location.error(node, exc.key, exc.message, block_line) from None
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = [str(part) for part in error["loc"]]
+        key = loc[0] if loc and loc[0] in node else None
+        field = ".".join(loc) if loc else "block"
+        message = error["msg"] if error["type"] != "missing" else "required field missing"
+        raise location.error(node, key, f"{field}: {message}", block_line) from None
+
+
+@dataclass(frozen=True)
+class _Locator:
+    path: Path
+
+    def error(self, node: Any, key: str | None, message: str, fallback: int = 1) -> LocatedError:
+        line = fallback
+        if key is not None:
+            with contextlib.suppress(AttributeError, KeyError, TypeError):
+                line = node.lc.key(key)[0] + 1
+        return LocatedError(SourceLocation(self.path, line), message)
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    return node

@@ -1,0 +1,69 @@
+"""The teacher as blocks see it: one or more OpenAI-compatible endpoints behind one global cap.
+
+The cap on in-flight requests is global (not per endpoint) so ``--concurrency``
+means what it says however many endpoints there are; each request goes to the
+endpoint with the fewest requests in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from taxolab.llm.client import Completion, OpenAIClient
+
+
+@dataclass(frozen=True)
+class TeacherSpec:
+    """Everything needed to reach the teacher; plain data so other executors (Ray) can ship it."""
+
+    urls: tuple[str, ...]
+    model: str | None
+    api_key: str | None = None
+    concurrency: int = 4
+    timeout: float = 300.0
+    max_retries: int = 5
+
+
+class TeacherPool:
+    def __init__(self, spec: TeacherSpec) -> None:
+        self.spec = spec
+        self.clients = [
+            OpenAIClient(
+                url,
+                spec.model,
+                api_key=spec.api_key,
+                max_concurrency=spec.concurrency,
+                timeout=spec.timeout,
+                max_retries=spec.max_retries,
+            )
+            for url in spec.urls
+        ]
+        self._cap = asyncio.Semaphore(spec.concurrency)
+
+    async def chat(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
+        async with self._cap:
+            client = min(self.clients, key=lambda c: c.stats.in_flight)
+            return await client.chat(messages, n=n, **kwargs)
+
+    async def check(self) -> str:
+        """Fail fast (EndpointDownError) if a teacher is unreachable; returns the model name served."""
+        models = [await client.resolve_model() for client in self.clients]
+        return models[0]
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(client.stats.completion_tokens for client in self.clients)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(client.stats.prompt_tokens for client in self.clients)
+
+    @property
+    def requests(self) -> int:
+        return sum(client.stats.requests for client in self.clients)
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()

@@ -1,0 +1,175 @@
+"""``train()``: the whole fine-tuning run as one library call (what ``taxolab model train`` does).
+
+The parent process plans the phases, tokenises once (filling the cache the
+workers read), runs each unfinished phase (in process, or under torchrun for
+several processes), records it in the journal, and finally picks the best
+checkpoint of the last phase.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from taxolab.config import paths
+from taxolab.console import stderr
+from taxolab.errors import TaxolabError
+from taxolab.training.dataset import TokenizedDataset, load_dataset, load_tokenizer
+from taxolab.training.launch import run_distributed, world_size
+from taxolab.training.phases import (
+    KNOWLEDGE_GLOB,
+    SKILLS_GLOB,
+    Journal,
+    PlannedPhase,
+    fingerprint,
+    plan_phases,
+    select_checkpoint,
+)
+from taxolab.training.preview import render_preview
+from taxolab.training.settings import TrainSettings
+from taxolab.training.trainer import PhaseOutcome, PhaseSpec, run_phase
+
+DEFAULT_LR = {"full": 5e-5, "lora": 2e-4}
+
+
+@dataclass
+class TrainResult:
+    """Where the trained model is, and how each phase went."""
+
+    final_dir: Path
+    output_dir: Path
+    strategy: str
+    selected_by: str
+    phases: list[PhaseOutcome] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "final_dir": str(self.final_dir),
+            "output_dir": str(self.output_dir),
+            "strategy": self.strategy,
+            "selected_by": self.selected_by,
+            "phases": [p.to_json() for p in self.phases],
+        }
+
+
+def train(
+    data_path: Path,
+    *,
+    model_path: Path,
+    output_dir: Path | None = None,
+    checkpoints_root: Path | None = None,
+    settings: TrainSettings | None = None,
+    select_best: Callable[[list[Path]], Path] | None = None,
+    show_progress: bool = True,
+    debug: bool = False,
+) -> TrainResult:
+    """Fine-tune ``model_path`` (an HF folder) on ``data_path`` (SDG output folder or messages JSONL).
+
+    A rerun with the same arguments continues where a previous one stopped.
+    Without ``output_dir`` the run lives in ``checkpoints_root/train-<fingerprint>``, so the
+    same command always finds its own folder. ``select_best`` picks among the last phase's checkpoints (e.g. by mmlu_branch);
+    without it the lowest validation loss wins.
+    """
+    settings = settings or TrainSettings()
+    if not (Path(model_path) / "config.json").exists():
+        raise TaxolabError(f"{model_path}: not an HF model folder (no config.json); convert GGUF models first")
+    strategy, planned = plan_phases(Path(data_path), settings.strategy)
+    run_id = fingerprint(model_path, planned, settings)
+    root = Path(checkpoints_root) if checkpoints_root else paths.data_dir() / "checkpoints"
+    output_dir = Path(output_dir) if output_dir else root / f"train-{run_id}"
+    inputs = {
+        "model": str(model_path),
+        "data": {p.name: str(p.data_file) for p in planned},
+        "settings": settings.model_dump(mode="json"),
+        "versions": _versions(),
+    }
+    journal = Journal(output_dir, run_id, strategy, inputs)
+
+    outcomes: list[PhaseOutcome] = []
+    start_model = Path(model_path)
+    for index, phase in enumerate(planned, start=1):
+        done = journal.finished(phase.name)
+        if done is None:
+            spec = _phase_spec(phase, index, start_model, output_dir, settings=settings, show=show_progress)
+            _prepare_data(spec, debug)
+            outcome = run_distributed(spec, run_id) if world_size(settings) > 1 else run_phase(spec)
+            journal.record(phase.name, outcome.to_json())
+        else:
+            outcome = PhaseOutcome.from_json(done)
+        outcomes.append(outcome)
+        start_model = outcome.final_dir
+
+    selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best)
+    journal.record_selection(selected, how)
+    return TrainResult(selected, output_dir, strategy, how, outcomes)
+
+
+def _phase_spec(
+    phase: PlannedPhase, index: int, start_model: Path, output_dir: Path, *, settings: TrainSettings, show: bool
+) -> PhaseSpec:
+    learning_rate = settings.phase_value(phase.name, "learning_rate") or DEFAULT_LR[settings.method]
+    return PhaseSpec(
+        name=phase.name,
+        model_dir=start_model,
+        data_file=phase.data_file,
+        out_dir=output_dir / f"phase{index}_{phase.name}",
+        settings=settings,
+        epochs=int(settings.phase_value(phase.name, "epochs")),  # type: ignore[call-overload]
+        learning_rate=float(learning_rate),  # type: ignore[arg-type]
+        effective_batch_size=int(settings.phase_value(phase.name, "effective_batch_size")),  # type: ignore[call-overload]
+        show_progress=show,
+    )
+
+
+def _prepare_data(spec: PhaseSpec, debug: bool) -> TokenizedDataset:
+    """Tokenise in the parent (fills the cache for every worker) and report what was left out."""
+    data = load_dataset(
+        spec.data_file, spec.model_dir, max_seq_len=spec.settings.max_seq_len, workers=spec.settings.data_workers
+    )
+    stderr.print(f"phase {spec.name}: {len(data.samples)} samples from {spec.data_file.name}")
+    for reason, count in sorted(data.dropped.items()):
+        stderr.print(f"  [yellow]dropped {count}[/yellow]: {reason}", markup=True)
+    if debug:
+        tokenizer = load_tokenizer(spec.model_dir)
+        for sample in data.samples[:3]:
+            stderr.print(render_preview(tokenizer, sample), markup=True, highlight=False)
+    return data
+
+
+def resolve_student(ref: str, models_dir: Path) -> Path:
+    """The HF folder to fine-tune for a model reference: ``default``, a path, or a name in the models folder."""
+    if ref == "default":
+        from taxolab.models.default import default_hf_dir
+
+        return default_hf_dir(prepare=True)
+    if Path(ref).expanduser().is_dir():
+        return Path(ref).expanduser()
+    from taxolab.models.resolve import resolve_model
+
+    resolved = resolve_model(ref, models_dir)
+    if resolved.format != "hf":
+        raise TaxolabError(f"{ref}: training needs an HF model folder, not {resolved.format}")
+    return Path(resolved.path)
+
+
+def latest_data_run(datasets_dir: Path) -> Path:
+    """The newest data-generation run folder that holds a training mix."""
+    runs = [
+        run
+        for run in Path(datasets_dir).glob("*")
+        if run.is_dir() and (any(run.glob(KNOWLEDGE_GLOB)) or any(run.glob(SKILLS_GLOB)))
+    ]
+    if not runs:
+        raise TaxolabError(f"{datasets_dir}: no generated data yet; run `taxolab data generate` or pass --data-path")
+    return max(runs, key=lambda run: run.stat().st_mtime)
+
+
+def _versions() -> dict[str, str]:
+    import torch
+    import transformers
+
+    from taxolab import __version__
+
+    return {"taxolab": __version__, "torch": torch.__version__, "transformers": transformers.__version__}

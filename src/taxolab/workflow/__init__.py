@@ -1,0 +1,1 @@
+"""The end-to-end loop (`taxolab run`): stages, their manifest, and skipping what is already done."""

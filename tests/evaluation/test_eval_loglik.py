@@ -1,0 +1,64 @@
+"""mmlu_branch scoring equals a brute-force per-choice log-likelihood on a tiny random-weight model."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+
+from taxolab.evaluation.benchmark import ChoiceQuestion, choice_request
+from taxolab.evaluation.loglik import ChoiceRequest, load_scorer
+from taxolab.evaluation.mmlu_branch import accuracy, find_test_files, load_questions, make_selector
+
+BruteForce = Callable[[Any, Any, ChoiceRequest], list[float]]
+
+def write_test_dir(root: Path, rows: list[dict[str, Any]]) -> Path:
+    test = root / "run" / "test"
+    test.mkdir(parents=True)
+    for leaf, part in (("knowledge_a", rows[:3]), ("knowledge_b", rows[3:])):
+        (test / f"{leaf}.jsonl").write_text("".join(json.dumps({**row, "leaf": leaf}) + "\n" for row in part))
+    return root / "run"
+
+
+@pytest.mark.parametrize("mode", ["letter", "text"])
+def test_batched_scores_match_brute_force(
+    tiny_models: list[Path], mode: str, mcq_rows: list[dict[str, Any]], brute_force: BruteForce
+) -> None:
+    scorer = load_scorer(tiny_models[0], batch_size=3)
+    model = AutoModelForCausalLM.from_pretrained(tiny_models[0], torch_dtype=torch.float32).eval()
+    tokenizer = AutoTokenizer.from_pretrained(tiny_models[0])
+    questions = [ChoiceQuestion(q["question"], tuple(q["choices"]), q["answer"], "general") for q in mcq_rows]
+    requests = [choice_request(q, mode, "general knowledge") for q in questions]
+    requests.append(ChoiceRequest("", (" yes", " no maybe")))  # empty context: scored after a start token
+    batched = scorer.score(requests, show=False)
+    for request, got in zip(requests[:-1], batched, strict=False):
+        assert got == pytest.approx(brute_force(model, tokenizer, request), abs=1e-4)
+    assert all(value < 0 for value in batched[-1])
+    if mode == "letter":
+        assert requests[0].continuations == (" A", " B", " C", " D")
+        assert requests[0].context.endswith("D. Madrid\nAnswer:")
+
+
+def test_selector_picks_the_checkpoint_with_best_accuracy(
+    tiny_models: list[Path], tmp_path: Path, mcq_rows: list[dict[str, Any]], brute_force: BruteForce
+) -> None:
+    run = write_test_dir(tmp_path, mcq_rows)
+    questions = load_questions(find_test_files(run, tmp_path))
+    assert {q.group for q in questions} == {"knowledge_a", "knowledge_b"} and len(questions) == 5
+    tokenizer = AutoTokenizer.from_pretrained(tiny_models[0])
+    expected = []
+    for folder in tiny_models:
+        model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32).eval()
+        hits = 0
+        for question in questions:
+            values = brute_force(model, tokenizer, choice_request(question, "letter", question.group.replace("_", " ")))
+            hits += max(range(4), key=values.__getitem__) == question.answer
+        expected.append(hits / len(questions))
+        assert accuracy(load_scorer(folder), questions) == pytest.approx(hits / len(questions))
+    best = max(range(len(expected)), key=lambda i: (expected[i], i))
+    assert make_selector(run / "test")(list(tiny_models)) == tiny_models[best]

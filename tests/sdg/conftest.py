@@ -1,0 +1,102 @@
+"""A scripted teacher that answers every shipped prompt in its expected format, and hand-made leaves.
+
+The teacher is the real HTTP fake server (taxolab.testing.fake_openai); its
+answers depend only on the request, so two runs over the same seeds produce
+the same rows, which is what the resume tests compare.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taxolab.config import load_config
+from taxolab.config.schema import Config
+from taxolab.taxonomy.model import DocumentRef, Leaf, LeafKind, SeedExample
+from taxolab.testing.fake_openai import FakeOpenAIServer
+
+CHUNKS = [
+    "The black-capped chickadee is a small bird of North America. It caches seeds for the winter.",
+    "Chickadees lower their body temperature on cold nights. Their call sounds like chick-a-dee-dee-dee.",
+]
+
+
+def tag(request: dict[str, Any]) -> str:
+    """A short deterministic id of the request, so different prompts give different rows."""
+    return hashlib.sha256(str(request["messages"]).encode()).hexdigest()[:6]
+
+
+def scripted(request: dict[str, Any]) -> str:
+    """Answer each shipped prompt kind, recognised by its system prompt."""
+    system = request["messages"][0]["content"].lower()
+    user = request["messages"][-1]["content"]
+    t = tag(request)
+    if "multiple-choice" in system:
+        return f"Question: Which bird {t}?\nA) Crow\nB) Chickadee\nC) Eagle\nD) Owl\nAnswer: B"
+    if "summarise documents" in system:
+        return f"Summary {t}: chickadees are small birds."
+    if "most important sentences" in system:
+        return f"- Chickadees cache seeds ({t})."
+    if "simple facts" in system:
+        return f"- Chickadees are birds ({t}).\n- Chickadees cache food."
+    if "exam questions about a document" in system or "turn facts into" in system:
+        return f"Sure!\nQuestion: What do chickadees eat {t}?\nAnswer: Seeds {t}.\n\nQuestion: Where {t}?\nAnswer: North America."
+    if "realistic passages" in system:
+        return f"Context: A new passage {t} about slaves and masters in databases."
+    if "realistic requests" in system:
+        return f"Question: Please rewrite sentence {t}."
+    if "helpful, accurate assistant" in system:
+        return f"Answer: Rewritten {t}."
+    if "score" in user.lower():
+        best = max(int(digit) for digit in "123" if f"Score {digit} if" in user)
+        return f"Reasonable.\nScore: {best}"
+    return "unexpected prompt"
+
+
+def make_leaf(tmp_path: Path, kind: LeafKind, name: str) -> Leaf:
+    folder = tmp_path / "taxonomy" / ("knowledge" if kind is LeafKind.KNOWLEDGE else "compositional_skills") / name
+    folder.mkdir(parents=True, exist_ok=True)
+    qna = folder / "qna.yaml"
+    qna.write_text(f"# hand-made leaf {name}\n", encoding="utf-8")
+    context = "A context passage." if kind is not LeafKind.FREEFORM_SKILL else None
+    examples = [SeedExample(f"Question {i} of {name}?", f"Answer {i}.", context) for i in range(3)]
+    return Leaf(
+        qna_path=qna,
+        taxonomy_root=tmp_path / "taxonomy",
+        kind=kind,
+        version=3,
+        created_by="test",
+        seed_examples=examples,
+        task_description=f"Task of {name}",
+        domain="birds" if kind is LeafKind.KNOWLEDGE else None,
+        document_outline="Chickadees" if kind is LeafKind.KNOWLEDGE else None,
+        document=DocumentRef("https://example.invalid/docs", "abc", ("*.md",)) if kind is LeafKind.KNOWLEDGE else None,
+    )
+
+
+@pytest.fixture
+def leaves(tmp_path: Path) -> list[Leaf]:
+    return [
+        make_leaf(tmp_path, LeafKind.KNOWLEDGE, "birds"),
+        make_leaf(tmp_path, LeafKind.FREEFORM_SKILL, "haiku"),
+        make_leaf(tmp_path, LeafKind.GROUNDED_SKILL, "inclusion"),
+    ]
+
+
+@pytest.fixture
+def teacher() -> Iterator[FakeOpenAIServer]:
+    with FakeOpenAIServer(scripted) as server:
+        yield server
+
+
+def config_for(url: str, tmp_path: Path, **generate: Any) -> Config:
+    settings = {"endpoint_urls": [url], "sdg_scale_factor": 2, "batch_size": 2, "concurrency": 4, **generate}
+    return load_config(None, {"generate": settings, "paths": {"datasets": str(tmp_path / "datasets")}})
+
+
+def chunks_of(leaf: Leaf) -> list[str]:
+    return list(CHUNKS)

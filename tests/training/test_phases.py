@@ -1,0 +1,86 @@
+"""LAB phases: knowledge then skills from its result, best checkpoint chosen, a journal to resume."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from taxolab.errors import TaxolabError
+from taxolab.training.api import train
+from taxolab.training.phases import plan_phases
+from taxolab.training.settings import TrainSettings
+from training_kit import write_messages
+
+SETTINGS = TrainSettings(
+    effective_batch_size=8, learning_rate=1e-3, knowledge_epochs=2, skills_epochs=1, checkpoint_every_samples=8,
+    validation_split=0.2, max_batch_len=128,
+)  # fmt: skip
+
+
+@pytest.fixture
+def sdg_run(tmp_path: Path) -> Path:
+    """An SDG output folder as ``taxolab data generate`` writes it (contract C)."""
+    folder = tmp_path / "run1"
+    folder.mkdir()
+    write_messages(folder / "knowledge_train_msgs_run1.jsonl", 16, seed=5)
+    write_messages(folder / "skills_train_msgs_run1.jsonl", 20, seed=6)
+    (folder / "manifest.json").write_text("{}")
+    return folder
+
+
+def test_multiphase_then_rerun_continues_from_the_journal(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    seen: list[list[Path]] = []
+
+    def pick_first(candidates: list[Path]) -> Path:
+        seen.append(candidates)
+        return candidates[0]
+
+    out = tmp_path / "train"
+    result = train(sdg_run, model_path=tiny_model_dir, output_dir=out, settings=SETTINGS, select_best=pick_first,
+                   show_progress=False)  # fmt: skip
+    knowledge, skills = result.phases
+    assert result.strategy == "lab-multiphase"
+    assert (knowledge.name, skills.name) == ("knowledge", "skills")
+    assert Path(skills.start_model) == knowledge.final_dir == out / "phase1_knowledge" / "checkpoints" / "epoch_2"
+    assert seen == [[Path(c["path"]) for c in skills.checkpoints]]  # the evaluation picks among phase-2 checkpoints
+    assert result.final_dir == seen[0][0] and result.selected_by == "evaluation"
+    assert (out / "phase1_knowledge" / "loss.png").stat().st_size > 1000
+
+    # Interrupted during phase 2: the journal knows phase 1 is done, phase 2 left nothing behind.
+    journal = json.loads((out / "journal.json").read_text())
+    del journal["phases"]["skills"]
+    (out / "journal.json").write_text(json.dumps(journal))
+    shutil.rmtree(out / "phase2_skills")
+    phase1_mtime = (knowledge.final_dir / "model.safetensors").stat().st_mtime_ns
+
+    again = train(sdg_run, model_path=tiny_model_dir, output_dir=out, settings=SETTINGS, show_progress=False)
+    assert (knowledge.final_dir / "model.safetensors").stat().st_mtime_ns == phase1_mtime  # not retrained
+    assert (out / "phase2_skills" / "checkpoints" / "epoch_1" / "model.safetensors").exists()
+    best = min(again.phases[1].checkpoints, key=lambda c: c["val_loss"])
+    assert again.final_dir == Path(best["path"]) and again.selected_by == "validation loss"
+    assert json.loads((out / "journal.json").read_text())["selected"]["path"] == best["path"]
+
+
+def test_rerun_with_other_settings_is_refused(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    settings = SETTINGS.model_copy(update={"strategy": "lab-skills-only", "skills_epochs": 1})
+    result = train(sdg_run, model_path=tiny_model_dir, output_dir=tmp_path / "t", settings=settings,
+                   show_progress=False)  # fmt: skip
+    assert [p.name for p in result.phases] == ["skills"]
+    changed = settings.model_copy(update={"learning_rate": 5e-4})
+    with pytest.raises(TaxolabError, match="other data, model or settings"):
+        train(sdg_run, model_path=tiny_model_dir, output_dir=tmp_path / "t", settings=changed, show_progress=False)
+
+
+def test_strategy_follows_the_data(sdg_run: Path, tmp_path: Path) -> None:
+    assert plan_phases(sdg_run, "auto")[0] == "lab-multiphase"
+    (sdg_run / "knowledge_train_msgs_run1.jsonl").unlink()
+    assert plan_phases(sdg_run, "auto")[0] == "lab-skills-only"
+    one_file = sdg_run / "skills_train_msgs_run1.jsonl"
+    assert plan_phases(one_file, "auto") == ("single", plan_phases(one_file, "single")[1])
+    with pytest.raises(TaxolabError, match="needs both"):
+        plan_phases(sdg_run, "lab-multiphase")
+    with pytest.raises(TaxolabError, match="no such data"):
+        plan_phases(tmp_path / "missing", "auto")
