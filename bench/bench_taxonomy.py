@@ -9,7 +9,9 @@ be served from a cache. Timed (best of --repeat runs, same files each time):
 - taxolab: ``validate_files`` -- read, YAML lint, parse with positions, all schema rules, build leaves;
 - peer A: ``yamllint.linter.run`` alone (relaxed profile, no line-length) on the same files, the lint
   step upstream InstructLab runs for every leaf (upstream even runs it as a subprocess per file);
-- peer B: ``yaml.safe_load`` alone (pure-Python PyYAML), the parse step upstream runs before its schema.
+- peer B: ``yaml.safe_load`` alone (pure-Python PyYAML), the parse step upstream runs before its schema;
+- peer C: ruamel.yaml's round-trip load alone, the usual position-keeping parser (why taxolab composes
+  with libyaml instead).
 
 Target from the issue: 1,000 leaves validated in under 2 seconds.
 """
@@ -24,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import yaml
+from ruamel.yaml import YAML
 from yamllint import linter
 from yamllint.config import YamlLintConfig
 
@@ -81,17 +84,25 @@ def main() -> int:
             for path in paths:
                 yaml.safe_load(path.read_text(encoding="utf-8"))
 
+        ruamel = YAML(typ="rt")
+
+        def ruamel_alone() -> None:
+            for path in paths:
+                ruamel.load(path.read_text(encoding="utf-8"))
+
         ours = best_of(args.repeat, lambda: validate_files(paths, root))
         lint_peer = best_of(args.repeat, yamllint_alone)
         load_peer = best_of(args.repeat, safe_load_alone)
+        ruamel_peer = best_of(args.repeat, ruamel_alone)
     n = args.leaves
     print(f"{n} leaves ({size_mb:.1f} MB), best of {args.repeat}:")
     print(f"  taxolab validate_files (lint + parse + schema): {ours:6.3f} s  {n / ours:8.0f} leaves/s")
     print(f"  peer A: yamllint.linter.run alone              : {lint_peer:6.3f} s  {n / lint_peer:8.0f} leaves/s")
     print(f"  peer B: yaml.safe_load alone (pure Python)     : {load_peer:6.3f} s  {n / load_peer:8.0f} leaves/s")
+    print(f"  peer C: ruamel.yaml round-trip load alone      : {ruamel_peer:6.3f} s  {n / ruamel_peer:8.0f} leaves/s")
     print(
         f"  ratio: taxolab is {lint_peer / ours:.1f}x faster than yamllint alone, "
-        f"{load_peer / ours:.1f}x faster than safe_load alone"
+        f"{load_peer / ours:.1f}x faster than safe_load alone, {ruamel_peer / ours:.1f}x faster than ruamel alone"
     )
     per_1000 = ours * 1000 / n
     print(f"  target: 1,000 leaves in < 2 s -> {per_1000:.2f} s per 1,000 leaves: {'PASS' if per_1000 < 2 else 'FAIL'}")

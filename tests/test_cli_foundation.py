@@ -31,8 +31,8 @@ def test_config_init_writes_documented_yaml_that_reloads(tmp_path: Path, capsys:
     code, _, _ = run(["--config", str(target), "config", "init", "--non-interactive"], capsys)
     assert code == 0
     text = target.read_text()
-    assert "# Peak learning rate." in text
-    assert load_config(target).train.learning_rate == pytest.approx(2e-5)
+    assert "# Root for everything taxolab makes." in text
+    assert load_config(target).serve.port == 8000
     code, _, err = run(["--config", str(target), "config", "init", "--non-interactive"], capsys)
     assert code == 1 and "--force" in err
 

@@ -9,10 +9,15 @@ import pytest
 from huggingface_hub import constants
 
 from taxolab.cli.main import main
+
 from .fake_hub import FakeHub
 
 REPOS = {
-    "acme/tiny": {"config.json": b'{"model_type": "llama"}', "model.safetensors": b"\0" * 2048, "docs/README.md": b"hi"},
+    "acme/tiny": {
+        "config.json": b'{"model_type": "llama"}',
+        "model.safetensors": b"\0" * 2048,
+        "docs/README.md": b"hi",
+    },
     "acme/tiny-gguf": {"tiny.Q8_0.gguf": b"GGUF" + b"\0" * 128, "other.gguf": b"GGUF"},
 }
 

@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("TAXOLAB_DEBUG", "").lower() in {"1", "true", "yes"}
     try:
-        cli.main(args=args, prog_name="taxolab", standalone_mode=False)
+        # In non-standalone mode click returns ctx.exit(N)'s code instead of raising.
+        code = cli.main(args=args, prog_name="taxolab", standalone_mode=False)
     except click.exceptions.Abort:
         stderr.print("aborted")
         return 130
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
             soft_wrap=True,
         )
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

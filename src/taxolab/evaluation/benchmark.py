@@ -15,7 +15,7 @@ import csv
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taxolab import fsio
 from taxolab.errors import TaxolabError
@@ -23,7 +23,9 @@ from taxolab.evaluation.cache import DiskCache
 from taxolab.evaluation.loglik import ChoiceRequest, LoglikScorer
 from taxolab.evaluation.results import BenchmarkResult, ModelScores, mean
 from taxolab.evaluation.runner import Answer, Conversation, JudgeRequest, Judgment
-from taxolab.evaluation.settings import EvaluateSettings
+
+if TYPE_CHECKING:
+    from taxolab.evaluation.settings import EvaluateSettings
 
 ROLES = ("trained", "base")
 

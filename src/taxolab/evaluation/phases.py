@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from taxolab.console import stderr
 from taxolab.errors import TaxolabError
@@ -20,7 +21,9 @@ from taxolab.evaluation.benchmark import ROLES, EvalContext, ItemRecord, JudgedB
 from taxolab.evaluation.results import EvaluationReport
 from taxolab.evaluation.runner import Answer, Judgment, answer_all, judge_all
 from taxolab.evaluation.serving import LiveEndpoint, ModelTarget, identity, open_endpoint, resolve_weights
-from taxolab.llm.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from taxolab.llm.settings import ServeSettings
 
 
 def score_loglik(

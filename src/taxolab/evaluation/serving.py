@@ -15,9 +15,12 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from taxolab.console import stderr
-from taxolab.llm.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from taxolab.llm.settings import ServeSettings
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ class ChatOptions:
     max_tokens: int = 512
     temperature: float | None = None
 
-
     @property
     def system_prompt(self) -> str | None:
         return DEFAULT_SYSTEM_PROMPT if self.system is None else (self.system or None)

@@ -118,7 +118,9 @@ def start_server(
     last_error: TaxolabError | None = None
     for _ in range(_PORT_RETRIES if port == 0 else 1):
         actual_port = port or free_port(host)
-        args = ServerArgs(model_path, fmt, model_name(model_path), host, actual_port, ctx_size, parallel, threads, api_key)
+        args = ServerArgs(
+            model_path, fmt, model_name(model_path), host, actual_port, ctx_size, parallel, threads, api_key
+        )
         spec = launch_spec(chosen, args)
         log = log_path or _default_log_path(spec.backend, spec.model_name)
         process = spawn(spec.argv, log_path=log, env=_env_with(spec.env))
@@ -178,7 +180,19 @@ def connect(endpoint_url: str, *, model: str | None = None, api_key: str | None 
             raise EndpointDownError(url, None, "the server lists no models; pass the model name")
         model = str(listed[0]["id"])
     entry = next((item for item in listed if item.get("id") == model), {})
-    return Endpoint(url, model, parallel, _context_of(entry), api_key)
+    ctx_size = _slot_context(url, headers) or _context_of(entry)
+    return Endpoint(url, model, parallel, ctx_size, api_key)
+
+
+def _slot_context(url: str, headers: dict[str, str]) -> int | None:
+    """llama-server's per-slot context from ``/props`` (its ``/models`` reports the whole shared pool)."""
+    root = url[: -len("/v1")] if url.endswith("/v1") else url
+    try:
+        response = httpx.get(root + "/props", headers=headers, timeout=5.0, trust_env=False)
+        value = response.json().get("default_generation_settings", {}).get("n_ctx")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and value > 0 else None
 
 
 def _context_of(entry: dict[str, Any]) -> int | None:

@@ -107,7 +107,9 @@ def ensure_gguf(model_path: Path, outtype: str = "f16") -> Path:
     if detect_format(model_path) == "gguf":
         return model_path
     stamp = hashlib.sha256(str(model_path).encode())
-    for item in sorted(p for p in model_path.rglob("*") if p.is_file() and ".cache" not in p.relative_to(model_path).parts):
+    for item in sorted(
+        p for p in model_path.rglob("*") if p.is_file() and ".cache" not in p.relative_to(model_path).parts
+    ):
         info = item.stat()
         stamp.update(f"{item.relative_to(model_path)}:{info.st_size}:{info.st_mtime_ns}".encode())
     target = paths.cache_dir() / "gguf" / f"{model_name(model_path)}-{stamp.hexdigest()[:12]}.{outtype.upper()}.gguf"

@@ -59,20 +59,18 @@ def download_model(
     try:
         if filename:
             path = Path(
-                hf_hub_download(
-                    repo, filename, revision=revision, local_dir=target, token=token, endpoint=endpoint
-                )
+                hf_hub_download(repo, filename, revision=revision, local_dir=target, token=token, endpoint=endpoint)
             )
         else:
             path = Path(snapshot_download(repo, revision=revision, local_dir=target, token=token, endpoint=endpoint))
     except (OfflineModeIsEnabled, LocalEntryNotFoundError) as exc:
         raise TaxolabError(f"cannot download {repo}: the hub is not reachable ({_first_line(exc)})") from None
     except GatedRepoError:
-        raise TaxolabError(f"cannot download {repo}: it is gated; accept its terms on the hub and set HF_TOKEN") from None
-    except RepositoryNotFoundError:
         raise TaxolabError(
-            f"cannot download {repo}: no such repository, or it is private (set HF_TOKEN)"
+            f"cannot download {repo}: it is gated; accept its terms on the hub and set HF_TOKEN"
         ) from None
+    except RepositoryNotFoundError:
+        raise TaxolabError(f"cannot download {repo}: no such repository, or it is private (set HF_TOKEN)") from None
     except RevisionNotFoundError:
         raise TaxolabError(f"cannot download {repo}: revision {revision!r} not found") from None
     except RemoteEntryNotFoundError:

@@ -72,7 +72,13 @@ def _default_models() -> Iterator[LocalModel]:
     hf_dir = default_hf_cache_dir()
     if is_hf_folder_ready(hf_dir):
         yield LocalModel(
-            "default-hf", "hf", hf_dir, _size(hf_dir), _modified(hf_dir), True, f"{DEFAULT_MODEL_NAME} converted (cache)"
+            "default-hf",
+            "hf",
+            hf_dir,
+            _size(hf_dir),
+            _modified(hf_dir),
+            True,
+            f"{DEFAULT_MODEL_NAME} converted (cache)",
         )
     else:
         yield LocalModel(

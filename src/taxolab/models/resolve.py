@@ -41,7 +41,9 @@ def resolve_model(ref: str, models_dir: Path, *, prefer: Literal["gguf", "hf"] =
         if candidate.exists():
             fmt = detect_format(candidate)
             if fmt is None:
-                raise TaxolabError(f"{candidate}: not a GGUF file, HF model folder (config.json + weights) or LoRA adapter")
+                raise TaxolabError(
+                    f"{candidate}: not a GGUF file, HF model folder (config.json + weights) or LoRA adapter"
+                )
             return ResolvedModel(candidate, fmt, model_name(candidate))
     matches = [m for m in list_models(models_dir) if m.ready and ref in _aliases(m.name)]
     if len(matches) == 1:

@@ -62,6 +62,7 @@ class RunOptions:
     seed: int = 42
     gen_defaults: dict[str, Any] = field(default_factory=dict)
     batches_in_flight: int | None = None
+    """Batches started at once (default: 8 per teacher slot); the teacher cap is separate."""
     show_progress: bool = True
 
 
@@ -76,12 +77,13 @@ def batches(seeds: list[Row], size: int) -> list[list[Row]]:
 class _MeteredTeacher:
     """Counts each job's teacher tokens so the display can show tokens/s per leaf."""
 
-    def __init__(self, pool: TeacherPool, meter: JobMeter) -> None:
+    def __init__(self, pool: TeacherPool, meter: JobMeter, priority: int) -> None:
         self.pool = pool
         self.meter = meter
+        self.priority = priority
 
     async def chat(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
-        completions = await self.pool.chat(messages, n=n, **kwargs)
+        completions = await self.pool.chat(messages, n=n, priority=self.priority, **kwargs)
         self.meter.completion_tokens += sum(c.completion_tokens for c in completions)
         return completions
 
@@ -107,7 +109,7 @@ class LocalExecutor:
     async def _run(self, jobs: list[Job], pool: TeacherPool, options: RunOptions) -> list[JobResult]:
         if any(job.seeds for job in jobs):
             await pool.check()
-        in_flight = asyncio.Semaphore(options.batches_in_flight or max(4, 2 * pool.spec.concurrency))
+        in_flight = asyncio.Semaphore(options.batches_in_flight or max(16, 8 * pool.spec.concurrency))
         plans = [(job, CheckpointStore(job.checkpoints), batches(job.seeds, options.batch_size)) for job in jobs]
         meters = {job.key: JobMeter(total_seeds=len(job.seeds)) for job in jobs}
         results: dict[str, dict[int, BatchResult]] = {job.key: {} for job in jobs}
@@ -124,12 +126,11 @@ class LocalExecutor:
             for job in jobs:
                 reporter.add(job.key, meters[job.key])
 
-            async def one(job: Job, store: CheckpointStore, index: int, seeds: list[Row]) -> None:
+            async def one(job: Job, store: CheckpointStore, index: int, seeds: list[Row], age: int) -> None:
                 async with in_flight:
                     meter = meters[job.key]
-                    ctx = BlockContext(
-                        _MeteredTeacher(pool, meter), f"{options.seed}:{job.key}:{index}", options.gen_defaults
-                    )
+                    teacher = _MeteredTeacher(pool, meter, priority=age)
+                    ctx = BlockContext(teacher, f"{options.seed}:{job.key}:{index}", options.gen_defaults)
                     t0 = time.monotonic()
                     out = await job.pipeline.run([dict(seed) for seed in seeds], ctx)
                     result = BatchResult(out.rows, out.dropped, len(seeds), time.monotonic() - t0)
@@ -139,12 +140,13 @@ class LocalExecutor:
                     meter.rows += len(out.rows)
                     reporter.update(job.key, meter)
 
-            tasks = [
-                asyncio.create_task(one(job, store, index, seeds))
+            pending = [
+                (job, store, index, seeds)
                 for job, store, job_batches in plans
                 for index, seeds in enumerate(job_batches)
                 if index not in results[job.key]
             ]
+            tasks = [asyncio.create_task(one(*work, age)) for age, work in enumerate(pending)]
             await _all_or_cancel(tasks)
         elapsed = time.monotonic() - started
         return [_collect(job, results[job.key], resumed[job.key], meters[job.key], elapsed) for job, _, _ in plans]

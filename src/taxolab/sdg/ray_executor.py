@@ -168,4 +168,3 @@ class RayExecutor:
                 ) from None
             raise
         return result
-

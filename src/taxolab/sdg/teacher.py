@@ -2,12 +2,16 @@
 
 The cap on in-flight requests is global (not per endpoint) so ``--concurrency``
 means what it says however many endpoints there are; each request goes to the
-endpoint with the fewest requests in flight.
+endpoint with the fewest requests in flight. Waiting requests are served by
+priority (the executor passes the batch's age), so the oldest batches finish
+and checkpoint first while younger ones keep every slot busy.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,12 +44,17 @@ class TeacherPool:
             )
             for url in spec.urls
         ]
-        self._cap = asyncio.Semaphore(spec.concurrency)
+        self._cap = PriorityLimiter(spec.concurrency)
 
-    async def chat(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
-        async with self._cap:
+    async def chat(
+        self, messages: list[dict[str, Any]], *, n: int = 1, priority: int = 0, **kwargs: Any
+    ) -> list[Completion]:
+        await self._cap.acquire(priority)
+        try:
             client = min(self.clients, key=lambda c: c.stats.in_flight)
             return await client.chat(messages, n=n, **kwargs)
+        finally:
+            self._cap.release()
 
     async def check(self) -> str:
         """Fail fast (EndpointDownError) if a teacher is unreachable; returns the model name served."""
@@ -67,3 +76,33 @@ class TeacherPool:
     async def aclose(self) -> None:
         for client in self.clients:
             await client.aclose()
+
+
+class PriorityLimiter:
+    """A semaphore whose waiters are woken lowest priority value first (FIFO among equals)."""
+
+    def __init__(self, slots: int) -> None:
+        self._free = slots
+        self._waiters: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def acquire(self, priority: int = 0) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (priority, next(self._order), future))
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the slot was handed over just as we were cancelled: pass it on
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, future = heapq.heappop(self._waiters)
+            if not future.done():
+                future.set_result(None)
+                return
+        self._free += 1

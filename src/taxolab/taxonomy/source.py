@@ -2,10 +2,10 @@
 
 libyaml (through PyYAML's C binding) composes the document: every node keeps
 its start line and column, which is all validation needs to point at the
-offending key or item, and it is ~25x faster than ruamel.yaml's round-trip
-loader on these files (measured in ``bench/bench_taxonomy.py``'s notes), which
-matters when a CI job validates thousands of leaves. Anything that stops the
-file from being read becomes a :class:`Problem`, never an exception.
+offending key or item. It is ~20x faster than ruamel.yaml's round-trip loader
+on these files (``bench/bench_taxonomy.py`` measures both), which matters when
+CI validates thousands of leaves. Anything that stops the file from being read
+becomes a :class:`Problem`, never an exception.
 """
 
 from __future__ import annotations

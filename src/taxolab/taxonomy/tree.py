@@ -21,7 +21,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 def find_taxonomy_root(path: Path) -> Path | None:
     """The taxonomy root above ``path``: the parent of its nearest ``knowledge/``-like ancestor, if any."""
-    for ancestor in Path(os.path.abspath(path)).parents:
+    for ancestor in Path(path).absolute().parents:
         if ancestor.name in ALL_SECTIONS:
             return ancestor.parent
     return None
@@ -31,9 +31,9 @@ def section_of(path: Path, taxonomy_root: Path | None) -> str | None:
     """``knowledge``, ``compositional_skills`` or ``foundational_skills`` for a file in a tree, else None."""
     if taxonomy_root is None:
         return None
-    # abspath, not resolve(): no file system calls per file (thousands of leaves), same answer inside a tree
+    # absolute(), not resolve(): no file system calls per file (thousands of leaves), same answer inside a tree
     try:
-        first = Path(os.path.abspath(path)).relative_to(os.path.abspath(taxonomy_root)).parts[0]
+        first = Path(path).absolute().relative_to(Path(taxonomy_root).absolute()).parts[0]
     except (ValueError, IndexError):
         return None
     return first if first in ALL_SECTIONS else None

@@ -59,7 +59,12 @@ def command(
     if question is not None:
         on_delta = None if as_json else _write
         answer = answer_question(question, options, config.serve, models_dir, on_delta=on_delta)
-        result = {"question": answer.question, "answer": answer.answer, "model": answer.model, "endpoint": answer.endpoint}
+        result = {
+            "question": answer.question,
+            "answer": answer.answer,
+            "model": answer.model,
+            "endpoint": answer.endpoint,
+        }
         emit(result, as_json, lambda _: _write("\n"))
         return
     if as_json:
@@ -67,14 +72,16 @@ def command(
     from taxolab.llm.repl import ReplIO, history_file_setup
 
     save_history = history_file_setup(paths.data_dir() / "chat_history") if sys.stdin.isatty() else (lambda: None)
-    io = ReplIO(read_line=_reader(), write=_write, notice=lambda text: stderr.print(text, markup=False))
+    io = ReplIO(read_line=_reader(), write=_write, notice=lambda text: stderr.print(text, markup=False, soft_wrap=True))
     try:
         interactive_chat(
             options,
             config.serve,
             models_dir,
             io,
-            on_ready=lambda e: stderr.print(f"chatting with {e.model} at {e.url}; /help for commands, Ctrl-D to quit"),
+            on_ready=lambda e: stderr.print(
+                f"chatting with {e.model} at {e.url}; /help for commands, Ctrl-D to quit", soft_wrap=True
+            ),
         )
     finally:
         save_history()

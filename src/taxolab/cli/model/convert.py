@@ -39,7 +39,12 @@ def command(app: AppContext, model_path: str, outtype: str, output: Path | None,
 
     with stderr.status(f"converting {model_path} to {outtype.upper()} GGUF"):
         done = convert_model(model_path, app.config(flags).paths.resolved("models"), outtype=outtype, output=output)
-    result = {"source": str(done.source), "output": str(done.output), "outtype": done.outtype, "size_bytes": done.size_bytes}
+    result = {
+        "source": str(done.source),
+        "output": str(done.output),
+        "outtype": done.outtype,
+        "size_bytes": done.size_bytes,
+    }
     emit(result, as_json, lambda r: stderr.print(f"wrote {r['output']} ({human_size(r['size_bytes'])})"))
 
 

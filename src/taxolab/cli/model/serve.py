@@ -17,7 +17,16 @@ from taxolab.llm.settings import ServeSettings
 @click.option("--model-path", default="default", show_default=True,
               help="GGUF file, HF folder (vLLM) or a name from `model list`.")  # fmt: skip
 @settings_options(
-    "serve", ServeSettings, "backend", "host", "port", "max_ctx_size", "parallel", "threads", "api_key", "startup_timeout"
+    "serve",
+    ServeSettings,
+    "backend",
+    "host",
+    "port",
+    "max_ctx_size",
+    "parallel",
+    "threads",
+    "api_key",
+    "startup_timeout",
 )
 @click.option(
     "--model-dir", "paths__models", type=click.Path(path_type=Path), help="Models folder [config: paths.models]."
@@ -38,7 +47,8 @@ def command(app: AppContext, model_path: str, **flags: Any) -> None:
     def ready(handle: Any) -> None:
         stderr.print(
             f"serving {handle.model} with {handle.backend} at {handle.url} "
-            f"({handle.parallel} slot(s) of {handle.ctx_size} tokens); log {handle.log_path}; Ctrl-C stops it"
+            f"({handle.parallel} slot(s) of {handle.ctx_size} tokens); log {handle.log_path}; Ctrl-C stops it",
+            soft_wrap=True,
         )
 
     code = serve_model(model_path, config.serve, config.paths.resolved("models"), on_ready=ready)

@@ -1,0 +1,85 @@
+"""Which engine serves which model, and the command lines that start them (no process started)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from taxolab.errors import TaxolabError
+from taxolab.llm import backends
+from taxolab.llm.backends import ServerArgs, choose_backend, launch_spec
+
+
+def args(fmt: str = "gguf", **extra: object) -> ServerArgs:
+    base: dict[str, object] = {
+        "model_path": Path("/m/model.gguf"), "model_format": fmt, "model_name": "model", "host": "127.0.0.1",
+        "port": 8123, "ctx_size": 2048, "parallel": 4,
+    }  # fmt: skip
+    base.update(extra)
+    return ServerArgs(**base)  # type: ignore[arg-type]
+
+
+def test_gguf_goes_to_llama_server_with_one_full_context_per_slot() -> None:
+    assert choose_backend("auto", "gguf", Path("m.gguf")) == "llama-cpp"
+    spec = launch_spec("llama-cpp", args(api_key="k", threads=2))
+    argv = spec.argv
+    assert argv[argv.index("--parallel") + 1] == "4"
+    assert argv[argv.index("--ctx-size") + 1] == str(2048 * 4)
+    assert argv[argv.index("--kv-unified-per-slot") + 1] == "2048"
+    assert argv[argv.index("--alias") + 1] == "model" and argv[argv.index("--api-key") + 1] == "k"
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and spec.parallel == 4 and spec.health_path == "/health"
+    assert spec.env["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_llama_cpp_python_reports_one_slot() -> None:
+    spec = launch_spec("llama-cpp-python", args())
+    assert spec.parallel == 1 and "taxolab.llm.llama_cpp_python_main" in spec.argv
+    assert spec.argv[spec.argv.index("--n_ctx") + 1] == "2048"
+
+
+def test_vllm_command_line() -> None:
+    spec = launch_spec("vllm", args("hf", model_path=Path("/m/folder")))
+    assert "vllm.entrypoints.openai.api_server" in spec.argv
+    assert spec.argv[spec.argv.index("--max-num-seqs") + 1] == "4"
+    assert spec.argv[spec.argv.index("--served-model-name") + 1] == "model"
+
+
+def test_hf_folder_without_vllm_or_gpu_says_how_to_convert(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backends, "_has_module", lambda name: name != "vllm")
+    with pytest.raises(TaxolabError, match="taxolab model convert --model-path /m/folder"):
+        choose_backend("auto", "hf", Path("/m/folder"))
+    # vLLM installed, but no GPU here: still the conversion hint (a GPU cannot be faked into existence)
+    monkeypatch.setattr(backends, "_has_module", lambda name: True)
+    monkeypatch.setattr(backends, "_has_gpu", lambda: False)
+    with pytest.raises(TaxolabError, match="no GPU is present"):
+        choose_backend("auto", "hf", Path("/m/folder"))
+    assert choose_backend("vllm", "hf", Path("/m/folder")) == "vllm"
+    monkeypatch.setattr(backends, "_has_gpu", lambda: True)
+    assert choose_backend("auto", "hf", Path("/m/folder")) == "vllm"
+
+
+@pytest.mark.parametrize(
+    ("requested", "fmt", "message"),
+    [
+        ("auto", "lora", "LoRA adapter"),
+        ("vllm", "gguf", "serve it with --backend llama-cpp"),
+        ("llama-cpp", "hf", "llama.cpp serves GGUF files"),
+        ("tgi", "gguf", "unknown backend"),
+    ],
+)
+def test_mismatches_are_explained(requested: str, fmt: str, message: str) -> None:
+    with pytest.raises(TaxolabError, match=message):
+        choose_backend(requested, fmt, Path("/m/x"))  # type: ignore[arg-type]
+
+
+def test_repack_guard_follows_the_cpu_and_the_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    backends.repack_safe.cache_clear()
+    monkeypatch.setenv("TAXOLAB_LLAMA_REPACK", "1")
+    assert backends.repack_safe() is True
+    assert "--no-repack" not in launch_spec("llama-cpp", args()).argv
+    backends.repack_safe.cache_clear()
+    monkeypatch.setenv("TAXOLAB_LLAMA_REPACK", "0")
+    assert "--no-repack" in launch_spec("llama-cpp", args()).argv
+    assert launch_spec("llama-cpp-python", args()).env["TAXOLAB_LLAMA_NO_EXTRA_BUFTS"] == "1"
+    backends.repack_safe.cache_clear()
