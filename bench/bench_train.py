@@ -38,10 +38,7 @@ from taxolab.training.metrics import read_metrics
 from taxolab.training.packing import IGNORE
 from taxolab.training.settings import TrainSettings
 
-WORDS = (
-    "the model learns new facts from documents and answers questions about them with care while the "
-    "teacher writes synthetic examples that cover each skill in the taxonomy so training stays focused"
-).split()
+WORDS = ["the", "model", "learns", "new", "facts", "from", "documents", "and", "answers", "questions", "about", "them", "with", "care", "while", "the", "teacher", "writes", "synthetic", "examples", "that", "cover", "each", "skill", "in", "the", "taxonomy", "so", "training", "stays", "focused"]
 
 
 def make_data(path: Path, count: int, seed: int) -> Path:

@@ -119,3 +119,30 @@ def test_streaming_yields_deltas() -> None:
 )
 def test_base_url_normalisation(given: str, expected: str) -> None:
     assert normalise_base_url(given) == expected
+
+
+def test_streaming_retries_until_the_server_answers() -> None:
+    """A server still loading its model answers 503; the stream starts once it is ready."""
+    with FlakyServer(fail_with=503) as server:
+        server.failures = 2
+        client = OpenAIClient(server.url, "fake-teacher", max_retries=3, backoff=0.01)
+
+        async def go() -> str:
+            async with client:
+                return "".join([d async for d in client.stream_chat([{"role": "user", "content": "x y"}])])
+
+        assert asyncio.run(go()).split() == ["y", "x"]
+        assert client.stats.retries == 2 and client.stats.requests == 1
+
+
+def test_streaming_gives_up_on_a_client_error() -> None:
+    with FakeOpenAIServer(fail_with=401) as server:
+
+        async def go() -> None:
+            async with OpenAIClient(server.url, "m", max_retries=3, backoff=0.01) as client:
+                async for _ in client.stream_chat([{"role": "user", "content": "x"}]):
+                    pass
+
+        with pytest.raises(EndpointError, match="HTTP 401"):
+            asyncio.run(go())
+        assert len(server.requests) == 1

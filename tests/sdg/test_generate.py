@@ -33,7 +33,7 @@ def test_every_output_of_contract_c(
     folder = result.output_dir
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["status"] == "complete"
-    assert manifest["teacher"] == {"model": None, "endpoints": [teacher.url], "local": False}
+    assert manifest["teacher"] == {"model": "fake-teacher", "endpoints": [teacher.url], "local": False}
     counts = manifest["counts"]["leaves"]
     # knowledge: 2 chunks -> 2 seed rows x (chunk + 3 augmentations) x 2 pairs each
     assert counts["knowledge_birds"]["rows"] == 16

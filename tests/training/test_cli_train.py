@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from training_kit import write_messages
 
 from taxolab.cli.main import main
-from training_kit import write_messages
 
 
 def test_train_command_json_and_config_keys(

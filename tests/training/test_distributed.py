@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from training_kit import write_messages
 
 from taxolab.training.api import train
 from taxolab.training.launch import torchrun_command
 from taxolab.training.metrics import read_metrics
 from taxolab.training.settings import TrainSettings
-from training_kit import write_messages
+
 
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["fsdp", "ddp"])

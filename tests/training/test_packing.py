@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 from torch.nn import functional
+from training_kit import conversation
 
 from taxolab.training.dataset import load_tokenizer
 from taxolab.training.loss import row_loss_sum
 from taxolab.training.packing import IGNORE, collate_row, epoch_batches, plan_step
 from taxolab.training.tokenize import TokenizedSample, tokenize_sample
-from training_kit import conversation
 
 
 def load_tiny(model_dir: Path) -> torch.nn.Module:
@@ -90,6 +90,6 @@ def test_empty_row_has_no_targets_and_epochs_reshuffle() -> None:
     assert collate_row([]).loss_tokens == 0
     first, second = epoch_batches(10, 4, seed=1, epoch=0), epoch_batches(10, 4, seed=1, epoch=1)
     assert [len(b) for b in first] == [4, 4, 2]
-    assert sorted(sum(first, [])) == list(range(10))
+    assert sorted(i for b in first for i in b) == list(range(10))
     assert first != second
     assert first == epoch_batches(10, 4, seed=1, epoch=0)

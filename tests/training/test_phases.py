@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from training_kit import write_messages
 
 from taxolab.errors import TaxolabError
 from taxolab.training.api import train
 from taxolab.training.phases import plan_phases
 from taxolab.training.settings import TrainSettings
-from training_kit import write_messages
 
 SETTINGS = TrainSettings(
     effective_batch_size=8, learning_rate=1e-3, knowledge_epochs=2, skills_epochs=1, checkpoint_every_samples=8,

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from training_kit import write_messages
 
 from taxolab.training import trainer
 from taxolab.training.api import train
 from taxolab.training.metrics import read_metrics
 from taxolab.training.settings import TrainSettings
-from training_kit import write_messages
 
 FLAGS: dict[str, Any] = {
     "effective_batch_size": 4,

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-WORDS = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda", "mu"]
 
 
 def make_tiny_model(folder: Path, tokenizer_dir: Path, seed: int = 0) -> Path:

@@ -49,6 +49,8 @@ def data_group() -> None:
     "chunk_overlap",
     "max_num_tokens",
     "seed",
+    "executor",
+    "ray_address",
 )
 @json_option
 @click.pass_obj

@@ -138,29 +138,41 @@ class OpenAIClient:
         temperature: float | None = None,
         **extra: Any,
     ) -> AsyncIterator[str]:
-        """Yield content deltas as the server streams them (no retry once tokens have arrived)."""
+        """Yield content deltas as the server streams them.
+
+        Failures before the first token (connection errors, 429/5xx, such as a
+        server still loading its model) are retried like any request; once
+        tokens have arrived a failure is final, since the caller has shown them.
+        """
         body = await self._body(
             messages=list(messages), max_tokens=max_tokens, temperature=temperature, stream=True, **extra
         )
+        attempt = 0
         async with self._semaphore:
-            try:
-                async with self._http.stream("POST", "/chat/completions", json=body) as response:
-                    if response.status_code >= 400:
-                        text = (await response.aread()).decode("utf-8", "replace")
-                        raise self._status_error(response.status_code, text)
-                    async for line in response.aiter_lines():
-                        if not line.startswith("data:"):
-                            continue
-                        payload = line[5:].strip()
-                        if payload == "[DONE]":
-                            break
-                        chunk = json.loads(payload)
-                        for choice in chunk.get("choices", []):
-                            delta = (choice.get("delta") or {}).get("content")
-                            if delta:
+            while True:
+                started = False
+                try:
+                    async with self._http.stream("POST", "/chat/completions", json=body) as response:
+                        if response.status_code >= 400:
+                            text = (await response.aread()).decode("utf-8", "replace")
+                            if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
+                                self.stats.failures += 1
+                                raise self._status_error(response.status_code, text)
+                        else:
+                            async for delta in _stream_deltas(response):
+                                started = True
                                 yield delta
-            except httpx.TransportError as exc:
-                raise EndpointDownError(self.base_url, self.model, f"cannot reach the server: {exc!r}") from None
+                            self.stats.requests += 1
+                            return
+                except httpx.TransportError as exc:
+                    if started or attempt >= self.max_retries:
+                        self.stats.failures += 1
+                        raise EndpointDownError(
+                            self.base_url, self.model, f"cannot reach the server: {exc!r}"
+                        ) from None
+                attempt += 1
+                self.stats.retries += 1
+                await asyncio.sleep(self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
 
     async def _body(self, **fields: Any) -> dict[str, Any]:
         body = {key: value for key, value in fields.items() if value is not None}
@@ -221,6 +233,21 @@ class OpenAIClient:
         if self.stats.in_flight == 0 and self.stats._busy_since is not None:
             self.stats.busy_seconds += asyncio.get_running_loop().time() - self.stats._busy_since
             self.stats._busy_since = None
+
+
+async def _stream_deltas(response: httpx.Response) -> AsyncIterator[str]:
+    """Content deltas from a server-sent-events chat stream, up to ``[DONE]``."""
+    async for line in response.aiter_lines():
+        if not line.startswith("data:"):
+            continue
+        payload = line[5:].strip()
+        if payload == "[DONE]":
+            return
+        chunk = json.loads(payload)
+        for choice in chunk.get("choices", []):
+            delta = (choice.get("delta") or {}).get("content")
+            if delta:
+                yield delta
 
 
 def normalise_base_url(url: str) -> str:

@@ -109,6 +109,10 @@ def start_server(
     ``ctx_size`` is the context of *each* of the ``parallel`` slots. ``port=0``
     picks a free port. If the server does not come up, the error carries the
     last lines of its log (kept at ``log_path``, by default under the cache dir).
+
+    The server dies with this process, even on SIGKILL. On Linux that signal is
+    tied to the thread that starts the server, so start long-lived servers from
+    the main thread (or one that outlives them), not from a short-lived worker.
     """
     model_path = Path(model_path).expanduser()
     fmt = detect_format(model_path)
@@ -179,7 +183,7 @@ def connect(endpoint_url: str, *, model: str | None = None, api_key: str | None 
         if not listed:
             raise EndpointDownError(url, None, "the server lists no models; pass the model name")
         model = str(listed[0]["id"])
-    entry = next((item for item in listed if item.get("id") == model), {})
+    entry: dict[str, Any] = next((item for item in listed if item.get("id") == model), {})
     ctx_size = _slot_context(url, headers) or _context_of(entry)
     return Endpoint(url, model, parallel, ctx_size, api_key)
 

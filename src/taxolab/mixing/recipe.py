@@ -12,6 +12,7 @@ add your own messages JSONL files, rebuild the mix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +103,7 @@ def _plain(node: object) -> object:
     return node
 
 
-def _line(doc: object, loc: list[object]) -> int:
+def _line(doc: object, loc: Sequence[object]) -> int:
     node, line = doc, 1
     for key in loc:
         try:

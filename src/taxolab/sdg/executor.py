@@ -74,10 +74,10 @@ def batches(seeds: list[Row], size: int) -> list[list[Row]]:
     return [seeds[start : start + size] for start in range(0, len(seeds), size)]
 
 
-class _MeteredTeacher:
+class MeteredTeacher:
     """Counts each job's teacher tokens so the display can show tokens/s per leaf."""
 
-    def __init__(self, pool: TeacherPool, meter: JobMeter, priority: int) -> None:
+    def __init__(self, pool: TeacherPool, meter: JobMeter, priority: int = 0) -> None:
         self.pool = pool
         self.meter = meter
         self.priority = priority
@@ -129,7 +129,7 @@ class LocalExecutor:
             async def one(job: Job, store: CheckpointStore, index: int, seeds: list[Row], age: int) -> None:
                 async with in_flight:
                     meter = meters[job.key]
-                    teacher = _MeteredTeacher(pool, meter, priority=age)
+                    teacher = MeteredTeacher(pool, meter, priority=age)
                     ctx = BlockContext(teacher, f"{options.seed}:{job.key}:{index}", options.gen_defaults)
                     t0 = time.monotonic()
                     out = await job.pipeline.run([dict(seed) for seed in seeds], ctx)
@@ -146,10 +146,15 @@ class LocalExecutor:
                 for index, seeds in enumerate(job_batches)
                 if index not in results[job.key]
             ]
-            tasks = [asyncio.create_task(one(*work, age)) for age, work in enumerate(pending)]
+            # Batches in waves of 2 x the teacher's slots share a priority: a wave advances together (many
+            # requests ready, so no slot idles at a block boundary) and older waves finish -- and checkpoint -- first.
+            wave = 2 * pool.spec.concurrency
+            tasks = [asyncio.create_task(one(*work, age // wave)) for age, work in enumerate(pending)]
             await _all_or_cancel(tasks)
         elapsed = time.monotonic() - started
-        return [_collect(job, results[job.key], resumed[job.key], meters[job.key], elapsed) for job, _, _ in plans]
+        return [
+            collect_job_result(job, results[job.key], resumed[job.key], meters[job.key], elapsed) for job, _, _ in plans
+        ]
 
 
 async def _all_or_cancel(tasks: list[asyncio.Task[None]]) -> None:
@@ -165,7 +170,10 @@ async def _all_or_cancel(tasks: list[asyncio.Task[None]]) -> None:
         raise failed[0].exception()  # type: ignore[misc]
 
 
-def _collect(job: Job, done: dict[int, BatchResult], resumed: int, meter: JobMeter, elapsed: float) -> JobResult:
+def collect_job_result(
+    job: Job, done: dict[int, BatchResult], resumed: int, meter: JobMeter, elapsed: float
+) -> JobResult:
+    """Assemble a job's result from its batches in batch order (what makes resumed runs identical)."""
     rows: list[Row] = []
     dropped: Counter[str] = Counter()
     for index in sorted(done):

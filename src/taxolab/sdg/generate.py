@@ -122,7 +122,7 @@ def generate_data(
             show_progress=show_progress,
         )
         generation_started = time.monotonic()
-        results = (executor or LocalExecutor()).run(jobs, teacher.spec, options)
+        results = (executor or _executor(settings.executor, settings.ray_address)).run(jobs, teacher.spec, options)
         generation_seconds = time.monotonic() - generation_started
     result = _write_outputs(folder, leaves, results, settings)
     manifest.update(
@@ -198,6 +198,15 @@ def _write_outputs(folder: Path, leaves: list[Leaf], results: list[JobResult], s
     return counts
 
 
+def _executor(kind: str, ray_address: str | None) -> Executor:
+    """The executor named by ``generate.executor``; Ray is imported only when asked for."""
+    if kind == "ray":
+        from taxolab.sdg.ray_executor import RayExecutor
+
+        return RayExecutor(address=ray_address)
+    return LocalExecutor()
+
+
 def _document_chunker(config: Config, plan: ChunkPlan, counter: TokenCounter) -> ChunkSource:
     def chunks(leaf: Leaf) -> list[str]:
         return leaf_chunks(
@@ -223,7 +232,7 @@ def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
         first = connect(settings.endpoint_urls[0], model=settings.teacher_model, api_key=key)
         spec = TeacherSpec(
             tuple(settings.endpoint_urls),
-            settings.teacher_model,
+            first.model,
             api_key=key,
             concurrency=settings.concurrency or 8 * len(settings.endpoint_urls),
             timeout=config.client.timeout,

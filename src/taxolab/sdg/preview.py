@@ -22,6 +22,6 @@ def head_rows(path: Path, n: int) -> list[dict[str, Any]]:
                 continue
             try:
                 rows.append(json.loads(line))
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 raise TaxolabError(f"{path}:{number}: not a JSON line ({exc.msg})") from None
     return rows

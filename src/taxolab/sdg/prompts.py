@@ -1,5 +1,6 @@
 """Prompt configs: YAML files with a system prompt, introduction, principles, examples,
 a generation template (all jinja2, rendered with the row's columns) and start/end tags.
+``optional_columns`` lists columns a template only tests with ``is defined``.
 
 The columns a prompt reads are found by parsing its templates, so a pipeline
 that feeds a prompt a column no earlier block makes fails when it is loaded,

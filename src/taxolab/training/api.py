@@ -101,7 +101,9 @@ def train(
         outcomes.append(outcome)
         start_model = outcome.final_dir
 
-    selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best)
+    if select_best is None:
+        select_best = _evaluation_selector(Path(data_path), settings)
+    selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best, last=settings.select_by == "last")
     journal.record_selection(selected, how)
     return TrainResult(selected, output_dir, strategy, how, outcomes)
 
@@ -173,3 +175,16 @@ def _versions() -> dict[str, str]:
     from taxolab import __version__
 
     return {"taxolab": __version__, "torch": torch.__version__, "transformers": transformers.__version__}
+
+
+def _evaluation_selector(data_path: Path, settings: TrainSettings) -> Callable[[list[Path]], Path] | None:
+    """mmlu_branch on the data run's knowledge test questions (contract E), when asked for or available."""
+    test_dir = data_path / "test"
+    has_questions = data_path.is_dir() and any(test_dir.glob("*.jsonl"))
+    if settings.select_by == "mmlu_branch" and not has_questions:
+        raise TaxolabError(f"{test_dir}: --select-by mmlu_branch needs the data run's knowledge test questions")
+    if settings.select_by not in ("auto", "mmlu_branch") or not has_questions:
+        return None
+    from taxolab.evaluation.mmlu_branch import make_selector
+
+    return make_selector(test_dir)

@@ -107,10 +107,12 @@ class Journal:
 
 
 def select_checkpoint(
-    checkpoints: list[dict[str, Any]], select_best: Callable[[list[Path]], Path] | None
+    checkpoints: list[dict[str, Any]], select_best: Callable[[list[Path]], Path] | None, *, last: bool = False
 ) -> tuple[Path, str]:
     """The best checkpoint: by the given evaluation, else lowest validation loss, else the last."""
     paths = [Path(c["path"]) for c in checkpoints]
+    if last:
+        return paths[-1], "last checkpoint"
     if select_best is not None:
         return Path(select_best(paths)), "evaluation"
     scored = [c for c in checkpoints if c.get("val_loss") is not None]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
-from typing import Any
+from typing import Any, ClassVar
 
 import jinja2
 from pydantic import Field, field_validator
@@ -48,7 +48,7 @@ class ConditionalLLMConfig(LLMConfig):
 
 class LLMBlock(Block[LLMConfig]):
     kind = "llm"
-    Config = LLMConfig
+    Config: ClassVar[type[BlockConfig]] = LLMConfig
 
     def __init__(self, config: LLMConfig, env: BuildEnv | None = None) -> None:
         super().__init__(config, env)
@@ -131,7 +131,7 @@ class ConditionalLLMBlock(LLMBlock):
     """Like ``llm``, with the prompt chosen per row by the value of ``select_column``."""
 
     kind = "conditional_llm"
-    Config = ConditionalLLMConfig
+    Config: ClassVar[type[BlockConfig]] = ConditionalLLMConfig
 
     def _load_prompts(self, config: LLMConfig, env: BuildEnv) -> dict[str, PromptConfig]:
         assert isinstance(config, ConditionalLLMConfig)
