@@ -25,8 +25,8 @@ from typing import Any
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from taxolab.evaluation.benchmark import choice_request
 from taxolab.evaluation.loglik import ChoiceRequest, LoglikScorer
+from taxolab.evaluation.mcq import choice_request
 from taxolab.evaluation.mmlu import load_mmlu, packaged_mmlu
 from taxolab.models.default import default_hf_dir
 
@@ -88,13 +88,15 @@ def main() -> None:
     questions = load_mmlu(data)[: args.questions]
     requests = [choice_request(q, args.mode, q.group) for q in questions]
     folder = default_hf_dir(prepare=True)
-    model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(folder)
     scorer = LoglikScorer(model, tokenizer, batch_size=args.batch_size)
     print(f"{len(requests)} MMLU questions, {args.mode} scoring, torch threads {torch.get_num_threads()}")
     ours, ours_scores = timed("taxolab LoglikScorer", lambda: scorer.score(requests, show=False))
     peer_a, a_scores = timed("peer A: one forward per choice", lambda: textbook(model, tokenizer, requests))
-    peer_b, b_scores = timed("peer B: padded batches, no dedup", lambda: padded_batches(model, tokenizer, requests, args.batch_size))
+    peer_b, b_scores = timed(
+        "peer B: padded batches, no dedup", lambda: padded_batches(model, tokenizer, requests, args.batch_size)
+    )
 
     def picks(scores: list[list[float]]) -> list[int]:
         return [max(range(len(s)), key=s.__getitem__) for s in scores]

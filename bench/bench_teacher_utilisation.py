@@ -3,10 +3,13 @@
 Starts llama-server with the packaged default model, runs `generate_data`
 (simple pipelines: one knowledge leaf with a few chunks, one freeform and one
 grounded skill) and measures the teacher's generated tokens/s over the
-generation phase. Then the peer: exactly the requests the run sent, replayed
-straight at the server with every slot kept busy (no pipeline stages, no
+generation phase. Then the peer: exactly the requests the run sent (each with a
+unique first token, so no prompt-cache hits from the run), replayed straight at
+the server with every slot kept busy (no pipeline stages, no
 dependencies between requests) -- the most this server can generate for this
-workload. The ratio is the utilisation (target >= 0.9).
+workload. The ratio is the utilisation (target >= 0.9). It also prints the
+slot occupancy of the run (share of slot-time with a request in flight), which
+does not depend on how loaded the machine is.
 
     .venv/bin/python bench/bench_teacher_utilisation.py [--parallel 4] [--max-tokens 48] [--scale 2]
 
@@ -44,18 +47,37 @@ CHUNKS = [
 ]
 
 
-class RecordingPool(TeacherPool):
-    """The normal pool, remembering each request so the peer can replay the same workload."""
+SPANS: list[tuple[float, float]] = []
 
-    async def chat(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
+
+class RecordingPool(TeacherPool):
+    """The normal pool, remembering each request (for the replay) and when it held a slot (for occupancy)."""
+
+    async def send(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
         RECORDED.append((messages, n, kwargs))
-        return await super().chat(messages, n=n, **kwargs)
+        start = time.perf_counter()
+        try:
+            return await super().send(messages, n=n, **kwargs)
+        finally:
+            SPANS.append((start, time.perf_counter()))
+
+
+def occupancy(slots: int) -> float:
+    """Share of the run's slot-time during which a request was in flight (1.0 = never a free slot)."""
+    busy = sum(end - start for start, end in SPANS)
+    return busy / (slots * (max(end for _, end in SPANS) - min(start for start, _ in SPANS)))
+
+
+def fresh(messages: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
+    """The same request with a unique first token, so the server cannot reuse the run's prompt cache."""
+    first = {**messages[0], "content": f"[{index}] {messages[0]['content']}"}
+    return [first, *messages[1:]]
 
 
 async def replay(url: str, model: str, parallel: int) -> tuple[int, float]:
     async with OpenAIClient(url, model, max_concurrency=parallel) as client:
         start = time.perf_counter()
-        done = await asyncio.gather(*(client.chat(m, n=n, **kw) for m, n, kw in RECORDED))
+        done = await asyncio.gather(*(client.chat(fresh(m, i), n=n, **kw) for i, (m, n, kw) in enumerate(RECORDED)))
         seconds = time.perf_counter() - start
     return sum(c.completion_tokens for completions in done for c in completions), seconds
 
@@ -79,6 +101,7 @@ def main() -> None:
             "sdg_scale_factor": args.scale,
             "max_num_tokens": args.max_tokens,
             "batch_size": 1,
+            "concurrency": args.parallel,
         }
         config = load_config(None, {"generate": settings, "paths": {"datasets": str(tmp / "datasets")}})
         result = generate_data(config, leaves=leaves, chunk_source=lambda _leaf: CHUNKS, show_progress=False)
@@ -92,6 +115,11 @@ def main() -> None:
         f"peer (same requests, all slots busy):   {peer_tokens} tokens in {peer_seconds:.1f} s = {peer_rate:.1f} tok/s"
     )
     print(f"utilisation run/peer: {run_rate / peer_rate:.2f} (target >= 0.9)")
+    print(
+        f"slot occupancy during the run: {occupancy(args.parallel):.2f} (share of slot-time with a request in flight)"
+    )
+    for leaf, counts in result.manifest["counts"]["leaves"].items():
+        print(f"  {leaf}: {counts['seeds']} seeds -> {counts['rows']} rows, dropped {counts['dropped']}")
 
 
 if __name__ == "__main__":

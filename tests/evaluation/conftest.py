@@ -129,9 +129,17 @@ def new_skill_taxonomy(shared_data: Path, tmp_path: Path) -> Path:
 
 MCQ_ROWS = [
     {"question": "What is the capital of France?", "choices": ["Paris", "Rome", "Berlin", "Madrid"], "answer": 0},
-    {"question": "Which planet is known as the red planet?", "choices": ["Venus", "Mars", "Jupiter", "Saturn"], "answer": 1},
+    {
+        "question": "Which planet is known as the red planet?",
+        "choices": ["Venus", "Mars", "Jupiter", "Saturn"],
+        "answer": 1,
+    },
     {"question": "2 + 2 =", "choices": ["3", "5", "4", "22"], "answer": 2},
-    {"question": "Water boils at sea level at", "choices": ["50 C", "70 C", "90 C", "100 degrees Celsius"], "answer": 3},
+    {
+        "question": "Water boils at sea level at",
+        "choices": ["50 C", "70 C", "90 C", "100 degrees Celsius"],
+        "answer": 3,
+    },
     {"question": "The largest ocean is the", "choices": ["Pacific Ocean", "Atlantic", "Indian", "Arctic"], "answer": 0},
 ]
 

@@ -62,10 +62,28 @@ def test_cli_json_and_html_report(
     data.write_text('{"question": "Capital of Italy?", "answer": "Rome"}\n{"question": "1+1?", "answer": "2"}\n')
     model = fake_pair(lambda r: "Rome")
     base = fake_pair(lambda r: "Milan")
-    judge = fake_pair(lambda r: "Rating: [[5]]" if "Rome" in r["messages"][-1]["content"].split("[Assistant's answer]")[-1] else "Rating: [[1]]")
+    judge = fake_pair(
+        lambda r: (
+            "Rating: [[5]]"
+            if "Rome" in r["messages"][-1]["content"].split("[Assistant's answer]")[-1]
+            else "Rating: [[1]]"
+        )
+    )
     out = tmp_path / "out"
-    common = ["--dk-bench-data", str(data), "--endpoint-url", model.url, "--base-endpoint-url", base.url,
-              "--judge-endpoint-url", judge.url, "--output-dir", str(out), "--cache-dir", str(tmp_path / "cache")]
+    common = [
+        "--dk-bench-data",
+        str(data),
+        "--endpoint-url",
+        model.url,
+        "--base-endpoint-url",
+        base.url,
+        "--judge-endpoint-url",
+        judge.url,
+        "--output-dir",
+        str(out),
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    ]
     code = main(["model", "evaluate", "--benchmark", "dk_bench", *common, "--json"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -85,8 +103,20 @@ def test_cli_json_and_html_report(
 def test_cli_user_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "dk.jsonl"
     bad.write_text('{"question": "no reference"}\n')
-    code = main(["model", "evaluate", "--benchmark", "dk_bench", "--dk-bench-data", str(bad),
-                 "--endpoint-url", "http://127.0.0.1:9/v1", "--output-dir", str(tmp_path / "o")])
+    code = main(
+        [
+            "model",
+            "evaluate",
+            "--benchmark",
+            "dk_bench",
+            "--dk-bench-data",
+            str(bad),
+            "--endpoint-url",
+            "http://127.0.0.1:9/v1",
+            "--output-dir",
+            str(tmp_path / "o"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and f"{bad}:1:1:" in err and "Traceback" not in err
     code = main(["model", "evaluate", "--benchmark", "nope"])

@@ -17,6 +17,7 @@ from taxolab.testing.fake_openai import FakeOpenAIServer
 def user_text(request: dict[str, Any]) -> str:
     return "\n".join(str(m.get("content", "")) for m in request.get("messages", []))
 
+
 MT_QUESTIONS = [
     {"question_id": 1, "category": "writing", "turns": ["Write a haiku about rain.", "Now make it rhyme."]},
     {"question_id": 2, "category": "math", "turns": ["What is 3 * 7?", "And 3 * 8?"]},
@@ -94,7 +95,9 @@ def test_packaged_mt_bench_questions_are_read_from_the_installed_package(
     report = evaluate(eval_config(endpoint_url=model.url, judge_endpoint_url=judge.url, mt_bench_limit=2), ["mt_bench"])
     (result,) = report.results
     assert result.trained.overall == 6.0 and result.trained.counts == {"writing": 2}
-    assert "Hawaii" in model.requests[0]["messages"][0]["content"] or any("Hawaii" in user_text(r) for r in model.requests)
+    assert "Hawaii" in model.requests[0]["messages"][0]["content"] or any(
+        "Hawaii" in user_text(r) for r in model.requests
+    )
 
 
 def dk_judge(request: dict[str, Any]) -> str:
@@ -118,7 +121,9 @@ def test_dk_bench_uses_given_responses_writes_jsonl_and_csv(
         ],
     )
     model, judge = fake_pair(trained_model), fake_pair(dk_judge)
-    report = evaluate(eval_config(endpoint_url=model.url, judge_endpoint_url=judge.url, dk_bench_data=data), ["dk_bench"])
+    report = evaluate(
+        eval_config(endpoint_url=model.url, judge_endpoint_url=judge.url, dk_bench_data=data), ["dk_bench"]
+    )
     (result,) = report.results
     assert len(model.requests) == 2  # the given response is graded as is
     assert result.trained.overall == pytest.approx(4.5)
@@ -137,14 +142,19 @@ def test_second_judge_and_rerun_reuse_cached_answers(
     first, second = fake_pair(lambda r: "Rating: [[3]]"), fake_pair(lambda r: "Rating: [[5]]")
     run = evaluate(eval_config(endpoint_url=model.url, judge_endpoint_url=first.url, dk_bench_data=data), ["dk_bench"])
     assert run.results[0].trained.overall == 3.0 and len(model.requests) == 4
-    again = evaluate(eval_config(endpoint_url=model.url, judge_endpoint_url=first.url, dk_bench_data=data), ["dk_bench"])
+    again = evaluate(
+        eval_config(endpoint_url=model.url, judge_endpoint_url=first.url, dk_bench_data=data), ["dk_bench"]
+    )
     assert again.results[0].trained.overall == 3.0
     assert len(model.requests) == 4 and len(first.requests) == 4  # nothing asked twice
-    other = evaluate(eval_config(endpoint_url=model.url, judge_endpoint_url=second.url, dk_bench_data=data), ["dk_bench"])
+    other = evaluate(
+        eval_config(endpoint_url=model.url, judge_endpoint_url=second.url, dk_bench_data=data), ["dk_bench"]
+    )
     assert other.results[0].trained.overall == 5.0
     assert len(model.requests) == 4 and len(second.requests) == 4
     changed = evaluate(
-        eval_config(endpoint_url=model.url, judge_endpoint_url=second.url, dk_bench_data=data, max_tokens=7), ["dk_bench"]
+        eval_config(endpoint_url=model.url, judge_endpoint_url=second.url, dk_bench_data=data, max_tokens=7),
+        ["dk_bench"],
     )
     assert changed.results[0].trained.overall == 5.0 and len(model.requests) == 8  # new settings, new answers
 
@@ -156,7 +166,11 @@ def test_recall_held_out_scored_by_judge_and_overlap(
     data = write_jsonl(
         tmp_path / "held.jsonl",
         [
-            {"question": "When did the summit start?", "answer": "The summit started in 2019", "leaf": "knowledge_summit"},
+            {
+                "question": "When did the summit start?",
+                "answer": "The summit started in 2019",
+                "leaf": "knowledge_summit",
+            },
             {"question": "Who hosts it?", "answer": "Red Hat hosts it"},
         ],
     )

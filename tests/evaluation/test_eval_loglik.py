@@ -11,11 +11,12 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from taxolab.evaluation.benchmark import ChoiceQuestion, choice_request
 from taxolab.evaluation.loglik import ChoiceRequest, load_scorer
+from taxolab.evaluation.mcq import ChoiceQuestion, choice_request
 from taxolab.evaluation.mmlu_branch import accuracy, find_test_files, load_questions, make_selector
 
 BruteForce = Callable[[Any, Any, ChoiceRequest], list[float]]
+
 
 def write_test_dir(root: Path, rows: list[dict[str, Any]]) -> Path:
     test = root / "run" / "test"
@@ -30,7 +31,7 @@ def test_batched_scores_match_brute_force(
     tiny_models: list[Path], mode: str, mcq_rows: list[dict[str, Any]], brute_force: BruteForce
 ) -> None:
     scorer = load_scorer(tiny_models[0], batch_size=3)
-    model = AutoModelForCausalLM.from_pretrained(tiny_models[0], torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(tiny_models[0], dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(tiny_models[0])
     questions = [ChoiceQuestion(q["question"], tuple(q["choices"]), q["answer"], "general") for q in mcq_rows]
     requests = [choice_request(q, mode, "general knowledge") for q in questions]
@@ -53,7 +54,7 @@ def test_selector_picks_the_checkpoint_with_best_accuracy(
     tokenizer = AutoTokenizer.from_pretrained(tiny_models[0])
     expected = []
     for folder in tiny_models:
-        model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32).eval()
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
         hits = 0
         for question in questions:
             values = brute_force(model, tokenizer, choice_request(question, "letter", question.group.replace("_", " ")))
@@ -62,3 +63,34 @@ def test_selector_picks_the_checkpoint_with_best_accuracy(
         assert accuracy(load_scorer(folder), questions) == pytest.approx(hits / len(questions))
     best = max(range(len(expected)), key=lambda i: (expected[i], i))
     assert make_selector(run / "test")(list(tiny_models)) == tiny_models[best]
+
+
+def test_mmlu_branch_report_and_rerun_from_cache(
+    tiny_models: list[Path],
+    tmp_path: Path,
+    mcq_rows: list[dict[str, Any]],
+    eval_config: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from taxolab.evaluation import phases
+    from taxolab.evaluation.api import evaluate
+
+    run = write_test_dir(tmp_path, mcq_rows)
+    loads: list[str] = []
+    real_load = phases._load_scorer
+
+    def spy(weights: Any, role: str, ctx: Any) -> Any:
+        loads.append(role)
+        return real_load(weights, role, ctx)
+
+    monkeypatch.setattr(phases, "_load_scorer", spy)
+    config = eval_config(model=str(tiny_models[0]), base_model=str(tiny_models[1]), tasks_dir=run)
+    first = evaluate(config, ["mmlu_branch"]).results[0]
+    assert loads == ["trained", "base"]
+    assert set(first.trained.groups) == {"knowledge_a", "knowledge_b"}
+    assert first.trained.counts == {"knowledge_a": 3, "knowledge_b": 2}
+    assert first.base is not None and first.base.model == str(tiny_models[1])
+    assert sum(len(v) for v in first.summary().values()) == 2
+    again = evaluate(config, ["mmlu_branch"]).results[0]
+    assert loads == ["trained", "base"], "a rerun scores from the cache without loading weights"
+    assert again.trained.groups == first.trained.groups and again.base == first.base

@@ -16,7 +16,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from taxolab.evaluation.api import evaluate
-from taxolab.evaluation.benchmark import choice_request
+from taxolab.evaluation.mcq import choice_request
 from taxolab.evaluation.mmlu_branch import find_test_files, load_questions
 
 pytestmark = pytest.mark.slow
@@ -64,8 +64,9 @@ def test_default_model_served_locally_for_the_run(
 ) -> None:
     """--model default with no endpoint: taxolab starts llama.cpp for the answers and stops it after."""
     dk = write_jsonl(tmp_path / "dk.jsonl", [{"question": "Say hello.", "answer": "Hello"}])
-    config = eval_config(model="default", judge_endpoint_url=default_server.url, dk_bench_data=dk, max_tokens=16,
-                         judge_max_tokens=24)
+    config = eval_config(
+        model="default", judge_endpoint_url=default_server.url, dk_bench_data=dk, max_tokens=16, judge_max_tokens=24
+    )
     report = evaluate(config, ["dk_bench"])
     (result,) = report.results
     row = json.loads(result.files["rows"].read_text().splitlines()[0])
@@ -84,12 +85,17 @@ def test_mmlu_branch_and_mmlu_with_the_default_model_weights(
     test = tmp_path / "run" / "test"
     test.mkdir(parents=True)
     write_jsonl(test / "knowledge_general.jsonl", [{**q, "leaf": "knowledge_general"} for q in mcq_rows[:3]])
-    config = eval_config(model="default", base_model=str(tiny_models[0]), tasks_dir=tmp_path / "run",
-                         mmlu_subjects=["astronomy"], mmlu_limit=2)
+    config = eval_config(
+        model="default",
+        base_model=str(tiny_models[0]),
+        tasks_dir=tmp_path / "run",
+        mmlu_subjects=["astronomy"],
+        mmlu_limit=2,
+    )
     report = evaluate(config, ["mmlu_branch", "mmlu"])
     assert report.skipped == {}
     branch, mmlu = report.results
-    model = AutoModelForCausalLM.from_pretrained(default_hf_model, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(default_hf_model, dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(default_hf_model)
     hits = 0
     questions = load_questions(find_test_files(tmp_path / "run", tmp_path))
@@ -111,8 +117,13 @@ def test_hf_folder_is_converted_to_gguf_and_served(
     """A trained checkpoint is an HF folder; llama.cpp needs GGUF: converted once (cached), then served."""
     monkeypatch.setenv("TAXOLAB_CACHE_DIR", str(tmp_path / "cache-root"))
     dk = write_jsonl(tmp_path / "dk.jsonl", [{"question": "Say hello.", "answer": "Hello"}])
-    config = eval_config(model=str(tiny_models[0]), judge_endpoint_url=default_server.url, dk_bench_data=dk,
-                         max_tokens=8, judge_max_tokens=16)
+    config = eval_config(
+        model=str(tiny_models[0]),
+        judge_endpoint_url=default_server.url,
+        dk_bench_data=dk,
+        max_tokens=8,
+        judge_max_tokens=16,
+    )
     report = evaluate(config, ["dk_bench"])
     assert list((tmp_path / "cache-root" / "gguf").glob("*.gguf"))
     row = json.loads(report.results[0].files["rows"].read_text().splitlines()[0])

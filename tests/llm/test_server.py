@@ -19,7 +19,7 @@ import pytest
 from taxolab.cli.main import main
 from taxolab.errors import TaxolabError
 from taxolab.llm.client import OpenAIClient
-from taxolab.llm.server import ServerHandle, model_endpoint, start_server
+from taxolab.llm.server import ServerHandle, connect, model_endpoint, start_server
 from taxolab.models.default import default_gguf_path
 
 pytestmark = pytest.mark.slow
@@ -194,3 +194,28 @@ def test_chat_repl_driven_through_a_pipe(fake_teacher: object) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["two", "one", "four", "three"]
     assert "system prompt: 'Be brief.'" in done.stderr and "/help for commands" in done.stderr
+
+
+def test_long_chat_stays_within_a_small_context_window() -> None:
+    """Turns are dropped before the real server would refuse the request for exceeding its context."""
+    from taxolab.llm.chat import ChatSession, conversation_for
+    from taxolab.llm.repl import ReplIO, run_repl
+
+    paragraph = "Tell me more about the history of bridges and rivers in old European towns. " * 8
+    lines = iter([f"{index}: {paragraph}" for index in range(3)])
+    notes: list[str] = []
+
+    def read(_prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    with start_server(default_gguf_path(), ctx_size=512, parallel=1) as server:
+        assert connect(server.url).ctx_size == 512  # what `model chat --endpoint-url` sizes the conversation by
+        client = OpenAIClient(server.url, server.model)
+        session = ChatSession(client, conversation_for(512, 48, None), max_tokens=48, temperature=0)
+        answered = run_repl(session, ReplIO(read_line=read, write=lambda _: None, notice=notes.append))
+    assert answered == 3, notes
+    assert any("dropped the oldest" in note for note in notes)
+    assert not any(note.startswith("error") for note in notes)

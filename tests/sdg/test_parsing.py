@@ -46,3 +46,9 @@ def test_regex_groups_in_column_order_and_by_name() -> None:
     assert positional.parse("Reason: fine.\n**Score**: 2") == [{"score": "2"}]
     named = RegexParser(("a", "b"), re.compile(r"(?P<b>\d+)-(?P<a>\w+)"))
     assert named.parse("12-x") == [{"a": "x", "b": "12"}]
+
+
+def test_whole_answer_drops_a_leading_label_and_stops_at_the_end_tag() -> None:
+    parser = TagParser(("answer",), ("",), ("Question:",))
+    assert parser.parse("**Answer:** Forty-two.\nQuestion: and another?") == [{"answer": "Forty-two."}]
+    assert parser.parse("Answering is easy: yes.") == [{"answer": "Answering is easy: yes."}]

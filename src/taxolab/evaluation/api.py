@@ -25,9 +25,9 @@ from taxolab.evaluation.benchmark import (
     BenchmarkUnavailableError,
     EvalContext,
     JudgedBenchmark,
-    LoglikBenchmark,
 )
 from taxolab.evaluation.cache import DiskCache
+from taxolab.evaluation.mcq import LoglikBenchmark
 from taxolab.evaluation.phases import answer_and_judge, score_loglik
 from taxolab.evaluation.results import EvaluationReport
 from taxolab.evaluation.serving import ModelTarget
@@ -64,7 +64,9 @@ def evaluate(config: Config, benchmarks: Sequence[str] | None = None) -> Evaluat
     )
     judge = judge_target(config)
     ctx.judge_label = judge.label
-    report = EvaluationReport(targets["trained"].label, targets["base"].label if "base" in targets else None, output_dir)
+    report = EvaluationReport(
+        targets["trained"].label, targets["base"].label if "base" in targets else None, output_dir
+    )
     loaded: list[Benchmark] = []
     for name in names:
         try:
@@ -80,7 +82,6 @@ def evaluate(config: Config, benchmarks: Sequence[str] | None = None) -> Evaluat
             report.results.append(bench.finish())
         elif isinstance(bench, JudgedBenchmark):
             report.results.append(bench.finish(records[bench.name]))
-    fsio.write_json(output_dir / "results.json", report.to_json())
     from taxolab.reports.eval_html import write_html_report
 
     report.html_report = write_html_report(report, output_dir / "report.html")
@@ -104,7 +105,9 @@ def judge_target(config: Config) -> ModelTarget:
     s = config.evaluate
     key_env = s.judge_api_key_env or config.client.api_key_env
     api_key = os.environ.get(key_env) if s.judge_endpoint_url else None
-    return ModelTarget(s.judge_model or (None if s.judge_endpoint_url else config.models.judge), s.judge_endpoint_url, api_key)
+    return ModelTarget(
+        s.judge_model or (None if s.judge_endpoint_url else config.models.judge), s.judge_endpoint_url, api_key
+    )
 
 
 def _benchmark_class(name: str) -> type[Benchmark]:

@@ -1,4 +1,4 @@
-"""The two kinds of benchmark and what they share.
+"""What every benchmark shares, and the judged kind (a model answers, a judge grades).
 
 *Log-likelihood* benchmarks (mmlu_branch, mmlu) score multiple-choice
 questions with the model's weights. *Judged* benchmarks (mt_bench,
@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from taxolab import fsio
 from taxolab.errors import TaxolabError
 from taxolab.evaluation.cache import DiskCache
-from taxolab.evaluation.loglik import ChoiceRequest, LoglikScorer
 from taxolab.evaluation.results import BenchmarkResult, ModelScores, mean
 from taxolab.evaluation.runner import Answer, Conversation, JudgeRequest, Judgment
 
@@ -77,74 +76,6 @@ class Benchmark(ABC):
         return self.ctx.output_dir / f"{self.name}{suffix}"
 
 
-# --------------------------------------------------------------------------- log-likelihood
-
-
-@dataclass(frozen=True)
-class ChoiceQuestion:
-    """A multiple-choice question with its right answer's index and its group (leaf or subject)."""
-
-    question: str
-    choices: tuple[str, ...]
-    answer: int
-    group: str
-
-
-LETTERS = "ABCDEFGHIJ"
-
-
-def choice_request(question: ChoiceQuestion, mode: str, subject: str) -> ChoiceRequest:
-    """MMLU-style prompt: score the letter after the listed choices, or each choice's text."""
-    if mode == "text":
-        return ChoiceRequest(f"Question: {question.question.strip()}\nAnswer:", tuple(f" {c.strip()}" for c in question.choices))
-    listed = "\n".join(f"{LETTERS[i]}. {c.strip()}" for i, c in enumerate(question.choices))
-    header = f"The following are multiple choice questions (with answers) about {subject}.\n\n"
-    context = f"{header}{question.question.strip()}\n{listed}\nAnswer:"
-    return ChoiceRequest(context, tuple(f" {LETTERS[i]}" for i in range(len(question.choices))))
-
-
-class LoglikBenchmark(Benchmark):
-    metric = "accuracy"
-    scale = (0.0, 1.0)
-
-    def __init__(self, ctx: EvalContext) -> None:
-        super().__init__(ctx)
-        self.questions = self.load_questions()
-        self.scores: dict[str, ModelScores] = {}
-        self.rows: dict[str, list[dict[str, Any]]] = {}
-
-    @abstractmethod
-    def load_questions(self) -> list[ChoiceQuestion]: ...
-
-    def subject(self, group: str) -> str:
-        return group.replace("_", " ")
-
-    def score_model(self, role: str, scorer: LoglikScorer) -> None:
-        requests = [choice_request(q, self.ctx.settings.mcq_scoring, self.subject(q.group)) for q in self.questions]
-        loglik = scorer.score(requests, label=f"{self.name} ({role})")
-        correct: dict[str, list[float]] = {}
-        rows = []
-        for question, values in zip(self.questions, loglik, strict=True):
-            chosen = max(range(len(values)), key=values.__getitem__)
-            hit = float(chosen == question.answer)
-            correct.setdefault(question.group, []).append(hit)
-            rows.append({"group": question.group, "question": question.question, "answer": question.answer,
-                         "chosen": chosen, "loglik": values})
-        self.rows[role] = rows
-        groups = {group: mean(values) for group, values in correct.items()}
-        counts = {group: len(values) for group, values in correct.items()}
-        overall = mean([hit for values in correct.values() for hit in values])
-        self.scores[role] = ModelScores(self.ctx.model_labels[role], overall, groups, counts)
-
-    def finish(self) -> BenchmarkResult:
-        path = self.output_path(".jsonl")
-        fsio.write_jsonl(path, ({"model": role, **row} for role, rows in self.rows.items() for row in rows))
-        return self.result(self.scores, files={"rows": path})
-
-
-# --------------------------------------------------------------------------- judged
-
-
 @dataclass(frozen=True)
 class JudgedItem:
     """One question (one or more turns) to answer, with references per turn when there are any."""
@@ -191,7 +122,9 @@ class JudgedBenchmark(Benchmark):
         return [item.conversation for item in self.items if role not in item.given_answers]
 
     def given_answers(self, role: str) -> dict[str, Answer]:
-        return {item.conversation.key: Answer(item.given_answers[role]) for item in self.items if role in item.given_answers}
+        return {
+            item.conversation.key: Answer(item.given_answers[role]) for item in self.items if role in item.given_answers
+        }
 
     def judge_requests(self, role: str, answers: dict[str, Answer]) -> list[JudgeRequest]:
         requests = []
@@ -218,24 +151,27 @@ class JudgedBenchmark(Benchmark):
         return tuple(t for t in turns if self.judged_turns is None or t in self.judged_turns)
 
     def model_scores(self, role: str, records: list[ItemRecord]) -> ModelScores:
-        per_group: dict[str, list[float]] = {}
-        all_scores: list[float] = []
-        failures = 0
-        total = 0
+        """Mean judge score per group and overall; unparseable verdicts and failed answers are rates, not zeros."""
+        per_group: dict[str, list[float]] = {r.item.group: [] for r in records}
+        judged = unparsed = unanswered = 0
         for record in records:
-            for score in record.scores:
-                total += 1
-                if score is None:
-                    failures += 1
+            for judgment in record.judgments:
+                if judgment is None:
+                    unanswered += 1
                     continue
-                per_group.setdefault(record.item.group, []).append(score)
-                all_scores.append(score)
-        groups: dict[str, float | None] = {r.item.group: None for r in records}
-        groups.update({group: mean(values) for group, values in per_group.items()})
+                judged += 1
+                if judgment.score is None:
+                    unparsed += 1
+                else:
+                    per_group[record.item.group].append(judgment.score)
+        groups = {group: mean(values) for group, values in per_group.items()}
         counts = {group: sum(1 for r in records if r.item.group == group) for group in groups}
-        extra: dict[str, float | None] = {"judge_error_rate": failures / total if total else None}
+        overall = mean([score for values in per_group.values() for score in values])
+        extra: dict[str, float | None] = {"judge_error_rate": unparsed / judged if judged else None}
+        if unanswered:
+            extra["answer_error_rate"] = unanswered / (judged + unanswered)
         extra.update(self.extra_metrics(records))
-        return ModelScores(self.ctx.model_labels[role], mean(all_scores), groups, counts, extra)
+        return ModelScores(self.ctx.model_labels[role], overall, groups, counts, extra)
 
     def extra_metrics(self, records: list[ItemRecord]) -> dict[str, float | None]:
         return {}

@@ -47,7 +47,9 @@ def load_dk_items(path: Path) -> list[JudgedItem]:
             raise LocatedError(where, "each line needs `user_input` (or `question`) and `reference` (or `answer`)")
         conv = Conversation(f"dk_bench:{number}", (question,))
         response = row.get("response")
-        given = {"trained": (str(response),)} if isinstance(response, str) and response.strip() else {}
+        given: dict[str, tuple[str, ...]] = (
+            {"trained": (str(response),)} if isinstance(response, str) and response.strip() else {}
+        )
         items.append(JudgedItem(conv.key, path.stem, conv, (reference,), question=question, given_answers=given))
     return items
 

@@ -54,7 +54,9 @@ class LoglikScorer:
         conts = [list(self.tokenizer(c, add_special_tokens=False)["input_ids"]) for c in request.continuations]
         return context, conts
 
-    def score(self, requests: Sequence[ChoiceRequest], *, label: str = "scoring", show: bool = True) -> list[list[float]]:
+    def score(
+        self, requests: Sequence[ChoiceRequest], *, label: str = "scoring", show: bool = True
+    ) -> list[list[float]]:
         """For each request, the summed log-probability of each continuation."""
         inputs: dict[tuple[int, ...], list[_Target]] = {}
         for index, request in enumerate(requests):
@@ -146,5 +148,6 @@ def load_scorer(path: Path, *, gguf_file: str | None = None, device: str = "auto
     dtype = torch.float32 if target == "cpu" else torch.bfloat16
     extra: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
     tokenizer = AutoTokenizer.from_pretrained(path, **extra)
-    model = AutoModelForCausalLM.from_pretrained(path, torch_dtype=dtype, **extra).to(target)
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **extra)
+    model.to(target)  # type: ignore[arg-type]  # transformers types `to` through a decorator wrapper
     return LoglikScorer(model, tokenizer, batch_size=batch_size)

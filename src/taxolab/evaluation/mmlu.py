@@ -17,7 +17,8 @@ import os
 from pathlib import Path
 
 from taxolab.errors import LocatedError, SourceLocation
-from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ChoiceQuestion, LoglikBenchmark
+from taxolab.evaluation.benchmark import BenchmarkUnavailableError
+from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark
 from taxolab.evaluation.results import BenchmarkResult, ModelScores
 
 _LETTER_INDEX = {"A": 0, "B": 1, "C": 2, "D": 3}
@@ -61,10 +62,10 @@ def load_mmlu(path: Path, subjects: list[str] | None = None, limit: int | None =
 class Mmlu(LoglikBenchmark):
     name = "mmlu"
     group_label = "subject"
+    use_lm_eval = False
 
     def load_questions(self) -> list[ChoiceQuestion]:
         settings = self.ctx.settings
-        self.use_lm_eval = False
         path = settings.mmlu_data or (packaged_mmlu() if settings.mmlu_backend != "lm-eval" else None)
         if path is not None and settings.mmlu_backend != "lm-eval":
             self.notes.append(f"MMLU data: {path} (zero-shot, {settings.mcq_scoring} scoring)")
@@ -90,7 +91,10 @@ class Mmlu(LoglikBenchmark):
         device = self.ctx.settings.device
         args = f"pretrained={path},dtype=float32" if device in ("auto", "cpu") else f"pretrained={path}"
         output = lm_eval.simple_evaluate(
-            model="hf", model_args=args, tasks=["mmlu"], batch_size=self.ctx.settings.batch_size,
+            model="hf",
+            model_args=args,
+            tasks=["mmlu"],
+            batch_size=self.ctx.settings.batch_size,
             limit=self.ctx.settings.mmlu_limit,
         )
         results = output["results"]

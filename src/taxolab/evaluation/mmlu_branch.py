@@ -14,8 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from taxolab.errors import LocatedError, SourceLocation
-from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ChoiceQuestion, LoglikBenchmark, choice_request
+from taxolab.evaluation.benchmark import BenchmarkUnavailableError
 from taxolab.evaluation.loglik import LoglikScorer, load_scorer
+from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, choice_request
 
 
 def find_test_files(path: Path | None, datasets_dir: Path) -> list[Path]:
@@ -53,7 +54,9 @@ def load_questions(files: list[Path]) -> list[ChoiceQuestion]:
                 answer = int(row["answer"])
                 if not 0 <= answer < len(choices) or len(choices) < 2:
                     raise ValueError(f"answer index {answer} outside the {len(choices)} choices")
-                questions.append(ChoiceQuestion(str(row["question"]), choices, answer, str(row.get("leaf") or file.stem)))
+                questions.append(
+                    ChoiceQuestion(str(row["question"]), choices, answer, str(row.get("leaf") or file.stem))
+                )
             except (ValueError, KeyError, TypeError) as exc:
                 problem = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
                 raise LocatedError(SourceLocation(file, number, 1), f"bad mmlu_branch question: {problem}") from None

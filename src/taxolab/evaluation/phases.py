@@ -11,16 +11,27 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taxolab.console import stderr
 from taxolab.errors import TaxolabError
-from taxolab.evaluation.benchmark import ROLES, EvalContext, ItemRecord, JudgedBenchmark, LoglikBenchmark
+from taxolab.evaluation.benchmark import ROLES, EvalContext, ItemRecord, JudgedBenchmark
+from taxolab.evaluation.loglik import LoglikScorer
+from taxolab.evaluation.mcq import LoglikBenchmark
 from taxolab.evaluation.results import EvaluationReport
 from taxolab.evaluation.runner import Answer, Judgment, answer_all, judge_all
-from taxolab.evaluation.serving import LiveEndpoint, ModelTarget, identity, open_endpoint, resolve_weights
+from taxolab.evaluation.serving import (
+    LiveEndpoint,
+    ModelTarget,
+    Weights,
+    identity,
+    open_endpoint,
+    path_identity,
+    resolve_weights,
+)
 
 if TYPE_CHECKING:
     from taxolab.llm.settings import ServeSettings
@@ -38,10 +49,10 @@ def score_loglik(
         return
     if targets["trained"].ref is None:
         for bench in benches:
-            report.skipped[bench.name] = f"{bench.name} scores with the model's weights: pass --model (not only --endpoint-url)"
+            report.skipped[bench.name] = (
+                f"{bench.name} scores with the model's weights: pass --model (not only --endpoint-url)"
+            )
         return
-    from taxolab.evaluation.loglik import load_scorer
-
     for role, target in targets.items():
         if target.ref is None:
             for bench in benches:
@@ -52,19 +63,25 @@ def score_loglik(
         for bench in lm_eval_benches:
             bench.score_weights(role, weights.path)  # type: ignore[attr-defined]
         own = [b for b in benches if b not in lm_eval_benches]
-        if not own:
-            continue
-        stderr.print(f"loading the {role} model's weights from {weights.path}", highlight=False)
-        try:
-            scorer = load_scorer(
-                weights.path, gguf_file=weights.gguf_file, device=ctx.settings.device, batch_size=ctx.settings.batch_size
-            )
-        except OSError as exc:
-            raise TaxolabError(f"{weights.path}: cannot load the model's weights: {exc}") from None
+        model_id = path_identity(weights.path / weights.gguf_file if weights.gguf_file else weights.path)
+        get_scorer = functools.cache(lambda weights=weights, role=role: _load_scorer(weights, role, ctx))
         for bench in own:
-            bench.score_model(role, scorer)
-        del scorer
+            bench.score_model(role, get_scorer, model_id)
+        get_scorer.cache_clear()
         gc.collect()
+
+
+def _load_scorer(weights: Weights, role: str, ctx: EvalContext) -> LoglikScorer:
+    """Loaded only when some question is not in the cache yet (a rerun loads nothing)."""
+    from taxolab.evaluation.loglik import load_scorer
+
+    stderr.print(f"loading the {role} model's weights from {weights.path}", highlight=False)
+    try:
+        return load_scorer(
+            weights.path, gguf_file=weights.gguf_file, device=ctx.settings.device, batch_size=ctx.settings.batch_size
+        )
+    except OSError as exc:
+        raise TaxolabError(f"{weights.path}: cannot load the model's weights: {exc}") from None
 
 
 def answer_and_judge(
@@ -99,8 +116,12 @@ def answer_and_judge(
                 if todo[bench.name]:
                     answers[bench.name][role].update(
                         answer_all(
-                            endpoint, todo[bench.name], identity=model_id, max_tokens=ctx.settings.max_tokens,
-                            cache=ctx.cache, label=f"{bench.name}: {role} model answers",
+                            endpoint,
+                            todo[bench.name],
+                            identity=model_id,
+                            max_tokens=ctx.settings.max_tokens,
+                            cache=ctx.cache,
+                            label=f"{bench.name}: {role} model answers",
                         )
                     )
             if role == judge_role:
@@ -110,7 +131,9 @@ def answer_and_judge(
         with open_endpoint(judge, serve, models_dir, concurrency=ctx.settings.concurrency) as endpoint:
             _judge(benches, answers, judgments, endpoint=endpoint, judge_id=identity(judge, models_dir), ctx=ctx)
     return {
-        b.name: {role: b.records(role, answers[b.name][role], judgments[b.name].get(role, {})) for role in answers[b.name]}
+        b.name: {
+            role: b.records(role, answers[b.name][role], judgments[b.name].get(role, {})) for role in answers[b.name]
+        }
         for b in benches
     }
 
@@ -131,6 +154,10 @@ def _judge(
     for bench in benches:
         for role, per_role in answers[bench.name].items():
             judgments[bench.name][role] = judge_all(
-                endpoint, bench.judge_requests(role, per_role), identity=judge_id,
-                max_tokens=ctx.settings.judge_max_tokens, cache=ctx.cache, label=f"{bench.name}: judging {role} answers",
+                endpoint,
+                bench.judge_requests(role, per_role),
+                identity=judge_id,
+                max_tokens=ctx.settings.judge_max_tokens,
+                cache=ctx.cache,
+                label=f"{bench.name}: judging {role} answers",
             )

@@ -34,7 +34,9 @@ def load_held_out(path: Path) -> list[JudgedItem]:
             row = json.loads(line)
             question, answer = str(row["question"]), str(row["answer"])
         except (ValueError, KeyError) as exc:
-            raise LocatedError(SourceLocation(path, number, 1), f"recall rows need `question` and `answer`: {exc}") from None
+            raise LocatedError(
+                SourceLocation(path, number, 1), f"recall rows need `question` and `answer`: {exc}"
+            ) from None
         conv = Conversation(f"recall:held_out:{number}", (question,))
         items.append(JudgedItem(conv.key, str(row.get("leaf") or HELD_OUT_GROUP), conv, (answer,), question=question))
     return items
@@ -49,7 +51,9 @@ class Recall(JudgedBenchmark):
         self.prompt = judge_prompt("rubric_1_to_5")
         items: list[JudgedItem] = []
         try:
-            leaves = [leaf for leaf in changed_leaves(self.ctx.taxonomy_root, self.ctx.taxonomy_base) if leaf.is_knowledge]
+            leaves = [
+                leaf for leaf in changed_leaves(self.ctx.taxonomy_root, self.ctx.taxonomy_base) if leaf.is_knowledge
+            ]
         except BenchmarkUnavailableError:
             if self.ctx.settings.recall_data is None:
                 raise

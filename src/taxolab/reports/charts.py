@@ -52,7 +52,9 @@ def paired_bars(
         label=trained_label,
     )
     if base:
-        axes.barh([p + bar / 2 for p in positions], [v or 0.0 for v in base], height=bar, color=BASE_COLOUR, label=base_label)
+        axes.barh(
+            [p + bar / 2 for p in positions], [v or 0.0 for v in base], height=bar, color=BASE_COLOUR, label=base_label
+        )
     axes.set_yticks(positions, [_short(g) for g in groups])
     axes.invert_yaxis()
     axes.set_xlim(min(0.0, scale[0]), scale[1])

@@ -49,8 +49,12 @@ def _print_result(result: BenchmarkResult, console: Console) -> None:
         cells = [row.group, str(result.trained.counts.get(row.group, ""))]
         if has_base:
             style = _STYLE[row.change]
-            cells += [fmt_score(row.base, result), fmt_score(row.trained, result), fmt_delta(row.delta, result),
-                      f"[{style}]{row.change.value}[/{style}]"]
+            cells += [
+                fmt_score(row.base, result),
+                fmt_score(row.trained, result),
+                fmt_delta(row.delta, result),
+                f"[{style}]{row.change.value}[/{style}]",
+            ]
         else:
             cells.append(fmt_score(row.trained, result))
         groups.add_row(*cells)

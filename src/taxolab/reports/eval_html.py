@@ -68,12 +68,18 @@ def _charts(result: BenchmarkResult) -> list[str]:
     }
     images = [
         charts.paired_bars(
-            groups, trained, base, title=f"{result.benchmark}: {result.metric} per {result.group_label}",
-            scale=result.scale, **labels,
+            groups,
+            trained,
+            base,
+            title=f"{result.benchmark}: {result.metric} per {result.group_label}",
+            scale=result.scale,
+            **labels,
         )
     ]
     if result.benchmark in RADAR_BENCHMARKS and len(groups) >= 3:
-        images.append(charts.radar(groups, trained, base, title=f"{result.benchmark} by category", scale=result.scale, **labels))
+        images.append(
+            charts.radar(groups, trained, base, title=f"{result.benchmark} by category", scale=result.scale, **labels)
+        )
     return images
 
 

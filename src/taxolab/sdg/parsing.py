@@ -12,6 +12,11 @@ import re
 from dataclasses import dataclass
 
 _DECORATION = " \t\r\n*_:#>-`\"'"
+_LABEL = re.compile(
+    r"^[\s*_#]*(?:answer|response|context|passage|summary|detailed summary|facts|sentences)[\s*_]*:[\s*_]*",
+    re.IGNORECASE,
+)
+"""A label small models put before a whole-answer output ("**Answer:** ..."), dropped."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ def _whole(text: str, column: str, end_tag: str) -> list[dict[str, str]]:
         cut = text.lower().find(end_tag.lower())
         if cut >= 0:
             text = text[:cut]
-    value = text.strip()
+    value = _LABEL.sub("", text, count=1).strip()
     return [{column: value}] if value else []
 
 

@@ -51,10 +51,14 @@ class TeacherPool:
     ) -> list[Completion]:
         await self._cap.acquire(priority)
         try:
-            client = min(self.clients, key=lambda c: c.stats.in_flight)
-            return await client.chat(messages, n=n, **kwargs)
+            return await self.send(messages, n=n, **kwargs)
         finally:
             self._cap.release()
+
+    async def send(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
+        """One request, once a slot is ours: to the endpoint with the fewest in flight."""
+        client = min(self.clients, key=lambda c: c.stats.in_flight)
+        return await client.chat(messages, n=n, **kwargs)
 
     async def check(self) -> str:
         """Fail fast (EndpointDownError) if a teacher is unreachable; returns the model name served."""

@@ -8,6 +8,7 @@ Length filtering happens after the cache, so changing ``max_seq_len`` is free.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -36,7 +37,7 @@ class TokenizedDataset:
     dropped: Counter[str] = field(default_factory=Counter)
     source_rows: int = 0
 
-    @property
+    @functools.cached_property
     def lengths(self) -> list[int]:
         return [len(s.input_ids) for s in self.samples]
 

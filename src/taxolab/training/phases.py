@@ -25,7 +25,9 @@ JOURNAL = "journal.json"
 KNOWLEDGE_GLOB = "knowledge_train_msgs_*.jsonl"
 SKILLS_GLOB = "skills_train_msgs_*.jsonl"
 # Settings that change how a run is executed, not what it computes.
-_EXECUTION_ONLY = {"nproc_per_node", "nnodes", "node_rank", "rdzv_endpoint", "threads", "data_workers", "tensorboard"}
+_EXECUTION_ONLY = {
+    "nproc_per_node", "nnodes", "node_rank", "rdzv_endpoint", "threads", "data_workers", "tensorboard", "select_by",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -40,13 +40,14 @@ class RunManifest:
         if not path.exists():
             return cls(path)
         data = json.loads(path.read_text(encoding="utf-8"))
-        stages = {name: StageRecord(**record) for name, record in data.get("stages", {}).items()}
+        stages = {
+            name: StageRecord(record["input_hash"], record["outputs"], record["started"], record["finished"])
+            for name, record in data.get("stages", {}).items()
+        }
         return cls(path, stages, data.get("info", {}))
 
     def save(self) -> None:
         stages = {name: {**asdict(rec), "seconds": round(rec.seconds, 2)} for name, rec in self.stages.items()}
-        for record in stages.values():
-            record.pop("seconds")
         write_json(self.path, {"info": self.info, "stages": stages})
 
     def done(self, stage: str, input_hash: str) -> StageRecord | None:

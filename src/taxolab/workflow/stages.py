@@ -1,9 +1,12 @@
-"""Run a list of stages, skipping each one whose inputs are unchanged since it last finished.
+"""Run stages one by one, skipping each one whose inputs are unchanged since it last finished.
 
 A stage describes its inputs as JSON (content hashes of files, settings, the
 hashes of the stages before it); the runner hashes that description and
 compares it with the manifest. A stage that is skipped still exposes its
-recorded outputs to the stages after it.
+recorded outputs to the stages after it. The runner is driven one stage at a
+time (not handed a fixed list) because the loop only learns how many
+generation stages it has once the taxonomy has been read, and because some
+stages share a resource (the teacher server) that only the caller can scope.
 """
 
 from __future__ import annotations
@@ -21,12 +24,26 @@ from taxolab.workflow.manifest import RunManifest, StageRecord
 
 @dataclass
 class Stage:
-    """One step of the loop. ``inputs`` and ``run`` are called only when the stage is reached."""
+    """One step of the loop. ``inputs`` and ``run`` are called only when the stage is reached.
+
+    ``always`` marks cheap stages that must look at the world every time
+    (reading the taxonomy, writing the report): they run even when their
+    recorded inputs match.
+    """
 
     name: str
     title: str
     inputs: Callable[[], Any]
     run: Callable[[], dict[str, Any]]
+    always: bool = False
+
+
+@dataclass(frozen=True)
+class StageOutcome:
+    name: str
+    title: str
+    record: StageRecord
+    skipped: bool
 
 
 def outputs_present(outputs: dict[str, Any]) -> bool:
@@ -34,19 +51,74 @@ def outputs_present(outputs: dict[str, Any]) -> bool:
     return all(Path(p).exists() for p in outputs.get("paths", []))
 
 
-def run_stages(stages: list[Stage], manifest: RunManifest) -> dict[str, StageRecord]:
-    """Run or skip each stage in order; returns every stage's record."""
-    total = len(stages)
-    for index, stage in enumerate(stages, start=1):
+class StageRunner:
+    """Runs stages in order against one manifest and prints ``[i/N] title`` with elapsed time and ETA.
+
+    The ETA adds up how long each remaining stage took the last time it ran
+    in this run folder (any inputs); stages never run before make it unknown.
+    """
+
+    def __init__(self, manifest: RunManifest, total: int = 0, *, echo: bool = True) -> None:
+        self.manifest = manifest
+        self.total = total
+        self.echo = echo
+        self.index = 0
+        self.started = time.monotonic()
+        self.outcomes: list[StageOutcome] = []
+        self.planned: list[str] = []
+
+    def plan(self, names: list[str]) -> None:
+        """The names of every stage this run will reach, for the stage count and the ETA."""
+        self.planned = list(names)
+        self.total = len(names)
+
+    def run(self, stage: Stage) -> StageRecord:
+        """Run ``stage`` unless its inputs match its last finished record; return the record in force."""
+        self.index += 1
         input_hash = hash_json(stage.inputs())
-        previous = manifest.done(stage.name, input_hash)
-        if previous is not None and outputs_present(previous.outputs):
-            stderr.print(f"[bold][{index}/{total}] {stage.title}[/bold]: up to date, skipped")
-            continue
-        stderr.print(f"[bold][{index}/{total}] {stage.title}[/bold]")
+        previous = self.manifest.done(stage.name, input_hash)
+        if not stage.always and previous is not None and outputs_present(previous.outputs):
+            self._say(f"[bold][{self.index}/{self.total}] {stage.title}[/bold]: up to date, skipped")
+            self.outcomes.append(StageOutcome(stage.name, stage.title, previous, skipped=True))
+            return previous
+        self._say(f"[bold][{self.index}/{self.total}] {stage.title}[/bold]{self._timing(stage.name)}")
         started = time.time()
         outputs = stage.run()
         record = StageRecord(input_hash=input_hash, outputs=outputs, started=started, finished=time.time())
-        manifest.record(stage.name, record)
-        stderr.print(f"    done in {record.seconds:.0f} s")
+        self.manifest.record(stage.name, record)
+        self._say(f"    done in {_duration(record.seconds)}")
+        self.outcomes.append(StageOutcome(stage.name, stage.title, record, skipped=False))
+        return record
+
+    def _timing(self, current: str) -> str:
+        elapsed = time.monotonic() - self.started
+        text = f"  (run time {_duration(elapsed)}"
+        remaining = self.planned[self.planned.index(current) :] if current in self.planned else []
+        known = [self.manifest.stages[name].seconds for name in remaining if name in self.manifest.stages]
+        if remaining and len(known) == len(remaining):
+            text += f", ETA {_duration(sum(known))} from the last run"
+        return text + ")"
+
+    def _say(self, text: str) -> None:
+        if self.echo:
+            stderr.print(text, highlight=False)
+
+
+def run_stages(stages: list[Stage], manifest: RunManifest, *, echo: bool = True) -> dict[str, StageRecord]:
+    """Run or skip each stage in order; returns every stage's record."""
+    runner = StageRunner(manifest, echo=echo)
+    runner.plan([stage.name for stage in stages])
+    for stage in stages:
+        runner.run(stage)
     return dict(manifest.stages)
+
+
+def _duration(seconds: float) -> str:
+    total = round(seconds)
+    if total < 60:
+        return f"{total} s"
+    minutes, secs = divmod(total, 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"

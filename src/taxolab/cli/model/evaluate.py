@@ -30,6 +30,7 @@ from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
     "base_endpoint_url",
     "judge_model",
     "judge_endpoint_url",
+    "judge_api_key_env",
     "output_dir",
     "tasks_dir",
     "taxonomy_path",
@@ -50,6 +51,7 @@ from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
     "batch_size",
     "device",
     "cache_dir",
+    "min_delta",
 )
 @click.option(
     "--data-path",
@@ -60,7 +62,9 @@ from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
 )
 @json_option
 @click.pass_obj
-def command(app: AppContext, benchmark_names: tuple[str, ...], data_path: Path | None, as_json: bool, **flags: Any) -> None:
+def command(
+    app: AppContext, benchmark_names: tuple[str, ...], data_path: Path | None, as_json: bool, **flags: Any
+) -> None:
     """Evaluate a trained model against its base: what it learned and forgot.
 
     \b

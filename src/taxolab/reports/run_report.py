@@ -1,0 +1,129 @@
+"""The report of one ``taxolab run``: one self-contained HTML page a colleague can read and reproduce from.
+
+Everything comes from what the stages recorded in the run manifest and the
+files they left (generated rows, metrics, evaluation results), so a rerun
+whose stages were all skipped writes the same report.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from taxolab import fsio
+from taxolab.evaluation.results import BenchmarkResult, ModelScores
+from taxolab.reports.eval_html import _section as benchmark_section
+from taxolab.reports.loss_plot import plot_loss
+from taxolab.training.metrics import read_metrics
+from taxolab.workflow.data import sample_rows
+from taxolab.workflow.layout import RunLayout
+from taxolab.workflow.manifest import RunManifest
+
+_TEMPLATES = Path(__file__).parent
+SAMPLE_ROWS = 3
+
+
+def write_run_report(layout: RunLayout, manifest: RunManifest, *, chat_command: str) -> Path:
+    """Render ``report.html`` in the run folder and return its path."""
+    env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=select_autoescape(["html", "j2"]))
+    html = env.get_template("run_report.html.j2").render(**report_context(layout, manifest, chat_command))
+    fsio.write_text(layout.report, html)
+    return layout.report
+
+
+def report_context(layout: RunLayout, manifest: RunManifest, chat_command: str) -> dict[str, Any]:
+    """Everything the template shows, gathered from the manifest and the stages' files."""
+    stages = manifest.stages
+    info = manifest.info
+    taxonomy = stages["taxonomy"].outputs if "taxonomy" in stages else {"leaves": []}
+    return {
+        "run": layout.name,
+        "run_dir": str(layout.root),
+        "info": info,
+        "written": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "chat_command": chat_command,
+        "taxonomy": taxonomy,
+        "leaves": [_leaf_data(leaf, stages) for leaf in taxonomy["leaves"]],
+        "mix": stages["mix"].outputs.get("mixes", {}) if "mix" in stages else {},
+        "training": _training(stages["train"].outputs, layout) if "train" in stages else None,
+        "evaluation": _evaluation(stages["evaluate"].outputs) if "evaluate" in stages else None,
+        "gguf": stages["convert"].outputs if "convert" in stages else None,
+        "timings": [
+            {"name": name, "seconds": round(record.seconds, 1), "finished": _clock(record.finished)}
+            for name, record in stages.items()
+        ],
+        "total_seconds": round(sum(record.seconds for record in stages.values()), 1),
+        "versions": info.get("versions", {}),
+        "settings_json": json.dumps(
+            {"profile": info.get("profile"), "options": info.get("options"), "config": info.get("config")}, indent=2
+        ),
+    }
+
+
+def _leaf_data(leaf: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
+    record = stages.get(f"generate:{leaf['name']}")
+    generation = record.outputs if record else {}
+    mixed = stages["mix"].outputs.get("leaves", {}).get(leaf["name"], {}) if "mix" in stages else {}
+    folder = Path(generation["folder"]) if generation.get("folder") else None
+    return {
+        **leaf,
+        "counts": generation.get("counts", {}),
+        "mixed": mixed,
+        "samples": [
+            json.dumps(row, indent=1, ensure_ascii=False) for row in sample_rows(folder, leaf["name"], SAMPLE_ROWS)
+        ]
+        if folder
+        else [],
+    }
+
+
+def _training(outputs: dict[str, Any], layout: RunLayout) -> dict[str, Any]:
+    phases = []
+    for phase in outputs.get("phases", []):
+        rows = read_metrics(Path(phase["metrics_file"])) if phase.get("metrics_file") else []
+        image = plot_loss(rows, layout.report_assets / f"loss_{phase['name']}.png", title=f"phase {phase['name']}")
+        phases.append(
+            {
+                **phase,
+                "steps": len(rows),
+                "final_loss": rows[-1]["loss"] if rows else None,
+                "loss_chart": _data_uri(image) if image else None,
+            }
+        )
+    return {**outputs, "phases": phases}
+
+
+def _evaluation(outputs: dict[str, Any]) -> dict[str, Any]:
+    path = Path(outputs["results"])
+    data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"results": {}, "skipped": {}}
+    sections = [benchmark_section(result_from_json(item)) for item in data["results"].values()]
+    return {
+        "model": data.get("model"),
+        "base_model": data.get("base_model"),
+        "skipped": data.get("skipped", {}),
+        "sections": sections,
+        "html_report": outputs.get("html_report"),
+    }
+
+
+def result_from_json(data: dict[str, Any]) -> BenchmarkResult:
+    """A :class:`BenchmarkResult` back from its ``to_json`` form (the evaluation stage may have run earlier)."""
+    fields = {k: v for k, v in data.items() if k not in ("comparison", "summary")}
+    fields["trained"] = ModelScores(**fields["trained"])
+    fields["base"] = ModelScores(**fields["base"]) if fields.get("base") else None
+    fields["scale"] = tuple(fields["scale"])
+    fields["files"] = {key: Path(value) for key, value in fields.get("files", {}).items()}
+    return BenchmarkResult(**fields)
+
+
+def _data_uri(png: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode("ascii")
+
+
+def _clock(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M:%S")
