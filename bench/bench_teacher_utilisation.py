@@ -4,8 +4,9 @@ Starts llama-server with the packaged default model, runs `generate_data`
 (simple pipelines: one knowledge leaf with a few chunks, one freeform and one
 grounded skill) and measures the teacher's generated tokens/s over the
 generation phase. Then the peer: exactly the requests the run sent (each with a
-unique first token, so no prompt-cache hits from the run), replayed straight at
-the server with every slot kept busy (no pipeline stages, no
+nonce after the prefix it shares with earlier requests, so the server's prompt
+cache helps the peer as much as it helped the run but no more), replayed
+straight at the server with every slot kept busy (no pipeline stages, no
 dependencies between requests) -- the most this server can generate for this
 workload. The ratio is the utilisation (target >= 0.9). It also prints the
 slot occupancy of the run (share of slot-time with a request in flight), which
@@ -48,6 +49,7 @@ CHUNKS = [
 
 
 SPANS: list[tuple[float, float]] = []
+FLATTENED: list[str] = []
 
 
 class RecordingPool(TeacherPool):
@@ -69,12 +71,30 @@ def occupancy(slots: int) -> float:
 
 
 def fresh(messages: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
-    """The same request with a unique first token, so the server cannot reuse the run's prompt cache."""
-    first = {**messages[0], "content": f"[{index}] {messages[0]['content']}"}
-    return [first, *messages[1:]]
+    """The same request with a nonce right after the prefix it shares with an earlier request.
+
+    The server may reuse the prompt prefix shared by requests (as it did during
+    the run), but never the whole prompt the run already processed (its prompt
+    cache would make the peer look faster than any real workload).
+    """
+    text = "\x00".join(str(m["content"]) for m in messages)
+    shared = max((_common_prefix(text, earlier) for earlier in FLATTENED[:index]), default=0)
+    cut = min(shared, len(text) - 1)
+    marked = f"{text[:cut]}[{index}] {text[cut:]}".split("\x00")
+    return [{**message, "content": content} for message, content in zip(messages, marked, strict=True)]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    length = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        length += 1
+    return length
 
 
 async def replay(url: str, model: str, parallel: int) -> tuple[int, float]:
+    FLATTENED.extend("\x00".join(str(m["content"]) for m in messages) for messages, _, _ in RECORDED)
     async with OpenAIClient(url, model, max_concurrency=parallel) as client:
         start = time.perf_counter()
         done = await asyncio.gather(*(client.chat(fresh(m, i), n=n, **kw) for i, (m, n, kw) in enumerate(RECORDED)))

@@ -248,3 +248,25 @@ def test_judge_that_is_also_the_model_is_served_once(
     report = evaluate(eval_config(endpoint_url=both.url, judge_endpoint_url=both.url, dk_bench_data=data), ["dk_bench"])
     assert report.results[0].trained.overall == 4.0
     assert len(opened) == 1
+
+
+@pytest.mark.parametrize("retry", [True, False])
+def test_judge_forgetting_the_format_is_asked_once_more(
+    tmp_path: Path, eval_config: Callable[..., Any], fake_pair: Callable[..., FakeOpenAIServer], retry: bool
+) -> None:
+    def forgetful(request: dict[str, Any]) -> str:
+        last = request["messages"][-1]["content"]
+        return "Rating: [[4]]" if last.startswith("Reply with your rating only") else "A fine answer, mostly right."
+
+    data = write_jsonl(tmp_path / "dk.jsonl", [{"question": "Q?", "answer": "A"}, {"question": "R?", "answer": "B"}])
+    model, judge = fake_pair(trained_model), fake_pair(forgetful)
+    config = eval_config(
+        endpoint_url=model.url, judge_endpoint_url=judge.url, dk_bench_data=data, judge_format_retry=retry
+    )
+    (result,) = evaluate(config, ["dk_bench"]).results
+    if retry:
+        assert result.trained.overall == 4.0 and result.trained.extra["judge_error_rate"] == 0.0
+        assert len(judge.requests) == 4 and judge.requests[-1]["messages"][-2]["role"] == "assistant"
+    else:
+        assert result.trained.overall is None and result.trained.extra["judge_error_rate"] == 1.0
+        assert len(judge.requests) == 2

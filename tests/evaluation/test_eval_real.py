@@ -97,11 +97,12 @@ def test_mmlu_branch_and_mmlu_with_the_default_model_weights(
     branch, mmlu = report.results
     model = AutoModelForCausalLM.from_pretrained(default_hf_model, dtype=torch.float32).eval()
     tokenizer = AutoTokenizer.from_pretrained(default_hf_model)
-    hits = 0
-    questions = load_questions(find_test_files(tmp_path / "run", tmp_path))
-    for question in questions:
-        values = brute_force(model, tokenizer, choice_request(question, "letter", "knowledge general"))
-        hits += max(range(4), key=values.__getitem__) == question.answer
+    (question, *_) = load_questions(find_test_files(tmp_path / "run", tmp_path))
+    expected = brute_force(model, tokenizer, choice_request(question, "letter", "knowledge general"))
+    rows = [json.loads(line) for line in branch.files["rows"].read_text().splitlines()]
+    trained_rows = [row for row in rows if row["model"] == "trained"]
+    assert trained_rows[0]["loglik"] == pytest.approx(expected, abs=1e-3)
+    hits = sum(row["chosen"] == row["answer"] for row in trained_rows)
     assert branch.trained.groups == {"knowledge_general": pytest.approx(hits / 3)}
     assert branch.base is not None and branch.base.model == str(tiny_models[0])
     assert mmlu.trained.counts == {"astronomy": 2}

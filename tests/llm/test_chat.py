@@ -134,3 +134,20 @@ def test_chat_cli_unreachable_endpoint_is_one_line(capsys: pytest.CaptureFixture
     _, err = capsys.readouterr()
     assert code == 1 and "cannot reach the server" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) <= 2
+
+
+def test_ctrl_c_stops_an_answer_and_forgets_it(fake_teacher: FakeOpenAIServer) -> None:
+    io, out, notes = scripted(["first words here", "second"])
+    pressed = []
+
+    def write(text: str) -> None:
+        if not pressed:  # Ctrl-C arrives while the first answer streams
+            pressed.append(text)
+            raise KeyboardInterrupt
+        out.append(text)
+
+    io.write = write
+    session = ChatSession(OpenAIClient(fake_teacher.url), Conversation())
+    assert run_repl(session, io) == 1
+    assert any("answer stopped" in note for note in notes)
+    assert fake_teacher.requests[-1]["messages"] == [{"role": "user", "content": "second"}]

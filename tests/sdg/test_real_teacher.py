@@ -18,6 +18,7 @@ from taxolab import fsio
 from taxolab.config import load_config
 from taxolab.mixing.messages import validate_sample
 from taxolab.sdg.generate import generate_data
+from taxolab.sdg.teacher import server_slots
 from taxolab.taxonomy import load_leaf
 from taxolab.taxonomy.model import Leaf
 
@@ -57,6 +58,7 @@ def test_shipped_pipeline_with_the_default_model(
         "paths": {"datasets": str(tmp_path)},
     }
     leaves = small_leaves(shared_data / "taxonomy")
+    assert server_slots(default_server.url) == default_server.parallel  # the default --concurrency
     result = generate_data(
         load_config(None, overrides), leaves=leaves, chunk_source=first_paragraph, show_progress=False
     )

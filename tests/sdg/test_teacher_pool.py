@@ -40,3 +40,9 @@ def test_a_cancelled_waiter_does_not_leak_its_slot() -> None:
         return True
 
     assert asyncio.run(scenario())
+
+
+def test_slots_default_when_the_server_does_not_say(fake_teacher: object) -> None:
+    from taxolab.sdg.teacher import DEFAULT_SLOTS, server_slots
+
+    assert server_slots(fake_teacher.url) == DEFAULT_SLOTS  # type: ignore[attr-defined]

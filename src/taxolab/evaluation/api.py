@@ -19,6 +19,7 @@ from pathlib import Path
 from taxolab import fsio
 from taxolab.config import Config
 from taxolab.config import paths as platform_paths
+from taxolab.console import stderr
 from taxolab.errors import TaxolabError
 from taxolab.evaluation.benchmark import (
     Benchmark,
@@ -76,7 +77,9 @@ def evaluate(config: Config, benchmarks: Sequence[str] | None = None) -> Evaluat
     loglik = [b for b in loaded if isinstance(b, LoglikBenchmark)]
     judged = [b for b in loaded if isinstance(b, JudgedBenchmark)]
     score_loglik(loglik, targets, ctx, models_dir, report)
-    records = answer_and_judge(judged, targets, judge, ctx=ctx, serve=config.serve, models_dir=models_dir)
+    records = answer_and_judge(
+        judged, targets, judge, ctx=ctx, serve=config.serve, client=config.client, models_dir=models_dir
+    )
     for bench in loaded:
         if isinstance(bench, LoglikBenchmark) and bench.name not in report.skipped:
             report.results.append(bench.finish())
@@ -86,6 +89,8 @@ def evaluate(config: Config, benchmarks: Sequence[str] | None = None) -> Evaluat
 
     report.html_report = write_html_report(report, output_dir / "report.html")
     fsio.write_json(output_dir / "results.json", report.to_json())
+    if ctx.cache.hits:
+        stderr.print(f"{ctx.cache.hits} answers, judgments or scores reused from {ctx.cache.root}", highlight=False)
     return report
 
 

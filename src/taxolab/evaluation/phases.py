@@ -34,7 +34,7 @@ from taxolab.evaluation.serving import (
 )
 
 if TYPE_CHECKING:
-    from taxolab.llm.settings import ServeSettings
+    from taxolab.llm.settings import ClientSettings, ServeSettings
 
 
 def score_loglik(
@@ -91,6 +91,7 @@ def answer_and_judge(
     *,
     ctx: EvalContext,
     serve: ServeSettings,
+    client: ClientSettings,
     models_dir: Path,
 ) -> dict[str, dict[str, list[ItemRecord]]]:
     """Every model's answers, then the judge's verdicts, as records per benchmark and role."""
@@ -110,7 +111,7 @@ def answer_and_judge(
         if not any(todo.values()):
             continue
         target = targets[role]
-        with open_endpoint(target, serve, models_dir, concurrency=ctx.settings.concurrency) as endpoint:
+        with open_endpoint(target, serve, models_dir, concurrency=ctx.settings.concurrency, client=client) as endpoint:
             model_id = identity(target, models_dir)
             for bench in benches:
                 if todo[bench.name]:
@@ -128,7 +129,7 @@ def answer_and_judge(
                 _judge(benches, answers, judgments, endpoint=endpoint, judge_id=identity(judge, models_dir), ctx=ctx)
                 judged = True
     if not judged and _has_requests(benches, answers):
-        with open_endpoint(judge, serve, models_dir, concurrency=ctx.settings.concurrency) as endpoint:
+        with open_endpoint(judge, serve, models_dir, concurrency=ctx.settings.concurrency, client=client) as endpoint:
             _judge(benches, answers, judgments, endpoint=endpoint, judge_id=identity(judge, models_dir), ctx=ctx)
     return {
         b.name: {
@@ -158,6 +159,7 @@ def _judge(
                 bench.judge_requests(role, per_role),
                 identity=judge_id,
                 max_tokens=ctx.settings.judge_max_tokens,
+                format_retry=ctx.settings.judge_format_retry,
                 cache=ctx.cache,
                 label=f"{bench.name}: judging {role} answers",
             )

@@ -105,26 +105,55 @@ def judge_all(
     max_tokens: int,
     cache: DiskCache,
     label: str,
+    format_retry: bool = True,
 ) -> dict[str, Judgment]:
-    """Each request's judgment (score parsed from the judge's text), from the cache or asked now."""
+    """Each request's judgment (score parsed from the judge's text), from the cache or asked now.
+
+    With ``format_retry``, a verdict without a readable score gets one short
+    follow-up turn asking for the rating line alone: small judges often
+    explain well and then forget the format. What is still unreadable after
+    that counts as a judge error.
+    """
+
+    async def ask(client: OpenAIClient, messages: list[Message], limit: int) -> tuple[str, str | None]:
+        try:
+            (completion,) = await client.chat(messages, max_tokens=limit, temperature=0.0)
+        except EndpointDownError:
+            raise
+        except EndpointError as exc:
+            return "", str(exc)
+        return completion.text, None
 
     async def one(client: OpenAIClient, request: JudgeRequest) -> Judgment:
-        messages = [{"role": role, "content": content} for role, content in request.messages]
-        key = cache_key("judgment", identity, messages, max_tokens)
+        messages: list[Message] = [{"role": role, "content": content} for role, content in request.messages]
+        key = cache_key("judgment", identity, messages, max_tokens, format_retry)
         cached = cache.get("judgments", key)
         if cached is None:
-            try:
-                (completion,) = await client.chat(messages, max_tokens=max_tokens, temperature=0.0)
-                cached = {"text": completion.text, "error": None}
-            except EndpointDownError:
-                raise
-            except EndpointError as exc:
-                cached = {"text": "", "error": str(exc)}
+            text, error = await ask(client, messages, max_tokens)
+            if error is None and format_retry and parse_rating(text, request.low, request.high) is None:
+                follow_up = [
+                    *messages,
+                    {"role": "assistant", "content": text},
+                    {"role": "user", "content": _FORMAT_REMINDER.format(low=int(request.low), high=int(request.high))},
+                ]
+                retry_text, retry_error = await ask(client, follow_up, 24)
+                if retry_error is None:
+                    text = f"{text}\n{RETRY_MARKER}\n{retry_text}"
+            cached = {"text": text, "error": error}
             cache.put("judgments", key, cached)
-        score = parse_rating(cached["text"], request.low, request.high) if not cached["error"] else None
+        score = parse_rating(_verdict_part(cached["text"]), request.low, request.high) if not cached["error"] else None
         return Judgment(score, cached["text"], cached["error"])
 
     return _run_all(endpoint, requests, one, label=label, key=lambda request: request.key)
+
+
+RETRY_MARKER = "[asked again for the rating line]"
+_FORMAT_REMINDER = "Reply with your rating only, as one line: Rating: [[N]] where N is an integer from {low} to {high}."
+
+
+def _verdict_part(text: str) -> str:
+    """After a format retry, only the judge's second reply counts (its first held no score)."""
+    return text.rsplit(RETRY_MARKER, 1)[-1]
 
 
 def _run_all(
@@ -137,7 +166,12 @@ def _run_all(
 ) -> dict[str, Any]:
     async def main() -> dict[str, Any]:
         async with OpenAIClient(
-            endpoint.url, endpoint.model, api_key=endpoint.api_key, max_concurrency=endpoint.parallel
+            endpoint.url,
+            endpoint.model,
+            api_key=endpoint.api_key,
+            max_concurrency=endpoint.parallel,
+            timeout=endpoint.timeout,
+            max_retries=endpoint.max_retries,
         ) as client:
             with progress() as bar:
                 task = bar.add_task(label, total=len(items))

@@ -15,12 +15,12 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taxolab.console import stderr
 
 if TYPE_CHECKING:
-    from taxolab.llm.settings import ServeSettings
+    from taxolab.llm.settings import ClientSettings, ServeSettings
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class LiveEndpoint:
     model: str | None
     parallel: int
     api_key: str | None = None
+    timeout: float = 300.0
+    max_retries: int = 5
 
 
 @dataclass(frozen=True)
@@ -85,17 +87,23 @@ _WEIGHT_SUFFIXES = {".safetensors", ".bin", ".gguf", ".pt"}
 
 @contextlib.contextmanager
 def open_endpoint(
-    target: ModelTarget, serve: ServeSettings, models_dir: Path, *, concurrency: int | None = None
+    target: ModelTarget,
+    serve: ServeSettings,
+    models_dir: Path,
+    *,
+    concurrency: int | None = None,
+    client: ClientSettings | None = None,
 ) -> Iterator[LiveEndpoint]:
     """Yield an endpoint serving ``target``: the given URL, or a local server started now and stopped after."""
     from taxolab.llm.server import model_endpoint
 
+    limits: dict[str, Any] = {"timeout": client.timeout, "max_retries": client.max_retries} if client else {}
     if target.endpoint_url:
         name = None if target.ref in (None, "default") or Path(str(target.ref)).exists() else target.ref
         with model_endpoint(
             endpoint_url=target.endpoint_url, model=name, api_key=target.api_key, parallel=concurrency or serve.parallel
         ) as endpoint:
-            yield LiveEndpoint(endpoint.url, endpoint.model, concurrency or endpoint.parallel, target.api_key)
+            yield LiveEndpoint(endpoint.url, endpoint.model, concurrency or endpoint.parallel, target.api_key, **limits)
         return
     assert target.ref is not None
     path = servable_path(target.ref, models_dir, serve.backend)
@@ -107,7 +115,7 @@ def open_endpoint(
         threads=serve.threads,
         startup_timeout=serve.startup_timeout,
     ) as endpoint:
-        yield LiveEndpoint(endpoint.url, endpoint.model, concurrency or endpoint.parallel)
+        yield LiveEndpoint(endpoint.url, endpoint.model, concurrency or endpoint.parallel, **limits)
 
 
 def servable_path(ref: str, models_dir: Path, backend: str) -> Path:

@@ -43,6 +43,10 @@ class EvaluateSettings(Section):
     )
     max_tokens: int = Field(512, ge=1, description="Max tokens a model may generate per answer.")
     judge_max_tokens: int = Field(512, ge=1, description="Max tokens the judge may write per judgment.")
+    judge_format_retry: bool = Field(
+        True,
+        description="When a verdict holds no readable rating, ask the judge once more for the rating line alone.",
+    )
     output_dir: Path | None = Field(
         None, description="Where results and the HTML report go (default: <data_dir>/evaluations/<time>)."
     )

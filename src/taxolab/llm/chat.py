@@ -11,6 +11,7 @@ and streams the answer. The interactive loop (:mod:`taxolab.llm.repl`) and
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -126,10 +127,11 @@ class ChatSession:
         stream = self.client.stream_chat(
             self.conversation.messages(question), max_tokens=self.max_tokens, temperature=self.temperature
         )
-        async for delta in stream:
-            parts.append(delta)
-            if on_delta:
-                on_delta(delta)
+        async with contextlib.aclosing(stream):  # closes the HTTP stream at once if the caller fails mid-answer
+            async for delta in stream:
+                parts.append(delta)
+                if on_delta:
+                    on_delta(delta)
         answer = "".join(parts)
         self.conversation.add(question, answer)
         return ChatReply(answer, dropped)

@@ -62,6 +62,8 @@ def run_repl(session: ChatSession, io: ReplIO, *, banner: str | None = None) -> 
     finally:
         with contextlib.suppress(Exception):
             loop.run_until_complete(session.client.aclose())
+            # A stopped answer leaves its stream's generator to finalise; do it before the loop goes.
+            loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
     return answered
 

@@ -9,6 +9,7 @@ reloading the folder ~0.3 s).
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import time
 from dataclasses import dataclass
@@ -58,7 +59,13 @@ def default_hf_dir(prepare: bool = True) -> Path:
         )
     from taxolab.models.gguf_to_hf import gguf_to_hf
 
-    gguf_to_hf(default_gguf_path(), target)
+    # Several processes (parallel test sessions, a run and a chat) may ask at once:
+    # one converts, the others wait for it and then find the folder ready.
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (target.parent / f".{target.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_hf_folder_ready(target):
+            gguf_to_hf(default_gguf_path(), target)
     return target
 
 

@@ -26,7 +26,7 @@ from taxolab.sdg.outputs import MixOptions, test_questions, write_leaf, write_tr
 from taxolab.sdg.pipeline import Pipeline
 from taxolab.sdg.runs import choose_run_folder, file_digest, fingerprint, read_manifest, taxonomy_commit, write_manifest
 from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
-from taxolab.sdg.teacher import TeacherSpec
+from taxolab.sdg.teacher import TeacherSpec, server_slots
 from taxolab.taxonomy.model import Leaf, LeafKind
 
 ChunkSource = Callable[[Leaf], list[str]]
@@ -234,7 +234,7 @@ def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
             tuple(settings.endpoint_urls),
             first.model,
             api_key=key,
-            concurrency=settings.concurrency or 8 * len(settings.endpoint_urls),
+            concurrency=settings.concurrency or sum(server_slots(url, key) for url in settings.endpoint_urls),
             timeout=config.client.timeout,
             max_retries=config.client.max_retries,
         )

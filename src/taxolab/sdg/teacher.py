@@ -15,7 +15,9 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from taxolab.llm.client import Completion, OpenAIClient
+import httpx
+
+from taxolab.llm.client import Completion, OpenAIClient, normalise_base_url
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,22 @@ class TeacherSpec:
     concurrency: int = 4
     timeout: float = 300.0
     max_retries: int = 5
+
+
+DEFAULT_SLOTS = 8
+"""Requests to keep in flight at an endpoint that does not say how many it serves at once."""
+
+
+def server_slots(url: str, api_key: str | None = None) -> int:
+    """How many requests the server runs at once: llama.cpp says so in ``/props``; others get the default."""
+    root = normalise_base_url(url)[: -len("/v1")]
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        response = httpx.get(f"{root}/props", headers=headers, timeout=5.0, trust_env=False)
+        slots = response.json().get("total_slots") if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError, AttributeError):
+        slots = None
+    return slots if isinstance(slots, int) and slots > 0 else DEFAULT_SLOTS
 
 
 class TeacherPool:

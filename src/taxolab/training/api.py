@@ -68,11 +68,12 @@ def train(
     """Fine-tune ``model_path`` (an HF folder) on ``data_path`` (SDG output folder or messages JSONL).
 
     A rerun with the same arguments continues where a previous one stopped.
-    Without ``output_dir`` the run lives in ``checkpoints_root/train-<fingerprint>``, so the
-    same command always finds its own folder. ``select_best`` picks among the last phase's checkpoints (e.g. by mmlu_branch);
-    without it the lowest validation loss wins.
+    Without ``output_dir`` the run lives in ``checkpoints_root/train-<fingerprint>``,
+    so the same command always finds its own folder. ``select_best`` picks among
+    the last phase's checkpoints (e.g. by mmlu_branch); without it ``settings.select_by``
+    decides. On a multi-node job only node 0 writes the journal and selects.
     """
-    settings = settings or TrainSettings()
+    settings = settings or TrainSettings.model_validate({})
     if not (Path(model_path) / "config.json").exists():
         raise TaxolabError(f"{model_path}: not an HF model folder (no config.json); convert GGUF models first")
     strategy, planned = plan_phases(Path(data_path), settings.strategy)
@@ -85,7 +86,8 @@ def train(
         "settings": settings.model_dump(mode="json"),
         "versions": _versions(),
     }
-    journal = Journal(output_dir, run_id, strategy, inputs)
+    leader = settings.node_rank == 0
+    journal = Journal(output_dir, run_id, strategy, inputs, writer=leader)
 
     outcomes: list[PhaseOutcome] = []
     start_model = Path(model_path)
@@ -101,9 +103,10 @@ def train(
         outcomes.append(outcome)
         start_model = outcome.final_dir
 
-    if select_best is None:
+    if select_best is None and leader:
         select_best = _evaluation_selector(Path(data_path), settings)
-    selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best, last=settings.select_by == "last")
+    last_only = settings.select_by == "last" or not leader
+    selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best, last=last_only)
     journal.record_selection(selected, how)
     return TrainResult(selected, output_dir, strategy, how, outcomes)
 

@@ -18,7 +18,7 @@ import functools
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -90,7 +90,10 @@ def export_hf(
     trainer_state: dict[str, Any],
 ) -> None:
     """Write an HF folder of the current weights (LoRA merged; adapter kept in ``adapter/``)."""
-    full = get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+    full = cast(
+        dict[str, torch.Tensor],
+        get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True)),
+    )
     if not env.distributed:
         # On one CPU process these are the live parameters; merging LoRA must not touch them.
         full = {key: value.detach().clone() for key, value in full.items()}

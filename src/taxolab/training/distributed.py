@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 import torch
 import torch.distributed as dist
@@ -95,5 +95,5 @@ def no_grad_sync(model: nn.Module, env: DistEnv, sync: bool) -> None:
         return
     if isinstance(model, nn.parallel.DistributedDataParallel):
         model.require_backward_grad_sync = sync
-    elif hasattr(model, "set_requires_gradient_sync"):
-        model.set_requires_gradient_sync(sync)
+    elif hasattr(model, "set_requires_gradient_sync"):  # FSDP2 module
+        cast(Any, model).set_requires_gradient_sync(sync)

@@ -50,11 +50,12 @@ def default_max_batch_len(settings: TrainSettings, hardware: Hardware) -> int:
 
     On CPU the block-diagonal mask still costs attention over the whole row, so
     packing short samples into long rows is slower than short rows; 512 tokens
-    measured best here on SmolLM2-135M (see bench/bench_train.py).
+    measured best here on SmolLM2-135M (see bench/bench_train.py). A sample
+    longer than the cap (up to ``max_seq_len``) gets a row of its own.
     """
     if settings.max_batch_len is not None:
-        return max(settings.max_batch_len, settings.max_seq_len)
-    return max(512 if hardware.device_type == "cpu" else 16384, settings.max_seq_len)
+        return settings.max_batch_len
+    return 512 if hardware.device_type == "cpu" else 16384
 
 
 def load_model(model_dir: Path, settings: TrainSettings, hardware: Hardware) -> nn.Module:
@@ -63,6 +64,7 @@ def load_model(model_dir: Path, settings: TrainSettings, hardware: Hardware) -> 
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # our own bar is the one to watch
+    model: Any
     try:
         model = AutoModelForCausalLM.from_pretrained(
             str(model_dir), dtype=torch.float32, attn_implementation=hardware.attention
@@ -89,7 +91,7 @@ def lora_config(settings: TrainSettings) -> Any:
     )
 
 
-def add_lora(model: nn.Module, settings: TrainSettings) -> nn.Module:
+def add_lora(model: Any, settings: TrainSettings) -> nn.Module:
     from peft import get_peft_model
 
     if settings.gradient_checkpointing:

@@ -11,11 +11,10 @@ from torch.optim.lr_scheduler import LambdaLR
 from taxolab.training.settings import TrainSettings
 
 
-def build_optimizer(model: nn.Module, settings: TrainSettings, lr: float, device_type: str) -> torch.optim.Optimizer:
+def build_optimizer(model: nn.Module, settings: TrainSettings, lr: float) -> torch.optim.Optimizer:
+    """AdamW (torch's multi-tensor path, which also handles FSDP2's sharded DTensor parameters)."""
     params = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW(
-        params, lr=lr, weight_decay=settings.weight_decay, betas=(0.9, 0.95), fused=device_type == "cuda"
-    )
+    return torch.optim.AdamW(params, lr=lr, weight_decay=settings.weight_decay, betas=(0.9, 0.95))
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, total_steps: int) -> LambdaLR:

@@ -82,8 +82,11 @@ def fingerprint(model_dir: Path, phases: list[PlannedPhase], settings: TrainSett
 class Journal:
     """Finished phases and the final choice, rewritten atomically after each."""
 
-    def __init__(self, out_dir: Path, run_fingerprint: str, strategy: str, inputs: dict[str, Any]) -> None:
+    def __init__(
+        self, out_dir: Path, run_fingerprint: str, strategy: str, inputs: dict[str, Any], *, writer: bool = True
+    ) -> None:
         self.path = Path(out_dir) / JOURNAL
+        self.writer = writer
         self.data: dict[str, Any] = {"fingerprint": run_fingerprint, "strategy": strategy, "inputs": inputs, "phases": {}}
         if self.path.exists():
             stored = json.loads(self.path.read_text(encoding="utf-8"))
@@ -94,18 +97,22 @@ class Journal:
                 )
             self.data = stored
         else:
-            fsio.write_json(self.path, self.data)
+            self._write()
 
     def finished(self, phase: str) -> dict[str, Any] | None:
         return self.data["phases"].get(phase)
 
     def record(self, phase: str, outcome: dict[str, Any]) -> None:
         self.data["phases"][phase] = outcome
-        fsio.write_json(self.path, self.data)
+        self._write()
 
     def record_selection(self, selected: Path, how: str) -> None:
         self.data["selected"] = {"path": str(selected), "by": how}
-        fsio.write_json(self.path, self.data)
+        self._write()
+
+    def _write(self) -> None:
+        if self.writer:
+            fsio.write_json(self.path, self.data)
 
 
 def select_checkpoint(

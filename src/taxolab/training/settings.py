@@ -34,7 +34,7 @@ class TrainSettings(Section):
     max_batch_len: int | None = Field(
         None,
         ge=64,
-        description="Max tokens in one packed forward pass on one rank (default: 512 on CPU, where attention over a packed row costs its full square; 16384 on GPU).",
+        description="Max tokens in one packed forward pass on one rank; a longer sample runs alone (default: 512 on CPU, where attention over a packed row costs its full square; 16384 on GPU).",
     )
     max_seq_len: int = Field(
         1024, ge=32, description="Samples longer than this are dropped (and counted), never truncated."
@@ -51,7 +51,7 @@ class TrainSettings(Section):
         None, ge=1, description="Samples per optimizer step in the skills phase."
     )
     lora_rank: int = Field(8, ge=1, description="LoRA rank.")
-    lora_alpha: float = Field(16.0, gt=0, description="LoRA alpha (scale = alpha / rank).")
+    lora_alpha: int = Field(16, gt=0, description="LoRA alpha (scale = alpha / rank).")
     lora_dropout: float = Field(0.05, ge=0, lt=1, description="Dropout on the LoRA input.")
     lora_target_modules: list[str] = Field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],

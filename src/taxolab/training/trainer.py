@@ -104,7 +104,7 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     model = load_model(spec.model_dir, settings, hardware).to(env.device)
     model = wrap_model(model, env, settings.distributed)
     model.train()
-    optimizer = build_optimizer(model, settings, spec.learning_rate, hardware.device_type)
+    optimizer = build_optimizer(model, settings, spec.learning_rate)
     steps_per_epoch = math.ceil(len(train.samples) / spec.effective_batch_size)
     total_steps = steps_per_epoch * spec.epochs
     scheduler = build_scheduler(optimizer, settings, total_steps)
@@ -126,7 +126,7 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
                 progress["batch"] += 1
                 progress["samples_seen"] += len(batch)
                 progress["seconds"] += stats["seconds"]
-                row = _metrics_row(progress, stats, scheduler, steps_per_epoch)
+                row = _metrics_row(progress, stats, steps_per_epoch)
                 if metrics is not None:
                     metrics.log(row)
                 bar.update(task, completed=progress["step"], loss=row["loss"], tps=row["tokens_per_s"])
@@ -185,6 +185,7 @@ def _train_step(ctx: _StepContext, batch: list[int], data: TokenizedDataset) -> 
         (row_loss * scale).backward()
         loss_sum += float(row_loss.detach())
     grad_norm = _clip(ctx.model, ctx.settings.max_grad_norm)
+    lr = ctx.optimizer.param_groups[0]["lr"]
     ctx.optimizer.step()
     ctx.scheduler.step()
     ctx.optimizer.zero_grad(set_to_none=True)
@@ -192,6 +193,7 @@ def _train_step(ctx: _StepContext, batch: list[int], data: TokenizedDataset) -> 
     return {
         "loss": global_loss / loss_tokens,
         "grad_norm": grad_norm,
+        "lr": lr,
         "tokens": float(sum(len(samples[i].input_ids) for i in batch)),
         "loss_tokens": float(loss_tokens),
         "seconds": time.perf_counter() - started,
@@ -258,12 +260,12 @@ def _open_metrics(spec: PhaseSpec, env: DistEnv, resume_step: int) -> MetricsLog
     return MetricsLog(spec.out_dir / "metrics.jsonl", resume_after_step=resume_step, tensorboard_dir=tb)
 
 
-def _metrics_row(progress: dict[str, Any], stats: dict[str, float], scheduler: Any, steps_per_epoch: int) -> dict[str, Any]:
+def _metrics_row(progress: dict[str, Any], stats: dict[str, float], steps_per_epoch: int) -> dict[str, Any]:
     return {
         "step": progress["step"],
         "epoch": round(progress["epoch"] + progress["batch"] / steps_per_epoch, 4),
         "loss": round(stats["loss"], 6),
-        "lr": scheduler.get_last_lr()[0],
+        "lr": stats["lr"],
         "grad_norm": round(stats["grad_norm"], 6),
         "tokens": int(stats["tokens"]),
         "loss_tokens": int(stats["loss_tokens"]),

@@ -23,7 +23,8 @@ from taxolab.llm.settings import ServeSettings
 @click.option("-q", "--question", default=None, help="Ask one question, print the answer and exit.")
 @click.option("--system", default=None, help='System prompt (default: "You are a helpful assistant."; "" for none).')
 @click.option("--max-tokens", type=click.IntRange(1), default=512, show_default=True, help="Longest answer.")
-@click.option("--temperature", type=click.FloatRange(0), default=None, help="Sampling temperature (server default).")
+@click.option("--temperature", type=click.FloatRange(0), default=0.0, show_default=True,
+              help="Sampling temperature; 0 (greedy) gives reproducible answers and keeps small models on topic.")  # fmt: skip
 @settings_options("serve", ServeSettings, "backend", "max_ctx_size", "threads")
 @click.option(
     "--model-dir", "paths__models", type=click.Path(path_type=Path), help="Models folder [config: paths.models]."

@@ -31,6 +31,7 @@ from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
     "judge_model",
     "judge_endpoint_url",
     "judge_api_key_env",
+    "judge_format_retry",
     "output_dir",
     "tasks_dir",
     "taxonomy_path",
