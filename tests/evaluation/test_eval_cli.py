@@ -37,6 +37,13 @@ def test_judge_output_parsing(text: str, scale: tuple[int, int], expected: float
     assert parse_rating(text, *scale) == expected
 
 
+def test_short_reply_to_a_format_reminder() -> None:
+    assert parse_rating("The answer is 4.", 1, 5) is None
+    assert parse_rating("The answer is 4.", 1, 5, short_reply=True) == 4.0
+    assert parse_rating("Between 2 and 4.", 1, 5, short_reply=True) is None
+    assert parse_rating("It has 8 legs.", 1, 5, short_reply=True) is None
+
+
 def test_overlap_metrics() -> None:
     assert token_f1("The capital is Paris.", "Paris is the capital") == 1.0
     assert token_f1("Paris", "Paris France") == pytest.approx(2 / 3)

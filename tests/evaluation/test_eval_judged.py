@@ -135,8 +135,18 @@ def test_dk_bench_uses_given_responses_writes_jsonl_and_csv(
 
 
 def test_second_judge_and_rerun_reuse_cached_answers(
-    tmp_path: Path, eval_config: Callable[..., Any], fake_pair: Callable[..., FakeOpenAIServer]
+    tmp_path: Path,
+    eval_config: Callable[..., Any],
+    fake_pair: Callable[..., FakeOpenAIServer],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from taxolab.evaluation import phases
+
+    opened: list[Any] = []
+    real_open = phases.open_endpoint
+    monkeypatch.setattr(
+        phases, "open_endpoint", lambda target, *a, **k: opened.append(target) or real_open(target, *a, **k)
+    )
     data = write_jsonl(tmp_path / "dk.jsonl", [{"question": f"Q{i}?", "answer": f"A{i}"} for i in range(4)])
     model = fake_pair(trained_model)
     first, second = fake_pair(lambda r: "Rating: [[3]]"), fake_pair(lambda r: "Rating: [[5]]")
@@ -147,11 +157,13 @@ def test_second_judge_and_rerun_reuse_cached_answers(
     )
     assert again.results[0].trained.overall == 3.0
     assert len(model.requests) == 4 and len(first.requests) == 4  # nothing asked twice
+    assert len(opened) == 2, "a rerun with everything cached connects to no server at all"
     other = evaluate(
         eval_config(endpoint_url=model.url, judge_endpoint_url=second.url, dk_bench_data=data), ["dk_bench"]
     )
     assert other.results[0].trained.overall == 5.0
     assert len(model.requests) == 4 and len(second.requests) == 4
+    assert len(opened) == 3, "a second judge: only the judge is needed"
     changed = evaluate(
         eval_config(endpoint_url=model.url, judge_endpoint_url=second.url, dk_bench_data=data, max_tokens=7),
         ["dk_bench"],

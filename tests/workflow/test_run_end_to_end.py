@@ -121,7 +121,18 @@ def test_run_killed_during_training_then_finished(shared_data: Path, tmp_path: P
     gguf = Path(result["gguf"])
     assert gguf.read_bytes()[:4] == b"GGUF"
     chat = subprocess.run(
-        [*TAXOLAB, "model", "chat", "--model-path", str(gguf), "-q", "What is a chickadee?", "--max-tokens", "16", "--json"],
+        [
+            *TAXOLAB,
+            "model",
+            "chat",
+            "--model-path",
+            str(gguf),
+            "-q",
+            "What is a chickadee?",
+            "--max-tokens",
+            "16",
+            "--json",
+        ],
         capture_output=True,
         text=True,
         timeout=300,

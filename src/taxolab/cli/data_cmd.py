@@ -127,12 +127,12 @@ def _render_list(runs: list[dict[str, Any]]) -> None:
     if not runs:
         stdout.print("no generated runs yet: run `taxolab data generate`")
         return
-    table = Table()
+    table = Table(title=str(Path(runs[0]["folder"]).parent), title_justify="left")
     for column in ("run", "status", "pipeline", "teacher", "leaves", "rows", "tests", "knowledge", "skills"):
         table.add_column(column)
     for run in runs:
         table.add_row(
-            str(run["folder"]),
+            Path(run["folder"]).name,
             run["status"],
             run["pipeline"],
             run["teacher"],

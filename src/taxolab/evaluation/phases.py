@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 from pathlib import Path
@@ -22,7 +23,16 @@ from taxolab.evaluation.benchmark import ROLES, EvalContext, ItemRecord, JudgedB
 from taxolab.evaluation.loglik import LoglikScorer
 from taxolab.evaluation.mcq import LoglikBenchmark
 from taxolab.evaluation.results import EvaluationReport
-from taxolab.evaluation.runner import Answer, Judgment, answer_all, judge_all
+from taxolab.evaluation.runner import (
+    Answer,
+    Conversation,
+    JudgeRequest,
+    Judgment,
+    answer_all,
+    cached_answers,
+    cached_judgments,
+    judge_all,
+)
 from taxolab.evaluation.serving import (
     LiveEndpoint,
     ModelTarget,
@@ -94,72 +104,126 @@ def answer_and_judge(
     client: ClientSettings,
     models_dir: Path,
 ) -> dict[str, dict[str, list[ItemRecord]]]:
-    """Every model's answers, then the judge's verdicts, as records per benchmark and role."""
-    answers: dict[str, dict[str, dict[str, Answer]]] = {b.name: {} for b in benches}
-    judgments: dict[str, dict[str, dict[str, Judgment]]] = {b.name: {} for b in benches}
+    """Every model's answers, then the judge's verdicts, as records per benchmark and role.
+
+    The cache is read first: a server starts only when something is missing.
+    """
     if not benches:
         return {}
+    run = _JudgedRun(benches, ctx, serve, client, models_dir)
     roles = [role for role in ROLES if role in targets]
     judge_role = next((role for role in roles if targets[role] == judge), None)
     if judge_role is not None:
         roles = [role for role in roles if role != judge_role] + [judge_role]
+    judge_id = identity(judge, models_dir)
     judged = False
     for role in roles:
-        for bench in benches:
-            answers[bench.name][role] = bench.given_answers(role)
-        todo = {b.name: b.needs_generation(role) for b in benches}
-        if not any(todo.values()):
+        model_id = identity(targets[role], models_dir)
+        missing = run.cached_answers(role, model_id)
+        if not any(missing.values()):
             continue
-        target = targets[role]
-        with open_endpoint(target, serve, models_dir, concurrency=ctx.settings.concurrency, client=client) as endpoint:
-            model_id = identity(target, models_dir)
-            for bench in benches:
-                if todo[bench.name]:
-                    answers[bench.name][role].update(
-                        answer_all(
-                            endpoint,
-                            todo[bench.name],
-                            identity=model_id,
-                            max_tokens=ctx.settings.max_tokens,
-                            cache=ctx.cache,
-                            label=f"{bench.name}: {role} model answers",
-                        )
-                    )
+        with run.open(targets[role]) as endpoint:
+            run.generate(endpoint, role, model_id, missing)
             if role == judge_role:
-                _judge(benches, answers, judgments, endpoint=endpoint, judge_id=identity(judge, models_dir), ctx=ctx)
+                run.judge(endpoint, run.cached_judgments(judge_id), judge_id)
                 judged = True
-    if not judged and _has_requests(benches, answers):
-        with open_endpoint(judge, serve, models_dir, concurrency=ctx.settings.concurrency, client=client) as endpoint:
-            _judge(benches, answers, judgments, endpoint=endpoint, judge_id=identity(judge, models_dir), ctx=ctx)
-    return {
-        b.name: {
-            role: b.records(role, answers[b.name][role], judgments[b.name].get(role, {})) for role in answers[b.name]
-        }
-        for b in benches
-    }
+    if not judged:
+        pending = run.cached_judgments(judge_id)
+        if any(pending.values()):
+            with run.open(judge) as endpoint:
+                run.judge(endpoint, pending, judge_id)
+    return run.records()
 
 
-def _has_requests(benches: list[JudgedBenchmark], answers: dict[str, dict[str, dict[str, Answer]]]) -> bool:
-    return any(b.judge_requests(role, per_role) for b in benches for role, per_role in answers[b.name].items())
+class _JudgedRun:
+    """Answers and judgments collected so far, per benchmark and role."""
 
+    def __init__(
+        self,
+        benches: list[JudgedBenchmark],
+        ctx: EvalContext,
+        serve: ServeSettings,
+        client: ClientSettings,
+        models_dir: Path,
+    ) -> None:
+        self.benches = benches
+        self.ctx = ctx
+        self.serve = serve
+        self.client = client
+        self.models_dir = models_dir
+        self.answers: dict[str, dict[str, dict[str, Answer]]] = {b.name: {} for b in benches}
+        self.judgments: dict[str, dict[str, dict[str, Judgment]]] = {b.name: {} for b in benches}
 
-def _judge(
-    benches: list[JudgedBenchmark],
-    answers: dict[str, dict[str, dict[str, Answer]]],
-    judgments: dict[str, dict[str, dict[str, Judgment]]],
-    *,
-    endpoint: LiveEndpoint,
-    judge_id: str,
-    ctx: EvalContext,
-) -> None:
-    for bench in benches:
-        for role, per_role in answers[bench.name].items():
-            judgments[bench.name][role] = judge_all(
-                endpoint,
-                bench.judge_requests(role, per_role),
-                identity=judge_id,
-                max_tokens=ctx.settings.judge_max_tokens,
-                format_retry=ctx.settings.judge_format_retry,
-                cache=ctx.cache,
-                label=f"{bench.name}: judging {role} answers",
+    def open(self, target: ModelTarget) -> contextlib.AbstractContextManager[LiveEndpoint]:
+        return open_endpoint(
+            target, self.serve, self.models_dir, concurrency=self.ctx.settings.concurrency, client=self.client
+        )
+
+    def cached_answers(self, role: str, model_id: str) -> dict[str, list[Conversation]]:
+        """Fill in given and cached answers for ``role``; return what each benchmark still has to ask."""
+        missing = {}
+        for bench in self.benches:
+            self.answers[bench.name][role] = bench.given_answers(role)
+            found, missing[bench.name] = cached_answers(
+                bench.needs_generation(role),
+                identity=model_id,
+                max_tokens=self.ctx.settings.max_tokens,
+                cache=self.ctx.cache,
             )
+            self.answers[bench.name][role].update(found)
+        return missing
+
+    def generate(
+        self, endpoint: LiveEndpoint, role: str, model_id: str, missing: dict[str, list[Conversation]]
+    ) -> None:
+        for bench in self.benches:
+            if missing[bench.name]:
+                self.answers[bench.name][role].update(
+                    answer_all(
+                        endpoint,
+                        missing[bench.name],
+                        identity=model_id,
+                        max_tokens=self.ctx.settings.max_tokens,
+                        cache=self.ctx.cache,
+                        label=f"{bench.name}: {role} model answers",
+                    )
+                )
+
+    def cached_judgments(self, judge_id: str) -> dict[tuple[str, str], list[JudgeRequest]]:
+        """Fill in cached judgments of every answer; return the requests still to send, per benchmark and role."""
+        pending = {}
+        for bench in self.benches:
+            for role, per_role in self.answers[bench.name].items():
+                found, pending[(bench.name, role)] = cached_judgments(
+                    bench.judge_requests(role, per_role),
+                    identity=judge_id,
+                    max_tokens=self.ctx.settings.judge_max_tokens,
+                    cache=self.ctx.cache,
+                    format_retry=self.ctx.settings.judge_format_retry,
+                )
+                self.judgments[bench.name][role] = found
+        return pending
+
+    def judge(self, endpoint: LiveEndpoint, pending: dict[tuple[str, str], list[JudgeRequest]], judge_id: str) -> None:
+        for (name, role), requests in pending.items():
+            if requests:
+                self.judgments[name][role].update(
+                    judge_all(
+                        endpoint,
+                        requests,
+                        identity=judge_id,
+                        max_tokens=self.ctx.settings.judge_max_tokens,
+                        format_retry=self.ctx.settings.judge_format_retry,
+                        cache=self.ctx.cache,
+                        label=f"{name}: judging {role} answers",
+                    )
+                )
+
+    def records(self) -> dict[str, dict[str, list[ItemRecord]]]:
+        return {
+            b.name: {
+                role: b.records(role, self.answers[b.name][role], self.judgments[b.name].get(role, {}))
+                for role in self.answers[b.name]
+            }
+            for b in self.benches
+        }

@@ -20,7 +20,7 @@ _PATTERNS = [
 ]
 
 
-def parse_rating(text: str, low: float, high: float) -> float | None:
+def parse_rating(text: str, low: float, high: float, *, short_reply: bool = False) -> float | None:
     """The judge's score within ``[low, high]``, or None if the text holds none.
 
     The last strict ``[[n]]`` wins (judges sometimes quote the example format
@@ -40,4 +40,11 @@ def parse_rating(text: str, low: float, high: float) -> float | None:
         value = float(stripped)
         if low <= value <= high:
             return value
+    if short_reply and len(text.split()) <= _SHORT_REPLY_WORDS:
+        numbers = [float(n) for n in re.findall(_NUMBER, text)]
+        if len(numbers) == 1 and low <= numbers[0] <= high:
+            return numbers[0]
     return None
+
+
+_SHORT_REPLY_WORDS = 12

@@ -60,6 +60,25 @@ class Judgment:
     error: str | None = None
 
 
+def cached_answers(
+    conversations: Sequence[Conversation], *, identity: str, max_tokens: int, cache: DiskCache
+) -> tuple[dict[str, Answer], list[Conversation]]:
+    """Answers already in the cache, and the conversations still to ask (so no server starts for none)."""
+    found: dict[str, Answer] = {}
+    missing = []
+    for conv in conversations:
+        cached = cache.get("answers", _answer_key(identity, conv, max_tokens))
+        if cached is None:
+            missing.append(conv)
+        else:
+            found[conv.key] = Answer(tuple(cached["turns"]), cached.get("error"))
+    return found, missing
+
+
+def _answer_key(identity: str, conv: Conversation, max_tokens: int) -> str:
+    return cache_key("answer", identity, conv.system, list(conv.turns), conv.temperature, max_tokens)
+
+
 def answer_all(
     endpoint: LiveEndpoint,
     conversations: Sequence[Conversation],
@@ -69,13 +88,9 @@ def answer_all(
     cache: DiskCache,
     label: str,
 ) -> dict[str, Answer]:
-    """Each conversation's answers, from the cache or generated now."""
+    """Each conversation's answers, generated now (and cached); see :func:`cached_answers` for the rest."""
 
     async def one(client: OpenAIClient, conv: Conversation) -> Answer:
-        key = cache_key("answer", identity, conv.system, list(conv.turns), conv.temperature, max_tokens)
-        cached = cache.get("answers", key)
-        if cached is not None:
-            return Answer(tuple(cached["turns"]), cached.get("error"))
         messages: list[Message] = [{"role": "system", "content": conv.system}] if conv.system else []
         replies: list[str] = []
         error = None
@@ -91,10 +106,35 @@ def answer_all(
             replies.append(completion.text.strip())
             messages.append({"role": "assistant", "content": completion.text})
         answer = Answer(tuple(replies), error)
-        cache.put("answers", key, {"turns": replies, "error": error})
+        cache.put("answers", _answer_key(identity, conv, max_tokens), {"turns": replies, "error": error})
         return answer
 
     return _run_all(endpoint, conversations, one, label=label, key=lambda conv: conv.key)
+
+
+def cached_judgments(
+    requests: Sequence[JudgeRequest], *, identity: str, max_tokens: int, cache: DiskCache, format_retry: bool = True
+) -> tuple[dict[str, Judgment], list[JudgeRequest]]:
+    """Judgments already in the cache (re-parsed, so parser fixes apply), and the requests still to ask."""
+    found: dict[str, Judgment] = {}
+    missing = []
+    for request in requests:
+        entry = cache.get("judgments", _judgment_key(identity, request, max_tokens, format_retry))
+        if entry is None:
+            missing.append(request)
+        else:
+            found[request.key] = _judgment(entry, request)
+    return found, missing
+
+
+def _judgment_key(identity: str, request: JudgeRequest, max_tokens: int, format_retry: bool) -> str:
+    messages = [{"role": role, "content": content} for role, content in request.messages]
+    return cache_key("judgment", identity, messages, max_tokens, format_retry)
+
+
+def _judgment(entry: dict[str, Any], request: JudgeRequest) -> Judgment:
+    score = None if entry["error"] else _score(entry["text"], request.low, request.high)
+    return Judgment(score, entry["text"], entry["error"])
 
 
 def judge_all(
@@ -107,7 +147,7 @@ def judge_all(
     label: str,
     format_retry: bool = True,
 ) -> dict[str, Judgment]:
-    """Each request's judgment (score parsed from the judge's text), from the cache or asked now.
+    """Each request's judgment (score parsed from the judge's text), asked now and cached.
 
     With ``format_retry``, a verdict without a readable score gets one short
     follow-up turn asking for the rating line alone: small judges often
@@ -126,23 +166,16 @@ def judge_all(
 
     async def one(client: OpenAIClient, request: JudgeRequest) -> Judgment:
         messages: list[Message] = [{"role": role, "content": content} for role, content in request.messages]
-        key = cache_key("judgment", identity, messages, max_tokens, format_retry)
-        cached = cache.get("judgments", key)
-        if cached is None:
-            text, error = await ask(client, messages, max_tokens)
-            if error is None and format_retry and parse_rating(text, request.low, request.high) is None:
-                follow_up = [
-                    *messages,
-                    {"role": "assistant", "content": text},
-                    {"role": "user", "content": _FORMAT_REMINDER.format(low=int(request.low), high=int(request.high))},
-                ]
-                retry_text, retry_error = await ask(client, follow_up, 24)
-                if retry_error is None:
-                    text = f"{text}\n{RETRY_MARKER}\n{retry_text}"
-            cached = {"text": text, "error": error}
-            cache.put("judgments", key, cached)
-        score = parse_rating(_verdict_part(cached["text"]), request.low, request.high) if not cached["error"] else None
-        return Judgment(score, cached["text"], cached["error"])
+        text, error = await ask(client, messages, max_tokens)
+        if error is None and format_retry and parse_rating(text, request.low, request.high) is None:
+            reminder = _FORMAT_REMINDER.format(low=int(request.low), high=int(request.high))
+            follow_up = [*messages, {"role": "assistant", "content": text}, {"role": "user", "content": reminder}]
+            retry_text, retry_error = await ask(client, follow_up, 24)
+            if retry_error is None:
+                text = f"{text}\n{RETRY_MARKER}\n{retry_text}"
+        entry = {"text": text, "error": error}
+        cache.put("judgments", _judgment_key(identity, request, max_tokens, format_retry), entry)
+        return _judgment(entry, request)
 
     return _run_all(endpoint, requests, one, label=label, key=lambda request: request.key)
 
@@ -151,9 +184,11 @@ RETRY_MARKER = "[asked again for the rating line]"
 _FORMAT_REMINDER = "Reply with your rating only, as one line: Rating: [[N]] where N is an integer from {low} to {high}."
 
 
-def _verdict_part(text: str) -> str:
-    """After a format retry, only the judge's second reply counts (its first held no score)."""
-    return text.rsplit(RETRY_MARKER, 1)[-1]
+def _score(text: str, low: float, high: float) -> float | None:
+    """After a format retry only the judge's second, short reply counts (its first held no score)."""
+    if RETRY_MARKER in text:
+        return parse_rating(text.rsplit(RETRY_MARKER, 1)[-1], low, high, short_reply=True)
+    return parse_rating(text, low, high)
 
 
 def _run_all(

@@ -12,6 +12,7 @@ gets few rows through the filters.
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,11 +182,18 @@ def mix_leaves(
         rows = _read_rows(item.folder / "generated" / f"{name}.jsonl")
         seeds = seed_rows(item.leaf) if with_seeds else []
         (knowledge if item.leaf.is_knowledge else skills)[name] = rows + seeds
-        tests = item.folder / "test" / f"{name}.jsonl"
-        test_count = 0
-        if tests.is_file():
-            test_count = fsio.write_jsonl(out_dir / "test" / f"{name}.jsonl", fsio.read_jsonl(tests))
-        per_leaf[name] = {"generated": len(rows), "seed_examples": len(seeds), "test_questions": test_count}
+        tests = _read_rows(item.folder / "test" / f"{name}.jsonl")
+        source = "generated"
+        if item.leaf.is_knowledge and not tests:
+            tests, source = seed_test_questions(item.leaf, config.generate.seed), "seed examples"
+        if tests:
+            fsio.write_jsonl(out_dir / "test" / f"{name}.jsonl", tests)
+        per_leaf[name] = {
+            "generated": len(rows),
+            "seed_examples": len(seeds),
+            "test_questions": len(tests),
+            "test_source": source if tests else None,
+        }
     settings = config.generate
     counts = write_training_sets(
         out_dir,
@@ -213,6 +221,26 @@ def seed_rows(leaf: Leaf) -> list[dict[str, Any]]:
             row["context"] = example.context
         rows.append(row)
     return rows
+
+
+def seed_test_questions(leaf: Leaf, seed: int) -> list[dict[str, Any]]:
+    """Multiple-choice questions from the leaf's own seed pairs, the other pairs' answers as wrong choices.
+
+    The fallback when the teacher wrote no usable test question (small
+    teachers often do not): mmlu_branch then measures whether training made
+    the model prefer the documented answers, which is what the seeds teach.
+    """
+    pairs = [(e.question.strip(), e.answer.strip()) for e in leaf.seed_examples]
+    answers = list(dict.fromkeys(answer for _, answer in pairs))
+    if len(answers) < 4:
+        return []
+    rng = random.Random(f"{seed}:{leaf.name}")
+    questions = []
+    for question, answer in pairs:
+        choices = [answer, *rng.sample([a for a in answers if a != answer], 3)]
+        rng.shuffle(choices)
+        questions.append({"question": question, "choices": choices, "answer": choices.index(answer), "leaf": leaf.name})
+    return questions
 
 
 def sample_rows(folder: Path, leaf: str, limit: int = 3) -> list[dict[str, Any]]:
