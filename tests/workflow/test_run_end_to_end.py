@@ -28,26 +28,21 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 TAXOLAB = [sys.executable, "-m", "taxolab.cli.main"]
 DOCUMENT_REPO = "https://github.com/juliadenham/Summit_knowledge"
-SMALL_CONFIG = """\
-documents:
-  offline: true
-  mirrors:
-    {repo}: {bundle}
-generate:
-  sdg_scale_factor: 1
-  max_num_tokens: 48
-  chunk_word_count: 150
-  chunk_overlap: 10
-train:
-  effective_batch_size: 4
-  max_seq_len: 768
-  max_batch_len: 768
-  checkpoint_every_samples: 8
-  validation_split: 0.0
-evaluate:
-  max_tokens: 24
-  judge_max_tokens: 48
-"""
+# The profile wins over the config file, so the small settings come as --set flags.
+SMALL = {
+    "generate.sdg_scale_factor": 1,
+    "generate.max_num_tokens": 48,
+    "generate.chunk_word_count": 150,
+    "generate.chunk_overlap": 10,
+    "train.effective_batch_size": 4,
+    "train.max_seq_len": 256,
+    "train.max_batch_len": 512,
+    "train.checkpoint_every_samples": 16,
+    "train.validation_split": 0.0,
+    "evaluate.max_tokens": 24,
+    "evaluate.judge_max_tokens": 48,
+    "documents.offline": "true",
+}
 
 
 def metrics_rows(run_dir: Path) -> int:
@@ -70,18 +65,17 @@ def test_run_killed_during_training_then_finished(shared_data: Path, tmp_path: P
         check=True,
         capture_output=True,
     )
-    config = tmp_path / "config.yaml"
-    config.write_text(SMALL_CONFIG.format(repo=DOCUMENT_REPO, bundle=shared_data / "summit_knowledge.bundle"))
     run_dir = tmp_path / "run"
     command = [
         *TAXOLAB,
-        "--config", str(config),
         "run",
         "--taxonomy-path", str(taxonomy),
         "--profile", "cpu-small",
+        "--mirror", f"{DOCUMENT_REPO}={shared_data / 'summit_knowledge.bundle'}",
         "--max-chunks-per-leaf", "1",
         "--output-dir", str(run_dir),
         "--json",
+        *(f"--set={key}={value}" for key, value in SMALL.items()),
     ]  # fmt: skip
     log = (tmp_path / "first.log").open("wb")
     first = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

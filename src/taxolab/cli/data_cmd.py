@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from taxolab.cli.context import AppContext, emit
@@ -115,7 +116,7 @@ def _render_generate(manifest: dict[str, Any]) -> None:
     stdout.print(table)
     for leaf, counts in manifest["counts"]["leaves"].items():
         for reason, number in sorted(counts["dropped"].items()):
-            stdout.print(f"  [dim]{leaf}: dropped {number} at {reason}[/dim]")
+            stdout.print(f"  [dim]{escape(leaf)}: dropped {number} at {escape(reason)}[/dim]")
     counts = manifest["counts"]
     stdout.print(
         f"knowledge samples: {counts['knowledge_train_msgs']}, skills samples: {counts['skills_train_msgs']} "
@@ -150,11 +151,11 @@ def _render_rows(rows: list[dict[str, Any]]) -> None:
         stdout.rule(f"row {number}")
         if isinstance(row.get("messages"), list):
             for message in row["messages"]:
-                stdout.print(f"[bold]{message.get('role')}:[/bold] {_short(message.get('content'))}")
+                stdout.print(f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}")
             continue
         for key, value in row.items():
             if not key.startswith("_"):
-                stdout.print(f"[bold]{key}:[/bold] {_short(value)}")
+                stdout.print(f"[bold]{escape(key)}:[/bold] {escape(_short(value))}")
 
 
 def _short(value: Any, limit: int = 600) -> str:

@@ -8,6 +8,7 @@ import traceback
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from taxolab import __version__
 from taxolab.cli.config_cmd import config_group
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     except TaxolabError as exc:
         if debug:
             traceback.print_exc()
-        stderr.print(f"[red]error:[/red] {exc}", markup=True, highlight=False, soft_wrap=True)
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
         return exc.exit_code
     except BrokenPipeError:
         return 0
@@ -86,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
             return 1
         stderr.print(
-            f"[red]internal error:[/red] {type(exc).__name__}: {exc} (rerun with --debug for the traceback)",
+            f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for the traceback)",
             markup=True,
             highlight=False,
             soft_wrap=True,

@@ -46,6 +46,8 @@ from taxolab.workflow.profiles import PROFILE_NAMES
 @click.option("--outtype", type=click.Choice(OUTTYPES), default=None, help="GGUF type of the result (profile default).")
 @click.option("--max-chunks-per-leaf", type=click.IntRange(1), default=None,
               help="Generate from at most N document chunks per knowledge leaf (profile default).")  # fmt: skip
+@click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Any config key, over the profile (repeatable), e.g. --set train.max_seq_len=768.")  # fmt: skip
 @click.option("--no-seed-examples", is_flag=True, help="Train on generated rows only (default: add the seed examples).")
 @settings_options("generate", GenerateSettings, "pipeline", "sdg_scale_factor", "max_num_tokens", "endpoint_urls")
 @settings_options("train", TrainSettings, "method", "epochs", "effective_batch_size", "nproc_per_node",
@@ -61,6 +63,7 @@ def run_command(
     benchmarks: tuple[str, ...],
     mt_bench: bool,
     mirrors: tuple[str, ...],
+    assignments: tuple[str, ...],
     outtype: str | None,
     max_chunks_per_leaf: int | None,
     no_seed_examples: bool,
@@ -78,14 +81,15 @@ def run_command(
       taxolab run --taxonomy-path ~/taxonomy --taxonomy-base empty
       taxolab run --profile gpu-1 --teacher mistral-7b-instruct --student granite-7b-base
     """
+    from taxolab.workflow.profiles import assignments as parse_assignments
     from taxolab.workflow.profiles import load_run_config, resolve_profile
     from taxolab.workflow.run import RunOptions, run_workflow
 
     chosen = resolve_profile(profile)
-    overrides = overrides_from_flags(flags)
-    if mirrors:
-        overrides.setdefault("documents", {})["mirrors"] = _mirrors(mirrors)
-    config = load_run_config(app.config_path, chosen, overrides)
+    mirror_map = {"documents": {"mirrors": _mirrors(mirrors)}} if mirrors else {}
+    config = load_run_config(
+        app.config_path, chosen, parse_assignments(list(assignments)), overrides_from_flags(flags), mirror_map
+    )
     options = RunOptions(
         taxonomy_root=config.paths.resolved("taxonomy"),
         taxonomy_base=config.taxonomy.base,

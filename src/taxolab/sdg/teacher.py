@@ -2,7 +2,8 @@
 
 The cap on in-flight requests is global (not per endpoint) so ``--concurrency``
 means what it says however many endpoints there are; each request goes to the
-endpoint with the fewest requests in flight. Waiting requests are served by
+healthy endpoint with the fewest requests in flight (an endpoint that stops
+answering is taken out and retried later while the others carry on). Waiting requests are served by
 priority (the executor passes the batch's age), so the oldest batches finish
 and checkpoint first while younger ones keep every slot busy.
 """
@@ -17,7 +18,8 @@ from typing import Any
 
 import httpx
 
-from taxolab.llm.client import Completion, OpenAIClient, normalise_base_url
+from taxolab.llm.client import Completion, normalise_base_url
+from taxolab.llm.pool import EndpointPool
 
 
 @dataclass(frozen=True)
@@ -49,19 +51,21 @@ def server_slots(url: str, api_key: str | None = None) -> int:
 
 
 class TeacherPool:
+    """The global priority cap in front of an :class:`EndpointPool` (balancing and failover)."""
+
     def __init__(self, spec: TeacherSpec) -> None:
         self.spec = spec
-        self.clients = [
-            OpenAIClient(
-                url,
-                spec.model,
-                api_key=spec.api_key,
-                max_concurrency=spec.concurrency,
-                timeout=spec.timeout,
-                max_retries=spec.max_retries,
-            )
-            for url in spec.urls
-        ]
+        # With several endpoints a failing one is taken out quickly and the others carry on;
+        # with one there is nowhere to fail over to, so it gets the full retry budget.
+        retries = spec.max_retries if len(spec.urls) == 1 else min(spec.max_retries, 1)
+        self.endpoints = EndpointPool.from_urls(
+            spec.urls,
+            model=spec.model,
+            api_key=spec.api_key,
+            max_concurrency=spec.concurrency,
+            timeout=spec.timeout,
+            max_retries=retries,
+        )
         self._cap = PriorityLimiter(spec.concurrency)
 
     async def chat(
@@ -74,30 +78,27 @@ class TeacherPool:
             self._cap.release()
 
     async def send(self, messages: list[dict[str, Any]], *, n: int = 1, **kwargs: Any) -> list[Completion]:
-        """One request, once a slot is ours: to the endpoint with the fewest in flight."""
-        client = min(self.clients, key=lambda c: c.stats.in_flight)
-        return await client.chat(messages, n=n, **kwargs)
+        """One request, once a slot is ours: to the least-loaded healthy endpoint."""
+        return await self.endpoints.chat(messages, n=n, **kwargs)
 
     async def check(self) -> str:
-        """Fail fast (EndpointDownError) if a teacher is unreachable; returns the model name served."""
-        models = [await client.resolve_model() for client in self.clients]
-        return models[0]
+        """Fail fast (EndpointDownError) if no teacher answers; returns the model name served."""
+        return await self.endpoints.resolve_model()
 
     @property
     def completion_tokens(self) -> int:
-        return sum(client.stats.completion_tokens for client in self.clients)
+        return self.endpoints.stats.completion_tokens
 
     @property
     def prompt_tokens(self) -> int:
-        return sum(client.stats.prompt_tokens for client in self.clients)
+        return self.endpoints.stats.prompt_tokens
 
     @property
     def requests(self) -> int:
-        return sum(client.stats.requests for client in self.clients)
+        return self.endpoints.stats.requests
 
     async def aclose(self) -> None:
-        for client in self.clients:
-            await client.aclose()
+        await self.endpoints.aclose()
 
 
 class PriorityLimiter:

@@ -36,6 +36,7 @@ class FakeOpenAIServer:
     fail_with: int | None = None
     requests: list[dict[str, Any]] = field(default_factory=list)
     max_in_flight: int = 0
+    stopped: bool = False
     _in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _server: ThreadingHTTPServer | None = None
@@ -48,6 +49,7 @@ class FakeOpenAIServer:
         return f"http://{host}:{port}/v1"
 
     def start(self) -> FakeOpenAIServer:
+        self.stopped = False
         handler = _make_handler(self)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
@@ -56,6 +58,8 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        """Vanish like a crashed server: refuse new connections and drop kept-alive ones unanswered."""
+        self.stopped = True
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -80,7 +84,14 @@ def _make_handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
+        def _dead(self) -> bool:
+            if fake.stopped:
+                self.close_connection = True
+            return fake.stopped
+
         def do_GET(self) -> None:
+            if self._dead():
+                return
             if self.path.rstrip("/") in ("/v1/models", "/models"):
                 self._json(200, {"object": "list", "data": [{"id": fake.model, "object": "model"}]})
             elif self.path in ("/health", "/v1/health"):
@@ -91,12 +102,16 @@ def _make_handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             request = json.loads(self.rfile.read(length) or b"{}")
+            if self._dead():
+                return
             fake._track(+1)
             try:
                 with fake._lock:
                     fake.requests.append(request)
                 if fake.latency:
                     time.sleep(fake.latency)
+                if self._dead():
+                    return
                 if fake.fail_with is not None:
                     self._json(fake.fail_with, {"error": {"message": f"scripted failure {fake.fail_with}"}})
                     return

@@ -2,8 +2,10 @@
 
 A profile is nothing but a nested dict laid over the config, so every value
 it sets is an ordinary documented key (``taxolab config show`` explains it)
-and any flag given on the command line wins over it. Precedence for
-``taxolab run``: defaults < config file < environment < profile < flags.
+and any flag given on the command line (or ``--set SECTION.KEY=VALUE``) wins
+over it. Precedence for ``taxolab run``: defaults < config file < environment
+< profile < flags. The profile sits above the file because ``config init``
+writes every key into the file, defaults included.
 
 - ``cpu-small``: the packaged 135M model on a laptop CPU, the whole loop of
   the sample taxonomy in well under 30 minutes on 2 cores. Teacher answers are
@@ -138,11 +140,33 @@ def resolve_profile(name: str) -> Profile:
     return profile
 
 
-def load_run_config(config_path: Path | None, profile: Profile, flag_overrides: Mapping[str, Any]) -> Config:
-    """The config for one run: file and environment, then the profile, then the command-line flags."""
+def load_run_config(config_path: Path | None, profile: Profile, *layers: Mapping[str, Any]) -> Config:
+    """The config for one run: file and environment, then the profile, then each layer of flags in order."""
     merged = copy.deepcopy(profile.overrides)
-    _merge(merged, flag_overrides)
+    for layer in layers:
+        _merge(merged, layer)
     return load_config(config_path, merged)
+
+
+def assignments(values: list[str]) -> dict[str, Any]:
+    """``["train.max_seq_len=768", "documents.offline=true"]`` -> nested overrides (values read as YAML scalars).
+
+    For keys that have no flag of their own; they win over the profile like flags do.
+    """
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe")
+    result: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        keys = [part for part in key.strip().split(".") if part]
+        if not sep or len(keys) < 2:
+            raise TaxolabError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. train.max_seq_len=768")
+        node = result
+        for part in keys[:-1]:
+            node = node.setdefault(part, {})
+        node[keys[-1]] = yaml.load(raw) if raw.strip() else None
+    return result
 
 
 def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> None:
