@@ -42,11 +42,11 @@ WORDS = ["the", "model", "learns", "new", "facts", "from", "documents", "and", "
 
 
 def make_data(path: Path, count: int, seed: int) -> Path:
-    """Conversations whose lengths spread from ~40 to ~900 tokens (a long tail, as in real mixes)."""
+    """Mixed lengths as in LAB mixes: mostly short Q&A, some long document-grounded answers (~60-700 tokens)."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8") as handle:
         for _ in range(count):
-            answer_words = int(min(700, max(15, rng.lognormvariate(4.6, 0.8))))
+            answer_words = rng.randint(250, 550) if rng.random() < 0.3 else rng.randint(10, 60)
             row = {
                 "messages": [
                     {"role": "user", "content": " ".join(rng.choices(WORDS, k=rng.randint(8, 60)))},

@@ -136,14 +136,21 @@ def test_chat_cli_unreachable_endpoint_is_one_line(capsys: pytest.CaptureFixture
     assert len(err.strip().splitlines()) <= 2
 
 
-def test_ctrl_c_stops_an_answer_and_forgets_it(fake_teacher: FakeOpenAIServer) -> None:
+@pytest.mark.parametrize("where", ["event loop", "answer code"])
+def test_ctrl_c_stops_an_answer_and_forgets_it(fake_teacher: FakeOpenAIServer, where: str) -> None:
+    """SIGINT lands either while the loop waits on the server or inside the code printing the answer."""
     io, out, notes = scripted(["first words here", "second"])
     pressed = []
+
+    def ctrl_c() -> None:
+        raise KeyboardInterrupt
 
     def write(text: str) -> None:
         if not pressed:  # Ctrl-C arrives while the first answer streams
             pressed.append(text)
-            raise KeyboardInterrupt
+            if where == "answer code":
+                raise KeyboardInterrupt
+            asyncio.get_running_loop().call_soon(ctrl_c)
         out.append(text)
 
     io.write = write

@@ -23,13 +23,13 @@ FACTS = [
 def test_default_model_learns_new_facts(default_hf_model: Path, tmp_path: Path) -> None:
     data = tmp_path / "knowledge.jsonl"
     rows = [{"messages": [{"role": "user", "content": q}, {"role": "assistant", "content": a}]} for q, a in FACTS]
-    data.write_text("".join(json.dumps(row) + "\n" for row in rows * 5))
-    settings = TrainSettings(effective_batch_size=4, learning_rate=1e-4, warmup_ratio=0.0, validation_split=0.0,
+    data.write_text("".join(json.dumps(row) + "\n" for row in rows * 3))
+    settings = TrainSettings(effective_batch_size=4, learning_rate=2e-4, warmup_ratio=0.0, validation_split=0.0,
                              lr_scheduler="constant")  # fmt: skip
     result = train(data, model_path=default_hf_model, output_dir=tmp_path / "out", settings=settings,
                    show_progress=False)  # fmt: skip
     losses = [row["loss"] for row in read_metrics(result.phases[0].metrics_file)]
-    assert len(losses) == 5
-    assert losses[-1] < 0.6 * losses[0], losses
+    assert len(losses) == 3
+    assert losses[-1] < 0.7 * losses[0], losses
     assert (result.final_dir / "model.safetensors").exists() and (result.final_dir / "tokenizer.json").exists()
     assert (tmp_path / "out" / "phase1_single" / "loss.png").exists()

@@ -10,9 +10,10 @@ anything else fails at once with the endpoint and model in the message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,18 @@ class OpenAIClient:
             trust_env=False,
         )
 
+    def clone(self) -> OpenAIClient:
+        """A new client for the same endpoint and settings, with its own connections and slots."""
+        return OpenAIClient(
+            self.base_url,
+            self.model,
+            api_key=self.api_key,
+            max_concurrency=self.max_concurrency,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            backoff=self.backoff,
+        )
+
     async def __aenter__(self) -> OpenAIClient:
         return self
 
@@ -137,7 +150,7 @@ class OpenAIClient:
         max_tokens: int | None = None,
         temperature: float | None = None,
         **extra: Any,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncGenerator[str, None]:
         """Yield content deltas as the server streams them.
 
         Failures before the first token (connection errors, 429/5xx, such as a
@@ -159,9 +172,11 @@ class OpenAIClient:
                                 self.stats.failures += 1
                                 raise self._status_error(response.status_code, text)
                         else:
-                            async for delta in _stream_deltas(response):
-                                started = True
-                                yield delta
+                            deltas = _stream_deltas(response)
+                            async with contextlib.aclosing(deltas):
+                                async for delta in deltas:
+                                    started = True
+                                    yield delta
                             self.stats.requests += 1
                             return
                 except httpx.TransportError as exc:
@@ -235,7 +250,7 @@ class OpenAIClient:
             self.stats._busy_since = None
 
 
-async def _stream_deltas(response: httpx.Response) -> AsyncIterator[str]:
+async def _stream_deltas(response: httpx.Response) -> AsyncGenerator[str, None]:
     """Content deltas from a server-sent-events chat stream, up to ``[DONE]``."""
     async for line in response.aiter_lines():
         if not line.startswith("data:"):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from taxolab.errors import TaxolabError
 from taxolab.llm.chat import ChatSession
+from taxolab.llm.client import OpenAIClient
 
 HELP = """Commands:
   /help           this help
@@ -123,9 +124,17 @@ def _answer(loop: asyncio.AbstractEventLoop, session: ChatSession, message: str,
     try:
         loop.run_until_complete(task)
     except KeyboardInterrupt:
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            loop.run_until_complete(task)
+        if not task.done():  # interrupted while waiting on the server: cancel the request
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                loop.run_until_complete(task)
+        elif not task.cancelled():
+            # Interrupted inside the task's own code: it already ended with the interrupt.
+            # (Never run the loop on it again: asyncio does not stop for a KeyboardInterrupt result.)
+            task.exception()
+        # Ctrl-C can land inside the stream's own code and leave its connection and
+        # request slot half released: continue on a fresh client to be safe.
+        session.client = loop.run_until_complete(_fresh_client(session.client))
         io.write("\n")
         io.notice("[answer stopped; it is not kept in the conversation]")
         return False
@@ -134,6 +143,12 @@ def _answer(loop: asyncio.AbstractEventLoop, session: ChatSession, message: str,
         return False
     io.write("\n")
     return True
+
+
+async def _fresh_client(client: OpenAIClient) -> OpenAIClient:
+    with contextlib.suppress(Exception):
+        await client.aclose()
+    return client.clone()
 
 
 def _command(line: str, session: ChatSession, io: ReplIO) -> bool:

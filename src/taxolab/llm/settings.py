@@ -17,7 +17,9 @@ class ServeSettings(Section):
     host: str = Field("127.0.0.1", description="Address to bind; only loopback unless you mean to expose it.")
     port: int = Field(8000, ge=0, le=65535, description="Port for `model serve` (0 = any free port).")
     max_ctx_size: int = Field(
-        4096, ge=256, description="Context window of each request slot, in tokens (every --parallel slot gets this much)."
+        4096,
+        ge=256,
+        description="Context window of each request slot, in tokens (every --parallel slot gets this much).",
     )
     parallel: int = Field(4, ge=1, description="Concurrent request slots of the server (continuous batching).")
     threads: int | None = Field(None, ge=1, description="CPU threads for the server (default: all cores).")

@@ -176,7 +176,7 @@ def mix_leaves(
         shutil.rmtree(out_dir)
     knowledge: dict[str, list[dict[str, Any]]] = {}
     skills: dict[str, list[dict[str, Any]]] = {}
-    per_leaf: dict[str, dict[str, int]] = {}
+    per_leaf: dict[str, dict[str, Any]] = {}
     for item in items:
         name = item.leaf.name
         rows = _read_rows(item.folder / "generated" / f"{name}.jsonl")
