@@ -31,6 +31,7 @@ def sdg_run(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_multiphase_then_rerun_continues_from_the_journal(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
     seen: list[list[Path]] = []
 

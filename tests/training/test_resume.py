@@ -70,6 +70,7 @@ def test_kill_9_mid_epoch_then_rerun_matches_uninterrupted(tmp_path: Path, tiny_
     assert [row["step"] for row in read_metrics(metrics)] == list(range(1, len(expected) + 1))
 
 
+@pytest.mark.slow
 def test_crash_in_second_epoch_resumes_full_fine_tuning(
     tmp_path: Path, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

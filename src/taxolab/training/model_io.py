@@ -49,9 +49,10 @@ def default_max_batch_len(settings: TrainSettings, hardware: Hardware) -> int:
     """Tokens per packed forward pass: short rows on CPU, long ones where a varlen kernel exists.
 
     On CPU the block-diagonal mask still costs attention over the whole row, so
-    packing short samples into long rows is slower than short rows; 512 tokens
-    measured best here on SmolLM2-135M (see bench/bench_train.py). A sample
-    longer than the cap (up to ``max_seq_len``) gets a row of its own.
+    long packed rows are slower than short ones (DESIGN.md: rows of 1,024 tokens
+    2.2x faster than padded batches, 2,048 only 1.65x); 512 keeps the wasted
+    attention small while matrix products stay large (re-measure with
+    ``bench/bench_train.py --row-lens``). A longer sample gets a row of its own.
     """
     if settings.max_batch_len is not None:
         return settings.max_batch_len
