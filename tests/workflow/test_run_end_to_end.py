@@ -58,6 +58,7 @@ def wait_for_training(process: subprocess.Popen[bytes], run_dir: Path, timeout: 
         time.sleep(0.5)
 
 
+@pytest.mark.timeout(1800)
 def test_run_killed_during_training_then_finished(shared_data: Path, tmp_path: Path) -> None:
     taxonomy = tmp_path / "taxonomy"
     subprocess.run(
@@ -75,6 +76,8 @@ def test_run_killed_during_training_then_finished(shared_data: Path, tmp_path: P
         "--max-chunks-per-leaf", "1",
         "--output-dir", str(run_dir),
         "--json",
+        "--benchmark", "mmlu_branch",
+        "--benchmark", "mt_bench_branch",
         *(f"--set={key}={value}" for key, value in SMALL.items()),
     ]  # fmt: skip
     log = (tmp_path / "first.log").open("wb")
@@ -89,7 +92,7 @@ def test_run_killed_during_training_then_finished(shared_data: Path, tmp_path: P
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert "train" not in manifest["stages"] and "mix" in manifest["stages"]
 
-    second = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
+    second = subprocess.run(command, capture_output=True, text=True, timeout=1500, check=False)
     assert second.returncode == 0, second.stderr[-3000:]
     result = json.loads(second.stdout)
     skipped = {stage["name"]: stage["skipped"] for stage in result["stages"]}

@@ -243,12 +243,16 @@ def seed_test_questions(leaf: Leaf, seed: int) -> list[dict[str, Any]]:
     return questions
 
 
-def sample_rows(folder: Path, leaf: str, limit: int = 3) -> list[dict[str, Any]]:
-    """A few generated rows of a leaf for the report (without raw teacher outputs)."""
-    return [
-        {k: v for k, v in row.items() if not k.startswith("_")}
-        for row in _read_rows(folder / "generated" / f"{leaf}.jsonl")[:limit]
-    ]
+REPORT_COLUMNS = ("dataset_type", "context", "document", "question", "answer")
+
+
+def sample_rows(folder: Path, leaf: str, limit: int = 3, width: int = 400) -> list[dict[str, Any]]:
+    """A few generated rows of a leaf for the report: the columns a reader checks, long texts shortened."""
+    rows = []
+    for row in _read_rows(folder / "generated" / f"{leaf}.jsonl")[:limit]:
+        shown = {key: row[key] for key in REPORT_COLUMNS if row.get(key)}
+        rows.append({k: v[:width] + " ..." if isinstance(v, str) and len(v) > width else v for k, v in shown.items()})
+    return rows
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

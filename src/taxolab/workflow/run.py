@@ -197,9 +197,9 @@ def run_workflow(config: Config, options: RunOptions) -> RunResult:
     )
     gguf = Path(converted.outputs["gguf"])
     chat = f"taxolab model chat --model-path {gguf}"
-    runner.run(Stage("report", "write the report", dict, lambda: _report(layout, manifest, options, chat), always=True))
     manifest.info.update(status="complete", finished=_now())
     manifest.save()
+    runner.run(Stage("report", "write the report", dict, lambda: _report(layout, manifest, options, chat), always=True))
     return RunResult(
         run_dir=layout.root,
         report=layout.report,
