@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
+
+from taxolab.testing.git import run_git
 
 REPO_URL = "https://github.com/juliadenham/Summit_knowledge"
 COMMIT = "5f7158a5ce83c4ff493bfe341fe31ecad64ff697"
 
 
-def git(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
+git = run_git
 
 
 @pytest.fixture

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from taxolab.testing.git import run_git
 
 KNOWLEDGE = "knowledge/science/animals/birds/black_capped_chickadee/qna.yaml"
 KNOWLEDGE_2 = "knowledge/arts/music/fandom/swifties/qna.yaml"
@@ -25,18 +26,6 @@ def taxonomy(shared_data: Path, tmp_path: Path) -> Path:
     target = tmp_path / "taxonomy"
     shutil.copytree(shared_data / "taxonomy", target)
     return target
-
-
-def run_git(repo: Path, *args: str) -> str:
-    """Real git with a fixed identity, so tests never depend on the user's git config."""
-    result = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "init.defaultBranch=main", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
 
 
 @pytest.fixture

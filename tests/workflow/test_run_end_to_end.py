@@ -25,7 +25,6 @@ from taxolab.training.metrics import read_metrics
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
 TAXOLAB = [sys.executable, "-m", "taxolab.cli.main"]
 DOCUMENT_REPO = "https://github.com/juliadenham/Summit_knowledge"
 # The profile wins over the config file, so the small settings come as --set flags.
@@ -59,13 +58,7 @@ def wait_for_training(process: subprocess.Popen[bytes], run_dir: Path, timeout: 
 
 
 @pytest.mark.timeout(1800)
-def test_run_killed_during_training_then_finished(shared_data: Path, tmp_path: Path) -> None:
-    taxonomy = tmp_path / "taxonomy"
-    subprocess.run(
-        [REPO / "scripts" / "sample-taxonomy", taxonomy, "--from", shared_data / "taxonomy"],
-        check=True,
-        capture_output=True,
-    )
+def test_run_killed_during_training_then_finished(shared_data: Path, taxonomy: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     command = [
         *TAXOLAB,

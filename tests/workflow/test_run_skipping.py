@@ -8,7 +8,6 @@ training; a training setting reruns training and what follows, not data.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -20,20 +19,8 @@ from taxolab.workflow import run as run_module
 from taxolab.workflow.profiles import resolve_profile
 from taxolab.workflow.run import RunOptions, run_workflow
 
-REPO = Path(__file__).resolve().parents[2]
 KNOWLEDGE = "knowledge/science/animals/birds/black_capped_chickadee"
 SKILL = "compositional_skills/linguistics/synonyms"
-
-
-@pytest.fixture
-def taxonomy(shared_data: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "taxonomy"
-    subprocess.run(
-        [REPO / "scripts" / "sample-taxonomy", root, "--from", shared_data / "taxonomy"],
-        check=True,
-        capture_output=True,
-    )
-    return root
 
 
 class StandIns:

@@ -107,14 +107,7 @@ def open_endpoint(
         return
     assert target.ref is not None
     path = servable_path(target.ref, models_dir, serve.backend)
-    with model_endpoint(
-        model_path=path,
-        backend=serve.backend,
-        ctx_size=serve.max_ctx_size,
-        parallel=serve.parallel,
-        threads=serve.threads,
-        startup_timeout=serve.startup_timeout,
-    ) as endpoint:
+    with model_endpoint(model_path=path, **serve.start_options()) as endpoint:
         yield LiveEndpoint(endpoint.url, endpoint.model, concurrency or endpoint.parallel, **limits)
 
 

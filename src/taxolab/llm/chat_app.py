@@ -89,15 +89,7 @@ def serve_model(
 
     resolved = resolve_model(model, models_dir)
     handle = start_server(
-        resolved.path,
-        backend=serve.backend,
-        host=serve.host,
-        port=serve.port,
-        ctx_size=serve.max_ctx_size,
-        parallel=serve.parallel,
-        threads=serve.threads,
-        api_key=serve.api_key,
-        startup_timeout=serve.startup_timeout,
+        resolved.path, host=serve.host, port=serve.port, api_key=serve.api_key, **serve.start_options()
     )
     with handle:
         if on_ready:
@@ -132,12 +124,5 @@ def _chat_endpoint(options: ChatOptions, serve: ServeSettings, models_dir: Path)
     from taxolab.models.resolve import resolve_model
 
     resolved = resolve_model(options.model, models_dir)
-    with model_endpoint(
-        resolved.path,
-        backend=serve.backend,
-        ctx_size=serve.max_ctx_size,
-        parallel=1,
-        threads=serve.threads,
-        startup_timeout=serve.startup_timeout,
-    ) as endpoint:
+    with model_endpoint(resolved.path, **serve.start_options(parallel=1)) as endpoint:
         yield endpoint

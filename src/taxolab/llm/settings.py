@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -25,6 +25,22 @@ class ServeSettings(Section):
     threads: int | None = Field(None, ge=1, description="CPU threads for the server (default: all cores).")
     api_key: str | None = Field(None, description="Require this API key from clients of `model serve`.")
     startup_timeout: float = Field(180.0, gt=0, description="Seconds to wait for a started server to answer.")
+
+    def start_options(self, **overrides: Any) -> dict[str, Any]:
+        """Keyword arguments for ``llm.server.start_server``/``model_endpoint`` taken from these settings.
+
+        Host, port and API key are left to the caller: servers taxolab starts for
+        its own use bind a free loopback port and need no key.
+        """
+        options: dict[str, Any] = {
+            "backend": self.backend,
+            "ctx_size": self.max_ctx_size,
+            "parallel": self.parallel,
+            "threads": self.threads,
+            "startup_timeout": self.startup_timeout,
+        }
+        options.update(overrides)
+        return options
 
 
 class ClientSettings(Section):

@@ -244,16 +244,7 @@ def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
 
     api_key = config.serve.api_key
     model_path, counter = _local_teacher_model(config)
-    with model_endpoint(
-        model_path,
-        None,
-        backend=config.serve.backend,
-        ctx_size=config.serve.max_ctx_size,
-        parallel=config.serve.parallel,
-        threads=config.serve.threads,
-        api_key=api_key,
-        startup_timeout=config.serve.startup_timeout,
-    ) as endpoint:
+    with model_endpoint(model_path, None, api_key=api_key, **config.serve.start_options()) as endpoint:
         spec = TeacherSpec(
             (endpoint.url,),
             endpoint.model,

@@ -71,16 +71,7 @@ class TeacherSession:
 
         serve = self.config.serve
         endpoint = self._stack.enter_context(
-            model_endpoint(
-                self._teacher_path(),
-                None,
-                backend=serve.backend,
-                ctx_size=serve.max_ctx_size,
-                parallel=serve.parallel,
-                threads=serve.threads,
-                api_key=serve.api_key,
-                startup_timeout=serve.startup_timeout,
-            )
+            model_endpoint(self._teacher_path(), None, api_key=serve.api_key, **serve.start_options())
         )
         generate = settings.model_copy(
             update={
