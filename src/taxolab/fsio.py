@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from taxolab.errors import LocatedError, SourceLocation
+
 
 @contextlib.contextmanager
 def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
@@ -54,6 +56,21 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> int:
             handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             count += 1
     return count
+
+
+def iter_jsonl(path: Path) -> Iterator[tuple[SourceLocation, Any]]:
+    """Each non-blank line's location and parsed value; a line that is not JSON is a one-line
+    :class:`LocatedError` naming the file and line, so callers only check their own fields."""
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = SourceLocation(Path(path), number, 1)
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise LocatedError(where, f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+            yield where, value
 
 
 def read_jsonl(path: Path) -> list[Any]:

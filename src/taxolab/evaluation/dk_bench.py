@@ -9,14 +9,14 @@ OpenAI-compatible judge works, a local one included. Results come as JSONL
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from taxolab.errors import LocatedError, SourceLocation
+from taxolab.errors import LocatedError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.prompts import judge_prompt
 from taxolab.evaluation.runner import Conversation
+from taxolab.fsio import iter_jsonl
 
 QUESTION_KEYS = ("user_input", "question")
 REFERENCE_KEYS = ("reference", "reference_answer", "answer")
@@ -34,14 +34,8 @@ def _first(row: dict[str, Any], keys: tuple[str, ...]) -> str | None:
 def load_dk_items(path: Path) -> list[JudgedItem]:
     """One item per line; a line without question or reference is an error naming file and line."""
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = SourceLocation(path, number, 1)
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise LocatedError(where, f"invalid JSON: {exc}") from None
+    for where, row in iter_jsonl(path):
+        number = where.line
         question, reference = _first(row, QUESTION_KEYS), _first(row, REFERENCE_KEYS)
         if question is None or reference is None:
             raise LocatedError(where, "each line needs `user_input` (or `question`) and `reference` (or `answer`)")

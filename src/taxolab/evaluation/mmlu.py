@@ -12,14 +12,14 @@ so it needs the hub). Offline with neither, the benchmark says so in one line.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from pathlib import Path
 
-from taxolab.errors import LocatedError, SourceLocation
+from taxolab.errors import LocatedError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark
 from taxolab.evaluation.results import BenchmarkResult, ModelScores
+from taxolab.fsio import iter_jsonl
 
 _LETTER_INDEX = {"A": 0, "B": 1, "C": 2, "D": 3}
 
@@ -38,18 +38,15 @@ def load_mmlu(path: Path, subjects: list[str] | None = None, limit: int | None =
     wanted = {s.replace("_", " ").lower() for s in subjects or []}
     per_subject: dict[str, int] = {}
     questions = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for where, row in iter_jsonl(path):
         try:
-            row = json.loads(line)
             letter = str(row["correct_answer"]).strip().upper()
             if letter not in _LETTER_INDEX:
                 continue
             subject = str(row["topic"]).strip()
             choices = tuple(str(row[f"answer_{c}"]) for c in "abcd")
-        except (ValueError, KeyError) as exc:
-            raise LocatedError(SourceLocation(path, number, 1), f"bad MMLU row: {exc}") from None
+        except (KeyError, TypeError) as exc:
+            raise LocatedError(where, f"bad MMLU row: {exc}") from None
         if wanted and subject.lower() not in wanted:
             continue
         if limit is not None and per_subject.get(subject, 0) >= limit:

@@ -9,14 +9,14 @@ answers them best.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
-from taxolab.errors import LocatedError, SourceLocation
+from taxolab.errors import LocatedError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
 from taxolab.evaluation.loglik import LoglikScorer, load_scorer
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, choice_request
+from taxolab.fsio import iter_jsonl
 
 
 def find_test_files(path: Path | None, datasets_dir: Path) -> list[Path]:
@@ -45,11 +45,8 @@ def load_questions(files: list[Path]) -> list[ChoiceQuestion]:
     """Questions in contract-C rows ``{question, choices, answer, leaf}``; bad rows name file and line."""
     questions = []
     for file in files:
-        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
+        for where, row in iter_jsonl(file):
             try:
-                row = json.loads(line)
                 choices = tuple(str(c) for c in row["choices"])
                 answer = int(row["answer"])
                 if not 0 <= answer < len(choices) or len(choices) < 2:
@@ -59,7 +56,7 @@ def load_questions(files: list[Path]) -> list[ChoiceQuestion]:
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 problem = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
-                raise LocatedError(SourceLocation(file, number, 1), f"bad mmlu_branch question: {problem}") from None
+                raise LocatedError(where, f"bad mmlu_branch question: {problem}") from None
     return questions
 
 

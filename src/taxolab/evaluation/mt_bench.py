@@ -10,14 +10,13 @@ that ships them (or from files the user names); nothing is copied here.
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 from typing import Any
 
-from taxolab.errors import LocatedError, SourceLocation
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.results import mean
 from taxolab.evaluation.runner import Conversation
+from taxolab.fsio import iter_jsonl
 
 REFERENCE_CATEGORIES = frozenset({"math", "reasoning", "coding"})
 # Sampling temperature per category, as MT-Bench answers are usually generated:
@@ -38,14 +37,7 @@ def packaged_mt_bench() -> Path | None:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if line.strip():
-            try:
-                rows.append(json.loads(line))
-            except ValueError as exc:
-                raise LocatedError(SourceLocation(path, number, 1), f"invalid JSON: {exc}") from None
-    return rows
+    return [row for _, row in iter_jsonl(path)]
 
 
 class MtBench(JudgedBenchmark):

@@ -9,17 +9,17 @@ judge cannot hide a real change.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from taxolab.errors import LocatedError, SourceLocation
+from taxolab.errors import LocatedError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.overlap import rouge_l, token_f1
 from taxolab.evaluation.prompts import judge_prompt
 from taxolab.evaluation.results import mean
 from taxolab.evaluation.runner import Conversation
 from taxolab.evaluation.taxonomy_items import changed_leaves
+from taxolab.fsio import iter_jsonl
 
 HELD_OUT_GROUP = "held_out"
 
@@ -27,16 +27,12 @@ HELD_OUT_GROUP = "held_out"
 def load_held_out(path: Path) -> list[JudgedItem]:
     """Held-out pairs ``{question, answer, leaf?}``; ``leaf`` groups them with a taxonomy leaf."""
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for where, row in iter_jsonl(path):
+        number = where.line
         try:
-            row = json.loads(line)
             question, answer = str(row["question"]), str(row["answer"])
-        except (ValueError, KeyError) as exc:
-            raise LocatedError(
-                SourceLocation(path, number, 1), f"recall rows need `question` and `answer`: {exc}"
-            ) from None
+        except (KeyError, TypeError) as exc:
+            raise LocatedError(where, f"recall rows need `question` and `answer`: {exc}") from None
         conv = Conversation(f"recall:held_out:{number}", (question,))
         items.append(JudgedItem(conv.key, str(row.get("leaf") or HELD_OUT_GROUP), conv, (answer,), question=question))
     return items
