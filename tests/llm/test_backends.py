@@ -29,7 +29,17 @@ def test_gguf_goes_to_llama_server_with_one_full_context_per_slot() -> None:
     assert argv[argv.index("--kv-unified-per-slot") + 1] == "2048"
     assert argv[argv.index("--alias") + 1] == "model" and argv[argv.index("--api-key") + 1] == "k"
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and spec.parallel == 4 and spec.health_path == "/health"
-    assert spec.env["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert spec.env["OMP_WAIT_POLICY"] in ("ACTIVE", "PASSIVE")
+
+
+@pytest.mark.parametrize(("load", "policy"), [(0.2, "ACTIVE"), (1.9, "PASSIVE")])
+def test_workers_spin_only_on_an_idle_cpu(monkeypatch: pytest.MonkeyPatch, load: float, policy: str) -> None:
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert launch_spec("llama-cpp", args()).env["OMP_WAIT_POLICY"] == policy
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
+    assert launch_spec("llama-cpp", args()).env["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
 def test_llama_cpp_python_reports_one_slot() -> None:

@@ -160,15 +160,24 @@ def _vllm(args: ServerArgs) -> LaunchSpec:
     return LaunchSpec("vllm", argv, args.model_name, args.parallel, args.ctx_size, "/health")
 
 
-def _cpu_env() -> dict[str, str]:
-    """Let ggml's OpenMP workers sleep instead of spin when they wait (unless the user chose otherwise).
+BUSY_LOAD_PER_CORE = 0.5
+"""Above this 1-minute load average per core, ggml's OpenMP workers sleep instead of spinning."""
 
-    Spinning wins only when the server owns every core. taxolab always runs it
-    next to other work (the client pipeline, training, other servers); on the
-    2-core project machine with other processes busy, spinning workers cut
-    decoding from ~15-24 to ~1.3-1.5 tokens/s (``bench/bench_server.py`` compares).
+
+def _cpu_env() -> dict[str, str]:
+    """Pick how ggml's OpenMP workers wait, by how busy the CPU is when the server starts.
+
+    Measured with ``bench/bench_server.py`` on the 2-core project machine:
+    idle, spinning workers (``ACTIVE``, llama.cpp's default) decode 1.8-2.7x
+    faster than sleeping ones at 1-4 concurrent requests (78 vs 29 tok/s at
+    one request, 143 vs 79 at four); with other processes busy on the same
+    cores, spinning collapses to ~1.7 tok/s against ~30 for sleeping workers.
+    ``OMP_WAIT_POLICY`` set by the user always wins.
     """
-    return {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
+    if "OMP_WAIT_POLICY" in os.environ:
+        return {"OMP_WAIT_POLICY": os.environ["OMP_WAIT_POLICY"]}
+    load_per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return {"OMP_WAIT_POLICY": "PASSIVE" if load_per_core > BUSY_LOAD_PER_CORE else "ACTIVE"}
 
 
 @cache
