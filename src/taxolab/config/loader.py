@@ -19,6 +19,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import LocatedError, SourceLocation, TaxolabError
+from taxolab.yamlio import load_yaml, plain
 
 ENV_PREFIX = "TAXOLAB_"
 _ENV_RESERVED = {"TAXOLAB_CONFIG", "TAXOLAB_CONFIG_DIR", "TAXOLAB_DATA_DIR", "TAXOLAB_CACHE_DIR", "TAXOLAB_DEBUG"}
@@ -49,7 +50,7 @@ def load_config(
     doc: CommentedMap | None = None
     if file.exists():
         doc = _read_yaml(file)
-        data = _plain(doc) if doc is not None else {}
+        data = plain(doc) if doc is not None else {}
     elif must_exist or path is not None:
         raise TaxolabError(f"{file}: config file not found; create one with `taxolab config init`")
     from_env = env_overrides(os.environ if environ is None else environ)
@@ -89,28 +90,12 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _read_yaml(file: Path) -> CommentedMap | None:
-    yaml = YAML()
-    try:
-        doc = yaml.load(file.read_text(encoding="utf-8"))
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        loc = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file)
-        raise LocatedError(loc, f"invalid YAML: {exc.problem}") from None
-    except UnicodeDecodeError:
-        raise TaxolabError(f"{file}: not a UTF-8 text file") from None
+    doc = load_yaml(file, "config")
     if doc is None:
         return None
     if not isinstance(doc, CommentedMap):
         raise LocatedError(SourceLocation(file, 1, 1), "the config must be a mapping of sections (paths:, train:, ...)")
     return doc
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, Mapping):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
 
 
 def _drop_none(data: dict[str, Any]) -> dict[str, Any]:

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 from taxolab import fsio
-from taxolab.errors import LocatedError, SourceLocation, TaxolabError
+from taxolab.errors import LocatedError, SourceLocation
+from taxolab.yamlio import load_yaml, plain
 
 
 class RecipeDataset(BaseModel):
@@ -51,15 +50,9 @@ class Recipe:
 
 def load_recipe(path: Path) -> Recipe:
     path = Path(path)
+    doc = load_yaml(path, "recipe")
     try:
-        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaxolabError(f"{path}: recipe not found") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise LocatedError(SourceLocation(path, mark.line + 1 if mark else 0), f"invalid YAML: {exc.problem}") from None
-    try:
-        model = RecipeModel.model_validate(_plain(doc))
+        model = RecipeModel.model_validate(plain(doc))
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = list(error["loc"])
@@ -93,14 +86,6 @@ def write_recipe(path: Path, output: Path, datasets: list[tuple[Path, float | in
     for dataset, size in datasets:
         lines += [f"  - path: {rel(dataset)}", f"    sampling_size: {size!r}"]
     fsio.write_text(path, "\n".join(lines) + "\n")
-
-
-def _plain(node: object) -> object:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
 
 
 def _line(doc: object, loc: Sequence[object]) -> int:

@@ -23,13 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
 
-from taxolab.errors import LocatedError, SourceLocation, TaxolabError
+from taxolab.errors import LocatedError, SourceLocation
 from taxolab.sdg.blocks import Block, BlockContext, BlockOutput, Row, build_block
 from taxolab.sdg.blocks.build import BuildEnv, BuildError
+from taxolab.yamlio import load_yaml, plain
 
 _TOP_KEYS = {"version", "description", "inputs", "blocks"}
 
@@ -100,20 +99,14 @@ def load_pipeline(path: Path) -> Pipeline:
 
 
 def _read(path: Path) -> CommentedMap:
-    try:
-        doc = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaxolabError(f"{path}: pipeline file not found") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise LocatedError(SourceLocation(path, mark.line + 1 if mark else 0), f"invalid YAML: {exc.problem}") from None
+    doc = load_yaml(path, "pipeline file")
     if not isinstance(doc, CommentedMap):
         raise LocatedError(SourceLocation(path, 1), "a pipeline is a mapping with `blocks:`")
     return doc
 
 
 def _build(node: CommentedMap, env: BuildEnv, location: _Locator, block_line: int) -> Block[Any]:
-    config = _plain(node)
+    config = plain(node)
     try:
         return build_block(config, env)
     except BuildError as exc:
@@ -137,11 +130,3 @@ class _Locator:
             with contextlib.suppress(AttributeError, KeyError, TypeError):
                 line = node.lc.key(key)[0] + 1
         return LocatedError(SourceLocation(self.path, line), message)
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_plain(item) for item in node]
-    return node

@@ -15,10 +15,9 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
-from taxolab.errors import LocatedError, SourceLocation, TaxolabError
+from taxolab.errors import LocatedError, SourceLocation
+from taxolab.yamlio import load_yaml
 
 _PARTS = ("introduction", "principles", "examples", "generation")
 _KEYS = {"system", *_PARTS, "start_tags", "end_tags", "description", "optional_columns"}
@@ -45,14 +44,7 @@ class PromptConfig:
 
 def load_prompt(path: Path) -> PromptConfig:
     """Read and check a prompt config; problems are reported as ``path:line: problem``."""
-    try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TaxolabError(f"{path}: prompt config not found") from None
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark is not None else 0
-        raise LocatedError(SourceLocation(path, line), f"invalid YAML: {exc.problem}") from None
+    data = load_yaml(path, "prompt config")
     if not isinstance(data, dict):
         raise LocatedError(SourceLocation(path, 1), "a prompt config is a mapping of system, introduction, ...")
     for key in data:
