@@ -88,6 +88,30 @@ class MeteredTeacher:
         return completions
 
 
+def batch_seed(run_seed: int, job_key: str, index: int) -> str:
+    """The random seed of one batch: the same in every executor and on every rerun, so rows match."""
+    return f"{run_seed}:{job_key}:{index}"
+
+
+async def run_batch(
+    pipeline: Pipeline,
+    seeds: list[Row],
+    teacher: MeteredTeacher,
+    *,
+    seed: str,
+    gen_defaults: dict[str, Any],
+    store: CheckpointStore,
+    index: int,
+) -> BatchResult:
+    """One batch through the whole pipeline, checkpointed the moment it is done (every executor runs this)."""
+    ctx = BlockContext(teacher, seed, gen_defaults)
+    started = time.monotonic()
+    out = await pipeline.run([dict(row) for row in seeds], ctx)
+    result = BatchResult(out.rows, out.dropped, len(seeds), time.monotonic() - started)
+    store.save(index, result)
+    return result
+
+
 class LocalExecutor:
     """All jobs in one asyncio loop in this process."""
 
@@ -129,15 +153,18 @@ class LocalExecutor:
             async def one(job: Job, store: CheckpointStore, index: int, seeds: list[Row], age: int) -> None:
                 async with in_flight:
                     meter = meters[job.key]
-                    teacher = MeteredTeacher(pool, meter, priority=age)
-                    ctx = BlockContext(teacher, f"{options.seed}:{job.key}:{index}", options.gen_defaults)
-                    t0 = time.monotonic()
-                    out = await job.pipeline.run([dict(seed) for seed in seeds], ctx)
-                    result = BatchResult(out.rows, out.dropped, len(seeds), time.monotonic() - t0)
-                    store.save(index, result)
+                    result = await run_batch(
+                        job.pipeline,
+                        seeds,
+                        MeteredTeacher(pool, meter, priority=age),
+                        seed=batch_seed(options.seed, job.key, index),
+                        gen_defaults=options.gen_defaults,
+                        store=store,
+                        index=index,
+                    )
                     results[job.key][index] = result
                     meter.seeds_done += len(seeds)
-                    meter.rows += len(out.rows)
+                    meter.rows += len(result.rows)
                     reporter.update(job.key, meter)
 
             pending = [

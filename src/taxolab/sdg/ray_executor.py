@@ -21,7 +21,15 @@ from typing import Any
 
 from taxolab.errors import TaxolabError
 from taxolab.sdg.checkpoints import BatchResult, CheckpointStore
-from taxolab.sdg.executor import Job, JobResult, RunOptions, TeacherDownError, batches, collect_job_result
+from taxolab.sdg.executor import (
+    Job,
+    JobResult,
+    RunOptions,
+    TeacherDownError,
+    batch_seed,
+    batches,
+    collect_job_result,
+)
 from taxolab.sdg.progress import JobMeter, Reporter
 from taxolab.sdg.teacher import TeacherSpec
 
@@ -54,8 +62,7 @@ class _BatchWorker:
     async def run_batch(
         self, pipeline_path: str, seeds: list[dict[str, Any]], seed: str, checkpoints: str, index: int
     ) -> dict[str, Any]:
-        from taxolab.sdg.blocks import BlockContext
-        from taxolab.sdg.executor import MeteredTeacher
+        from taxolab.sdg.executor import MeteredTeacher, run_batch
         from taxolab.sdg.pipeline import load_pipeline
         from taxolab.sdg.teacher import TeacherPool
 
@@ -64,12 +71,18 @@ class _BatchWorker:
         if pipeline_path not in self._pipelines:
             self._pipelines[pipeline_path] = load_pipeline(Path(pipeline_path))
         meter = JobMeter(total_seeds=len(seeds))
-        ctx = BlockContext(MeteredTeacher(self._pool, meter), seed, self._gen_defaults)
-        started = time.monotonic()
-        out = await self._pipelines[pipeline_path].run([dict(row) for row in seeds], ctx)
-        result = BatchResult(out.rows, out.dropped, len(seeds), time.monotonic() - started)
-        CheckpointStore(Path(checkpoints)).save(index, result)
-        return {"rows": out.rows, "dropped": dict(out.dropped), "tokens": meter.completion_tokens}
+        teacher = MeteredTeacher(self._pool, meter)
+        store = CheckpointStore(Path(checkpoints))
+        result = await run_batch(
+            self._pipelines[pipeline_path],
+            seeds,
+            teacher,
+            seed=seed,
+            gen_defaults=self._gen_defaults,
+            store=store,
+            index=index,
+        )
+        return {"rows": result.rows, "dropped": dict(result.dropped), "tokens": meter.completion_tokens}
 
 
 @dataclasses.dataclass
@@ -131,7 +144,7 @@ class RayExecutor:
                 worker = workers[slot % len(workers)]
                 slot += 1
                 ref = worker.run_batch.remote(
-                    str(job.pipeline.path), seeds, f"{options.seed}:{job.key}:{index}", str(job.checkpoints), index
+                    str(job.pipeline.path), seeds, batch_seed(options.seed, job.key, index), str(job.checkpoints), index
                 )
                 pending[ref] = (job, index, len(seeds))
         with Reporter(options.show_progress) as reporter:
