@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from taxolab.errors import LocatedError, SourceLocation
+from taxolab.errors import LocatedError, SourceLocation, TaxolabError
 
 
 @contextlib.contextmanager
@@ -61,11 +61,18 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> int:
 def iter_jsonl(path: Path) -> Iterator[tuple[SourceLocation, Any]]:
     """Each non-blank line's location and parsed value; a line that is not JSON is a one-line
     :class:`LocatedError` naming the file and line, so callers only check their own fields."""
-    with Path(path).open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    if not Path(path).is_file():
+        what = "is a folder, not a JSONL file" if Path(path).is_dir() else "does not exist"
+        raise TaxolabError(f"{path}: {what}")
+    with Path(path).open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            where = SourceLocation(Path(path), number, 1)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise LocatedError(where, "not UTF-8 text (is this a JSONL file? save it as UTF-8)") from None
             if not line.strip():
                 continue
-            where = SourceLocation(Path(path), number, 1)
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:

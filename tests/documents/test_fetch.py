@@ -59,24 +59,38 @@ def test_short_commit_and_new_commits_in_the_source(docs_repo: tuple[Path, str],
     assert newer.read_text().endswith("Revised.\n") and path.read_text().endswith("The first note.\n")
 
 
-def test_patterns_select_markdown_and_pdf_only(docs_repo: tuple[Path, str], cache: Path) -> None:
+def test_patterns_select_readable_documents_only(docs_repo: tuple[Path, str], cache: Path) -> None:
     repo, commit = docs_repo
+    (repo / "docs" / "logo.png").write_bytes(b"\x89PNG")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "logo")
+    commit = git(repo, "rev-parse", "HEAD").strip()
     paths = fetch_documents(_ref(str(repo), commit, "docs/*", "**/*.md"), mirrors={}, cache_dir=cache)
-    assert [p.name for p in paths] == ["guide.pdf", "more.md", "notes.md"]
-    with pytest.raises(DocumentError, match=r"are not Markdown or PDF: docs/data.txt"):
-        fetch_documents(_ref(str(repo), commit, "docs/*.txt"), mirrors={}, cache_dir=cache)
+    # plain text (.txt, .rst) is read like Markdown; the image a wide pattern also matches is left out
+    assert [p.name for p in paths] == ["data.txt", "guide.pdf", "more.md", "notes.md"]
+    with pytest.raises(DocumentError) as caught:
+        fetch_documents(_ref(str(repo), commit, "docs/*.png"), mirrors={}, cache_dir=cache)
+    assert str(caught.value) == (
+        f"pattern 'docs/*.png' in {repo} at {commit[:12]} matches only files taxolab cannot read "
+        "(docs/logo.png); point it at Markdown, plain text (.txt, .rst, .adoc) or PDF documents"
+    )
 
 
 def test_unknown_commit(bundle: Path, cache: Path) -> None:
     with pytest.raises(DocumentError) as caught:
         fetch_documents(_ref(REPO_URL, "0" * 40), mirrors={REPO_URL: str(bundle)}, cache_dir=cache)
-    assert str(caught.value) == f"commit {'0' * 40} not found in {REPO_URL} (mirror {bundle})"
+    assert str(caught.value) == (
+        f"commit {'0' * 40} is not in the document repo {REPO_URL} (mirror {bundle}); "
+        "set document.commit to one of its commits"
+    )
 
 
 def test_no_file_matches(bundle: Path, cache: Path) -> None:
     with pytest.raises(DocumentError) as caught:
         fetch_documents(_ref(REPO_URL, COMMIT, "penguins/*.md"), mirrors={REPO_URL: str(bundle)}, cache_dir=cache)
-    assert str(caught.value) == f"no file in {REPO_URL} at {COMMIT[:12]} matches penguins/*.md"
+    message = str(caught.value)
+    assert message.startswith(f"pattern 'penguins/*.md' matches no file in {REPO_URL} at {COMMIT[:12]} (top level holds: ")
+    assert "LICENSE" in message and "\n" not in message
 
 
 def test_offline_without_mirror(cache: Path) -> None:
@@ -112,3 +126,15 @@ def test_load_leaf_documents_for_the_sample_leaves(shared_data: Path, bundle: Pa
     assert document.name == "swifties.md" and "Swifties" in document.text
     skill = load_leaf(root / "compositional_skills/linguistics/synonyms/qna.yaml", root)
     assert load_leaf_documents(skill, mirrors=mirrors, cache_dir=cache) == []
+
+
+def test_cache_is_not_nested_twice_and_an_old_nested_one_is_moved_up(tmp_path: Path) -> None:
+    """QA: `taxonomy sample` printed a cache path with `documents/documents/` doubled."""
+    from taxolab.documents.fetch import _store
+
+    cache = tmp_path / "cache" / "documents"
+    (cache / "documents" / "repos" / "x.git").mkdir(parents=True)
+    (cache / "documents" / "trees").mkdir()
+    assert _store(cache) == cache
+    assert (cache / "repos" / "x.git").is_dir() and (cache / "trees").is_dir()
+    assert not (cache / "documents").exists()

@@ -76,9 +76,11 @@ def test_mt_bench_exact_scores_per_turn_category_and_error_rate(
     assert result.base is not None and result.base.overall == 2.0
     assert result.summary()["improved"] == ["writing", "math"]
     # multi-turn answers keep the first turn in the history; greedy for math, sampled for writing
-    second_turns = [r for r in model.requests if len(r["messages"]) == 3]
-    assert len(second_turns) == 3 and second_turns[0]["messages"][1]["role"] == "assistant"
-    temps = {r["messages"][0]["content"]: r.get("temperature") for r in model.requests if len(r["messages"]) == 1}
+    # every question starts with the one system prompt (models.system_prompt)
+    assert {r["messages"][0]["content"] for r in model.requests} == {config.models.system_prompt}
+    second_turns = [r for r in model.requests if len(r["messages"]) == 4]
+    assert len(second_turns) == 3 and second_turns[0]["messages"][2]["role"] == "assistant"
+    temps = {r["messages"][1]["content"]: r.get("temperature") for r in model.requests if len(r["messages"]) == 2}
     assert temps["Write a haiku about rain."] == 0.7 and temps["What is 3 * 7?"] == 0.0
     # the judge saw the reference answers for math
     assert any("21" in user_text(r) and "Reference" in user_text(r) for r in judge.requests)
@@ -171,7 +173,7 @@ def test_second_judge_and_rerun_reuse_cached_answers(
     assert changed.results[0].trained.overall == 5.0 and len(model.requests) == 8  # new settings, new answers
 
 
-def test_recall_held_out_scored_by_judge_and_overlap(
+def test_recall_held_out_scored_by_reference_and_judge(
     tmp_path: Path, eval_config: Callable[..., Any], fake_pair: Callable[..., FakeOpenAIServer]
 ) -> None:
     answers = {"When did the summit start?": "The summit started in 2019", "Who hosts it?": "nobody knows"}
@@ -190,11 +192,17 @@ def test_recall_held_out_scored_by_judge_and_overlap(
     judge = fake_pair(lambda r: "Rating: [[5]]" if "2019" in user_text(r) else "Rating: [[1]]")
     report = evaluate(eval_config(endpoint_url=model.url, judge_endpoint_url=judge.url, recall_data=data), ["recall"])
     (result,) = report.results
-    assert result.trained.groups == {"knowledge_summit": 5.0, "held_out": 1.0}
+    # learned: "2019" is the only key term of the first, "Red", "Hat" of the second (not in the answer)
+    assert result.metric == "facts learned" and result.source == "held-out"
+    assert result.trained.groups == {"knowledge_summit": 1.0, "held_out": 0.0}
+    assert result.trained.extra["key_recall"] == pytest.approx(0.5)
     # exact match F1 1.0; "nobody knows" vs "red hat hosts it": no common token
     assert result.trained.extra["token_f1"] == pytest.approx(0.5)
     assert result.trained.extra["rouge_l"] == pytest.approx(0.5)
-    assert all(len(r["messages"]) == 1 for r in model.requests)  # asked without any document
+    assert result.trained.extra["judge_score"] == pytest.approx(3.0)  # a judge at an endpoint grades too
+    assert result.judge == judge.url
+    # asked without any document, after the one system prompt
+    assert all([m["role"] for m in r["messages"]] == ["system", "user"] for r in model.requests)
 
 
 def test_mt_bench_branch_per_leaf_with_new_leaves(
@@ -218,7 +226,7 @@ def test_mt_bench_branch_per_leaf_with_new_leaves(
     assert result.new_groups == [rewriting]
     summary = result.summary()
     assert summary["improved"] == [synonyms] and summary["new"] == [rewriting]
-    grounded = [r for r in model.requests if "elucidation of the intricate" in r["messages"][0]["content"]]
+    grounded = [r for r in model.requests if "elucidation of the intricate" in r["messages"][-1]["content"]]
     assert grounded, "grounded skills are asked with their context"
     assert any("[Context the task refers to]" in user_text(r) for r in judge.requests)
 

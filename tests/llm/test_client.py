@@ -121,6 +121,17 @@ def test_base_url_normalisation(given: str, expected: str) -> None:
     assert normalise_base_url(given) == expected
 
 
+@pytest.mark.parametrize("given", ["127.0.0.1:9", "localhost:8000/v1", "ftp://h:1", "http://", " "])
+def test_endpoint_url_without_http_scheme_is_one_clear_line(given: str) -> None:
+    """QA: `--endpoint-url 127.0.0.1:9` said `cannot reach the server: UnsupportedProtocol(...)`."""
+    from taxolab.errors import TaxolabError
+    from taxolab.llm.endpoint import probe
+
+    with pytest.raises(TaxolabError, match=r"must start with http:// or https://") as caught:
+        probe(given)
+    assert "\n" not in str(caught.value) and "UnsupportedProtocol" not in str(caught.value)
+
+
 def test_streaming_retries_until_the_server_answers() -> None:
     """A server still loading its model answers 503; the stream starts once it is ready."""
     with FlakyServer(fail_with=503) as server:

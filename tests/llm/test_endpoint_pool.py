@@ -72,3 +72,19 @@ def test_client_errors_are_not_failed_over() -> None:
         with pytest.raises(Exception, match="HTTP 400"):
             asyncio.run(run())
         assert good.requests == []
+
+
+def test_load_is_weighed_by_each_endpoint_s_slots() -> None:
+    """A 3-slot server takes about three times the requests of a 1-slot one (least loaded for its slots)."""
+    from taxolab.llm.endpoint import Endpoint
+
+    with FakeOpenAIServer(latency=0.05) as small, FakeOpenAIServer(latency=0.05) as big:
+        endpoints = [Endpoint(small.url, "fake-teacher", slots=1), Endpoint(big.url, "fake-teacher", slots=3)]
+
+        async def run() -> None:
+            async with EndpointPool.from_endpoints(endpoints, max_concurrency=4) as pool:
+                await asyncio.gather(*(pool.chat(MESSAGES) for _ in range(16)))
+
+        asyncio.run(run())
+        assert len(small.requests) + len(big.requests) == 16
+        assert len(big.requests) >= 2 * len(small.requests) > 0

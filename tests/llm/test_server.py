@@ -19,7 +19,8 @@ import pytest
 from taxolab.cli.main import main
 from taxolab.errors import TaxolabError
 from taxolab.llm.client import OpenAIClient
-from taxolab.llm.server import ServerHandle, connect, model_endpoint, start_server
+from taxolab.llm.endpoint import probe
+from taxolab.llm.server import ServerHandle, start_server
 from taxolab.models.default import default_gguf_path
 
 pytestmark = pytest.mark.slow
@@ -135,11 +136,12 @@ def test_startup_failure_shows_the_log_tail(tmp_path: Path) -> None:
     assert "\n" not in message
 
 
-def test_model_endpoint_connects_to_a_running_server(default_server: ServerHandle) -> None:
-    with model_endpoint(endpoint_url=default_server.root_url) as endpoint:
-        assert endpoint.url == default_server.url
-        assert endpoint.model == default_server.model
-        assert endpoint.ctx_size == 8192  # per slot, not the shared pool
+def test_probe_learns_model_slots_and_context_of_a_running_server(default_server: ServerHandle) -> None:
+    endpoint = probe(default_server.root_url)
+    assert endpoint.url == default_server.url
+    assert endpoint.model == default_server.model
+    assert endpoint.slots == default_server.parallel == 4
+    assert endpoint.ctx_size == 8192  # per slot, not the shared pool
 
 
 @pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed")
@@ -215,7 +217,7 @@ def test_long_chat_stays_within_a_small_context_window() -> None:
             raise EOFError from None
 
     with start_server(default_gguf_path(), ctx_size=512, parallel=1) as server:
-        assert connect(server.url).ctx_size == 512  # what `model chat --endpoint-url` sizes the conversation by
+        assert probe(server.url).ctx_size == 512  # what `model chat --endpoint-url` sizes the conversation by
         client = OpenAIClient(server.url, server.model)
         session = ChatSession(client, conversation_for(512, 48, None), max_tokens=48, temperature=0)
         answered = run_repl(session, ReplIO(read_line=read, write=lambda _: None, notice=notes.append))

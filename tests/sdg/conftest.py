@@ -8,6 +8,7 @@ the same rows, which is what the resume tests compare.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,21 +31,36 @@ def tag(request: dict[str, Any]) -> str:
     return hashlib.sha256(str(request["messages"]).encode()).hexdigest()[:6]
 
 
+def first_sentence(user: str) -> str:
+    """The first sentence of the text a prompt shows (after its last "Document:" or "Facts:")."""
+    shown = re.findall(r"(?:Document|Facts):\s*\n(.*?)(?:\n\n|$)", user, re.DOTALL)
+    text = (shown[-1] if shown else user).strip().removeprefix("- ")
+    return text.split(". ")[0].rstrip(".") + "."
+
+
 def scripted(request: dict[str, Any]) -> str:
     """Answer each shipped prompt kind, recognised by its system prompt."""
     system = request["messages"][0]["content"].lower()
     user = request["messages"][-1]["content"]
     t = tag(request)
+    if "quiz question for a given answer" in system:
+        # answer-first: a question per span, different per sample (the block seeds each request)
+        word = max(user.removeprefix("Answer:").split(), key=len).strip(".,")
+        return f"Question: Which fact {t} {request.get('seed', 0) % 1000} is true of the {word}?\nAnswer: ..."
     if "multiple-choice" in system:
         return f"Question: Which bird {t}?\nA) Crow\nB) Chickadee\nC) Eagle\nD) Owl\nAnswer: B"
     if "summarise documents" in system:
-        return f"Summary {t}: chickadees are small birds."
+        return f"Summary: {first_sentence(user)}"
     if "most important sentences" in system:
-        return f"- Chickadees cache seeds ({t})."
+        return f"- {first_sentence(user)}"
     if "simple facts" in system:
-        return f"- Chickadees are birds ({t}).\n- Chickadees cache food."
+        return f"- {first_sentence(user)}\n- Chickadees are birds."
     if "exam questions about a document" in system or "turn facts into" in system:
-        return f"Sure!\nQuestion: What do chickadees eat {t}?\nAnswer: Seeds {t}.\n\nQuestion: Where {t}?\nAnswer: North America."
+        # one answer taken from the text, one invented (the grounding check must drop it)
+        return (
+            f"Sure!\nQuestion: What is one fact {t} about chickadees?\nAnswer: {first_sentence(user)}\n\n"
+            f"Question: Where did penguins {t} live?\nAnswer: Penguins lived in Antarctica in 1999."
+        )
     if "realistic passages" in system:
         return f"Context: A new passage {t} about slaves and masters in databases."
     if "realistic requests" in system:

@@ -72,9 +72,19 @@ def test_dedup_majority_selector() -> None:
 def test_sample_population_is_reproducible_per_seed() -> None:
     rows = [{"pool": list(range(10))} for _ in range(3)]
     config = {"block": "sample_population", "column": "pool", "output": "s", "size": 3}
-    first, again = run(config, rows).rows, run(config, rows).rows
-    assert first == again
-    assert all(len(row["s"]) == 3 and set(row["s"]) <= set(range(10)) for row in first)
+    block = build_block({"name": "b", **config}, None)
+
+    def draw(seed: str) -> list[list[int]]:
+        return [row["s"] for row in asyncio.run(block.run(rows, BlockContext(None, seed))).rows]
+
+    first = draw("run-1")
+    assert draw("run-1") == first  # the same seed draws the same samples
+    assert all(len(s) == 3 == len(set(s)) and set(s) <= set(range(10)) for s in first)  # without replacement
+    # The seed is used: other seeds draw other samples (20 seeds all agreeing by chance: ~(1/120)^60).
+    others = [draw(f"run-{i}") for i in range(2, 22)]
+    assert sum(other != first for other in others) >= 15
+    # Rows of one batch are sampled independently, not all given the same draw.
+    assert len({tuple(s) for draws in [first, *others] for s in draws}) > 21
 
 
 class ScriptedTeacher:

@@ -42,7 +42,10 @@ def test_generate_list_show_mix(
     code, out, err = run(["data", "list", "--datasets-dir", str(tmp_path), "--json"], capsys)
     assert code == 0, err
     (listed,) = json.loads(out)
-    assert listed["rows"] == 6 and listed["status"] == "complete" and listed["skills_samples"] == 6
+    # the same mix as `taxolab run`: generated rows plus the leaf's seed examples
+    seeds = manifest["counts"]["leaves"]["compositional_skills_linguistics_synonyms"]["mixed"]["seed_examples"]
+    assert seeds > 0
+    assert listed["rows"] == 6 and listed["status"] == "complete" and listed["skills_samples"] == 6 + seeds
 
     mix_file = out_dir / f"skills_train_msgs_{out_dir.name}.jsonl"
     code, out, _ = run(["data", "show", str(mix_file), "-n", "2"], capsys)

@@ -10,60 +10,79 @@ from typing import Any
 import pytest
 
 from taxolab import fsio
-from taxolab.mixing.messages import validate_sample
 from taxolab.sdg.executor import TeacherDownError
 from taxolab.sdg.generate import generate_data
+from taxolab.sdg.runs import read_manifest
 from taxolab.taxonomy.model import Leaf
 from taxolab.testing.fake_openai import FakeOpenAIServer
 
-from .conftest import chunks_of, config_for, scripted
+from .conftest import CHUNKS, chunks_of, config_for, scripted
 
 
 def generated(folder: Path) -> dict[str, list[dict[str, Any]]]:
     return {path.name: fsio.read_jsonl(path) for path in sorted((folder / "generated").glob("*.jsonl"))}
 
 
-@pytest.mark.parametrize("pipeline", ["simple", "full"])
-def test_every_output_of_contract_c(
-    pipeline: str, leaves: list[Leaf], teacher: FakeOpenAIServer, tmp_path: Path
+def test_simple_writes_answer_first_rows_heldout_passages_and_tests(
+    leaves: list[Leaf], teacher: FakeOpenAIServer, tmp_path: Path
 ) -> None:
-    result = generate_data(
-        config_for(teacher.url, tmp_path, pipeline=pipeline), leaves=leaves, chunk_source=chunks_of, show_progress=False
-    )
+    result = generate_data(config_for(teacher.url, tmp_path), leaves=leaves, chunk_source=chunks_of, show_progress=False)
     folder = result.output_dir
-    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest = read_manifest(folder)
     assert manifest["status"] == "complete"
     assert manifest["teacher"] == {"model": "fake-teacher", "endpoints": [teacher.url], "local": False}
     counts = manifest["counts"]["leaves"]
-    # knowledge: 2 chunks -> 2 seed rows x (chunk + 3 augmentations) x 2 pairs each
-    assert counts["knowledge_birds"]["rows"] == 16
+    # knowledge: 2 chunks -> 1 seed row each -> 1 span each (a short last sentence joins the one before)
+    # -> 3 phrasings per span (generate.questions_per_span) -> 1 held out per span
+    assert counts["knowledge_birds"]["seeds"] == 2
+    assert counts["knowledge_birds"]["rows"] == 4 and counts["knowledge_birds"]["heldout"] == 2
+    assert counts["knowledge_birds"]["passages"] == 2
     assert counts["compositional_skills_haiku"]["rows"] == 6  # 3 seed examples x scale factor 2
     assert counts["compositional_skills_inclusion"]["rows"] == 6
     assert all(not c["dropped"] for c in counts.values())
     rows = generated(folder)
     knowledge = rows["knowledge_birds.jsonl"]
+    assert {row["dataset_type"] for row in knowledge} == {"answer_first"}
+    for row in knowledge:
+        assert row["answer"] == row["span"] and row["span"] in " ".join(CHUNKS) and "_raw" in row
+        assert row["document"] in CHUNKS and row["leaf"] == "knowledge_birds" and "seed_pool" not in row
+    assert {row["span_id"] for row in knowledge} == {"0:0", "1:0"}
+    heldout = fsio.read_jsonl(folder / "heldout" / "knowledge_birds.jsonl")
+    assert {h["span_id"] for h in heldout} == {"0:0", "1:0"}
+    assert set(heldout[0]) == {"question", "answer", "leaf", "span_id"}
+    assert not {h["question"] for h in heldout} & {row["question"] for row in knowledge}
+    assert [p["text"] for p in fsio.read_jsonl(folder / "passages" / "knowledge_birds.jsonl")] == CHUNKS
+    assert all(row["context"].startswith("A new passage") for row in rows["compositional_skills_inclusion.jsonl"])
+    tests = fsio.read_jsonl(folder / "test" / "knowledge_birds.jsonl")
+    assert len(tests) == 2
+    assert tests[0]["choices"] == ["Crow", "Chickadee", "Eagle", "Owl"] and tests[0]["answer"] == 1
+    assert set(tests[0]) == {"question", "choices", "answer", "leaf", "source"} and tests[0]["source"] == "teacher"
+    # generation does not mix
+    assert not list(folder.glob("*_train_msgs_*.jsonl")) and not (folder / "messages").exists()
+
+
+def test_full_keeps_question_first_judged_and_grounded(
+    leaves: list[Leaf], teacher: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    result = generate_data(
+        config_for(teacher.url, tmp_path, pipeline="full"), leaves=leaves[:1], chunk_source=chunks_of, show_progress=False
+    )
+    counts = result.manifest["counts"]["leaves"]["knowledge_birds"]
+    # 2 seed rows x (chunk + 3 augmentations) x 2 pairs; the invented answer of each pair is dropped
+    assert counts["rows"] == 8 and counts["dropped"] == {"grounded: ungrounded": 8}
+    knowledge = generated(result.output_dir)["knowledge_birds.jsonl"]
     assert {row["dataset_type"] for row in knowledge} == {
         "document",
         "summary_detailed",
         "summary_extractive",
         "summary_atomic_facts",
     }
-    assert all(row["question"] and row["answer"] and "_raw" in row and "seed_pool" not in row for row in knowledge)
-    assert all(row["context"].startswith("A new passage") for row in rows["compositional_skills_inclusion.jsonl"])
-    tests = fsio.read_jsonl(folder / "test" / "knowledge_birds.jsonl")
-    assert len(tests) == 2
-    assert tests[0]["choices"] == ["Crow", "Chickadee", "Eagle", "Owl"] and tests[0]["answer"] == 1
-    assert set(tests[0]) == {"question", "choices", "answer", "leaf"}
-    run = folder.name
-    knowledge_mix = fsio.read_jsonl(folder / f"knowledge_train_msgs_{run}.jsonl")
-    skills_mix = fsio.read_jsonl(folder / f"skills_train_msgs_{run}.jsonl")
-    assert len(knowledge_mix) == 32 == manifest["counts"]["knowledge_train_msgs"]
-    assert len(skills_mix) == 12 + round(32 * 0.3)
-    assert all(validate_sample(sample) is None for sample in knowledge_mix + skills_mix)
-    styles = {sample["metadata"]["sample_type"] for sample in knowledge_mix}
-    assert styles == {"context", "context_with_distractor", "closed_book"}
-    if pipeline == "full":
-        assert {"faithfulness", "relevancy", "question_quality"} <= set(knowledge[0])
+    assert all("penguin" not in row["answer"].lower() for row in knowledge)
+    assert {"faithfulness", "relevancy", "question_quality"} <= set(knowledge[0])
+    dropped = fsio.read_jsonl(result.output_dir / "dropped" / "knowledge_birds.jsonl")
+    assert len(dropped) == 8 and all(d["reason"] == "grounded: ungrounded" for d in dropped)
+    assert "Antarctica" in dropped[0]["row"]["answer"] and "generate_qa" in dropped[0]["row"]["_raw"]
+    assert dropped[0]["detail"]["missing_names"] == ["antarctica"]
 
 
 def test_bad_rows_are_dropped_and_counted_not_emptied(leaves: list[Leaf], tmp_path: Path) -> None:
@@ -115,7 +134,7 @@ def test_teacher_down_halfway_then_rerun_equals_an_uninterrupted_run(leaves: lis
         with pytest.raises(TeacherDownError, match="rerun the same command"):
             generate_data(config, leaves=leaves, chunk_source=chunks_of, show_progress=False)
     folder = next((tmp_path / "interrupted" / "datasets").iterdir())
-    assert json.loads((folder / "manifest.json").read_text())["status"] == "running"
+    assert (read_manifest(folder) or {})["status"] == "running"
     finished = len(list((folder / "checkpoints").rglob("batch-*.json")))
     assert finished > 0
 
@@ -178,6 +197,9 @@ def test_knowledge_documents_come_from_the_mirrored_repo(
     chunks = result.manifest["leaves"][0]["chunks"]
     assert chunks > 3
     rows = generated(result.output_dir)[f"{leaf.name}.jsonl"]
-    raw = {row["raw_document"] for row in rows}
-    assert len(raw) == chunks and all(len(chunk.split()) <= 300 for chunk in raw)
+    documents = {row["document"] for row in rows}
+    assert len(documents) == chunks and all(len(chunk.split()) <= 300 for chunk in documents)
     assert len(fsio.read_jsonl(result.output_dir / "test" / f"{leaf.name}.jsonl")) == chunks
+    # every chunk of the document, as plain text (no Markdown link targets)
+    passages = fsio.read_jsonl(result.output_dir / "passages" / f"{leaf.name}.jsonl")
+    assert len(passages) == chunks and not any("wikilink" in p["text"] for p in passages)

@@ -13,6 +13,7 @@ import pytest
 
 from taxolab import fsio
 from taxolab.cli.main import main
+from taxolab.sdg.runs import read_manifest
 from taxolab.testing.fake_openai import FakeOpenAIServer
 
 from .conftest import scripted
@@ -46,7 +47,7 @@ def test_killed_process_resumes_without_loss_or_duplicates(
         process.wait()
         finished = len(list(killed.glob("checkpoints/*/*/batch-*.json")))
         assert 4 <= finished < 12
-        assert json.loads((killed / "manifest.json").read_text())["status"] == "running"
+        assert (read_manifest(killed) or {})["status"] == "running"
 
         capsys.readouterr()
         assert main([*common, "--output-dir", str(killed), "--json"]) == 0

@@ -43,6 +43,6 @@ def test_a_cancelled_waiter_does_not_leak_its_slot() -> None:
 
 
 def test_slots_default_when_the_server_does_not_say(fake_teacher: object) -> None:
-    from taxolab.sdg.teacher import DEFAULT_SLOTS, server_slots
+    from taxolab.llm.endpoint import DEFAULT_SLOTS, probe
 
-    assert server_slots(fake_teacher.url) == DEFAULT_SLOTS  # type: ignore[attr-defined]
+    assert probe(fake_teacher.url).slots == DEFAULT_SLOTS  # type: ignore[attr-defined]

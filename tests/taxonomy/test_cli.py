@@ -102,7 +102,7 @@ def test_diff_errors_are_one_line(taxonomy_repo: Path, tmp_path: Path, capsys: p
     assert code == 1 and out == ""
     assert len(err.strip().splitlines()) == 1 and "unknown git ref 'nope'" in err
     plain = tmp_path / "plain"
-    plain.mkdir()
+    (plain / "knowledge").mkdir(parents=True)
     code, _, err = run(["taxonomy", "diff", "--taxonomy-path", str(plain)], capsys)
     assert code == 1 and "not a git repository" in err and "Traceback" not in err
 

@@ -96,8 +96,9 @@ def test_taxonomy_in_a_subfolder_of_the_repo(taxonomy_repo: Path, git: GitRunner
 
 
 def test_unknown_ref_and_not_a_repo_are_clear_errors(taxonomy_repo: Path, taxonomy: Path) -> None:
-    with pytest.raises(TaxolabError, match=r"unknown git ref 'origin/nope' \(use a branch"):
+    with pytest.raises(TaxolabError, match=r"unknown git ref 'origin/nope' \(branches and tags here: ") as bad:
         changed_qna_files(taxonomy_repo, "origin/nope")
+    assert str(bad.value).count("origin/nope") == 1  # the hint lists real refs, never the one that failed
     plain = taxonomy_repo.parent / "plain"
     shutil.copytree(taxonomy_repo, plain, ignore=shutil.ignore_patterns(".git"))
     with pytest.raises(TaxolabError, match=r"not a git repository.*--taxonomy-base empty") as caught:
@@ -128,3 +129,21 @@ def test_load_leaves_returns_changed_valid_leaves(taxonomy_repo: Path) -> None:
     leaves = load_leaves(taxonomy_repo)
     assert [leaf.name for leaf in leaves] == ["compositional_skills_linguistics_antonyms"]
     assert leaves[0].qna_path.relative_to(taxonomy_repo) == Path(NEW_LEAF)
+
+
+def test_unknown_ref_hint_lists_the_real_branches_only(taxonomy: Path, git: GitRunner) -> None:
+    """QA: a repo with only `main` was told to use origin/main, the ref that had just failed."""
+    from taxolab.taxonomy.worktree import taxonomy_at
+
+    root = taxonomy
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "x")
+    with pytest.raises(TaxolabError) as caught:
+        changed_qna_files(root, "origin/main")
+    assert "unknown git ref 'origin/main' (branches and tags here: main;" in str(caught.value)
+    assert str(caught.value).count("origin/main") == 1
+    with pytest.raises(TaxolabError) as caught, taxonomy_at(root, "nope"):
+        pass
+    assert "unknown git ref 'nope' (branches and tags here: main;" in str(caught.value)
+    assert "unknown error" not in str(caught.value)

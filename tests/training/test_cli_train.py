@@ -28,7 +28,7 @@ def test_train_command_json_and_config_keys(
     rows = [json.loads(line) for line in Path(phase["metrics_file"]).read_text().splitlines()]
     assert len(rows) == 2 * 3  # 12 samples at most minus validation, 4 per step, 2 epochs
     assert {"loss", "lr", "grad_norm", "tokens", "tokens_per_s", "samples_seen"} <= rows[0].keys()
-    journal = json.loads((tmp_path / "out" / "journal.json").read_text())
+    journal = json.loads((tmp_path / "out" / "training.json").read_text())["info"]
     assert journal["inputs"]["settings"]["effective_batch_size"] == 4  # from the config file
     assert journal["inputs"]["settings"]["epochs"] == 2  # from the flag
 
@@ -38,4 +38,5 @@ def test_missing_model_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureF
     code = main(["model", "train", "--data-path", str(data), "--model-path", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err
-    assert "not an HF model folder" in err and "Traceback" not in err
+    assert "not a GGUF file, HF model folder" in err and "taxolab model list" in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1

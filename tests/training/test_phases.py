@@ -51,9 +51,9 @@ def test_multiphase_then_rerun_continues_from_the_journal(sdg_run: Path, tiny_mo
     assert (out / "phase1_knowledge" / "loss.png").stat().st_size > 1000
 
     # Interrupted during phase 2: the journal knows phase 1 is done, phase 2 left nothing behind.
-    journal = json.loads((out / "journal.json").read_text())
-    del journal["phases"]["skills"]
-    (out / "journal.json").write_text(json.dumps(journal))
+    journal = json.loads((out / "training.json").read_text())
+    del journal["steps"]["skills"]
+    (out / "training.json").write_text(json.dumps(journal))
     shutil.rmtree(out / "phase2_skills")
     phase1_mtime = (knowledge.final_dir / "model.safetensors").stat().st_mtime_ns
 
@@ -62,7 +62,7 @@ def test_multiphase_then_rerun_continues_from_the_journal(sdg_run: Path, tiny_mo
     assert (out / "phase2_skills" / "checkpoints" / "epoch_1" / "model.safetensors").exists()
     best = min(again.phases[1].checkpoints, key=lambda c: c["val_loss"])
     assert again.final_dir == Path(best["path"]) and again.selected_by == "validation loss"
-    assert json.loads((out / "journal.json").read_text())["selected"]["path"] == best["path"]
+    assert json.loads((out / "training.json").read_text())["info"]["selected"]["path"] == best["path"]
 
 
 def test_rerun_with_other_settings_is_refused(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -85,3 +85,26 @@ def test_strategy_follows_the_data(sdg_run: Path, tmp_path: Path) -> None:
         plan_phases(sdg_run, "lab-multiphase")
     with pytest.raises(TaxolabError, match="no such data"):
         plan_phases(tmp_path / "missing", "auto")
+
+
+def test_changed_select_by_reselects_without_retraining(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    """`select_by` only chooses among finished checkpoints: a rerun re-selects, and val_loss beats a selector."""
+    settings = SETTINGS.model_copy(update={"strategy": "lab-skills-only", "skills_epochs": 1})
+    out = tmp_path / "t"
+    first = train(sdg_run, model_path=tiny_model_dir, output_dir=out, settings=settings,
+                  select_best=lambda found: found[0], show_progress=False)  # fmt: skip
+    assert first.selected_by == "evaluation"
+    weights = sorted(out.glob("phase1_skills/checkpoints/*/model.safetensors"))
+    stamps = [w.stat().st_mtime_ns for w in weights]
+    assert len(weights) >= 2
+
+    def refuse(found: list[Path]) -> Path:
+        raise AssertionError("select_by=val_loss was overridden by the evaluation selector")
+
+    again = train(sdg_run, model_path=tiny_model_dir, output_dir=out,
+                  settings=settings.model_copy(update={"select_by": "val_loss"}), select_best=refuse,
+                  show_progress=False)  # fmt: skip
+    assert [w.stat().st_mtime_ns for w in weights] == stamps  # nothing retrained
+    best = min(again.phases[0].checkpoints, key=lambda c: c["val_loss"])
+    assert again.selected_by == "validation loss" and again.final_dir == Path(best["path"])
+    assert json.loads((out / "training.json").read_text())["info"]["selected"]["by"] == "validation loss"

@@ -1,21 +1,15 @@
-"""A small real taxonomy git repo (one knowledge leaf, one skill leaf) made by scripts/sample-taxonomy."""
+"""A small real taxonomy git repo (one knowledge leaf, one skill leaf): the packaged quick-start sample."""
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from taxolab.taxonomy.sample import write_sample
 
 
 @pytest.fixture
-def taxonomy(shared_data: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "taxonomy"
-    subprocess.run(
-        [REPO / "scripts" / "sample-taxonomy", root, "--from", shared_data / "taxonomy"],
-        check=True,
-        capture_output=True,
-    )
-    return root
+def taxonomy(tmp_path: Path) -> Path:
+    """``taxolab taxonomy sample``'s repo; its document's commit is put in the document cache (no network)."""
+    return write_sample(tmp_path / "taxonomy").taxonomy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport, ModelScores
 from taxolab.reports.run_report import result_from_json, write_run_report
 from taxolab.taxonomy.model import Leaf, LeafKind, SeedExample
-from taxolab.workflow.data import seed_rows, seed_test_questions, spread
+from taxolab.workflow.data import seed_rows, spread
 from taxolab.workflow.layout import RunLayout
 from taxolab.workflow.manifest import RunManifest, StageRecord
 
@@ -20,16 +21,28 @@ def knowledge_leaf(tmp_path: Path, pairs: int = 5) -> Leaf:
     return Leaf(qna, tmp_path, LeafKind.KNOWLEDGE, 3, "me", examples)
 
 
-def test_seed_test_questions_are_valid_multiple_choice(tmp_path: Path) -> None:
+def test_without_teacher_test_questions_the_mix_builds_them_from_heldout_pairs_not_seeds(tmp_path: Path) -> None:
+    from taxolab.config import load_config
+    from taxolab.workflow.data import LeafData, mix_leaves
+
     leaf = knowledge_leaf(tmp_path)
-    questions = seed_test_questions(leaf, seed=1)
-    assert len(questions) == 5
-    for index, row in enumerate(questions):
-        assert row["choices"][row["answer"]] == f"answer {index}"
-        assert len(set(row["choices"])) == 4
-        assert row["leaf"] == "knowledge_birds"
-    assert questions == seed_test_questions(leaf, seed=1)
-    assert seed_test_questions(knowledge_leaf(tmp_path, pairs=3), seed=1) == []
+    folder = tmp_path / "generation"
+    sentences = [f"The chickadee fact number {i} is stated in this long sentence here." for i in range(6)]
+    fsio.write_jsonl(folder / "generated" / f"{leaf.name}.jsonl", [])
+    fsio.write_jsonl(folder / "passages" / f"{leaf.name}.jsonl", [{"text": " ".join(sentences), "leaf": leaf.name}])
+    heldout = [
+        {"question": "Which is fact number two?", "answer": sentences[2], "leaf": leaf.name, "span_id": "0:2"},
+        {"question": "question 1?", "answer": sentences[1], "leaf": leaf.name, "span_id": "0:1"},  # a seed question
+    ]
+    fsio.write_jsonl(folder / "heldout" / f"{leaf.name}.jsonl", heldout)
+    out = mix_leaves([LeafData(leaf, folder)], tmp_path / "mix", "run", load_config(None, {}), with_seeds=True)
+    (question,) = fsio.read_jsonl(tmp_path / "mix" / "test" / f"{leaf.name}.jsonl")
+    assert question["question"] == "Which is fact number two?" and question["source"] == "heldout"
+    assert question["choices"][question["answer"]] == sentences[2] and len(set(question["choices"])) == 4
+    assert [h["question"] for h in fsio.read_jsonl(tmp_path / "mix" / "heldout" / f"{leaf.name}.jsonl")] == [
+        "Which is fact number two?"
+    ]
+    assert out["leaves"][leaf.name]["test_source"] == "heldout" and out["leaves"][leaf.name]["seed_examples"] == 5
 
 
 def test_seed_rows_carry_the_context_as_document(tmp_path: Path) -> None:
@@ -47,9 +60,18 @@ def test_seed_rows_carry_the_context_as_document(tmp_path: Path) -> None:
 
 def test_spread_keeps_first_and_last() -> None:
     items = [str(i) for i in range(10)]
-    assert spread(items, 3) == ["0", "4", "9"] or spread(items, 3) == ["0", "5", "9"]
+    # Position i of n picks round(i * 9 / (n - 1)); Python rounds halves to even, so 4.5 -> 4.
+    assert spread(items, 3) == ["0", "4", "9"]
+    assert spread(items, 4) == ["0", "3", "6", "9"]
     assert spread(items, 20) == items
     assert spread(items, 1) == ["0"]
+    for total in range(2, 40):
+        population = list(range(total))
+        for limit in range(2, total + 1):
+            picked = spread(population, limit)
+            gaps = {b - a for a, b in itertools.pairwise(picked)}
+            assert len(picked) == limit and picked[0] == 0 and picked[-1] == total - 1, (total, limit)
+            assert min(gaps) >= 1 and max(gaps) - min(gaps) <= 1, (total, limit, picked)  # in order, evenly spaced
 
 
 def test_report_renders_every_section(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """`taxolab run` for real: one knowledge and one skill leaf, killed during training, rerun to the end.
 
-Real parts throughout: a git taxonomy built by scripts/sample-taxonomy from
-the shared sample data, the knowledge documents from the shared git bundle,
+Real parts throughout: the packaged sample taxonomy (`taxolab taxonomy sample`)
+with its knowledge document read from the document cache, no mirror flag,
 the packaged default model as teacher, student and judge on llama.cpp
 servers on 127.0.0.1, real training steps, real evaluation, real GGUF
 conversion, and `taxolab model chat -q` on the result. Settings are the
@@ -26,7 +26,6 @@ from taxolab.training.metrics import read_metrics
 pytestmark = pytest.mark.slow
 
 TAXOLAB = [sys.executable, "-m", "taxolab.cli.main"]
-DOCUMENT_REPO = "https://github.com/juliadenham/Summit_knowledge"
 # The profile wins over the config file, so the small settings come as --set flags.
 SMALL = {
     "generate.sdg_scale_factor": 1,
@@ -34,6 +33,7 @@ SMALL = {
     "generate.chunk_word_count": 150,
     "generate.chunk_overlap": 10,
     "train.effective_batch_size": 4,
+    "train.knowledge_epochs": 1,
     "train.max_seq_len": 256,
     "train.max_batch_len": 512,
     "train.checkpoint_every_samples": 16,
@@ -58,14 +58,13 @@ def wait_for_training(process: subprocess.Popen[bytes], run_dir: Path, timeout: 
 
 
 @pytest.mark.timeout(1800)
-def test_run_killed_during_training_then_finished(shared_data: Path, taxonomy: Path, tmp_path: Path) -> None:
+def test_run_killed_during_training_then_finished(taxonomy: Path, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     command = [
         *TAXOLAB,
         "run",
         "--taxonomy-path", str(taxonomy),
         "--profile", "cpu-small",
-        "--mirror", f"{DOCUMENT_REPO}={shared_data / 'summit_knowledge.bundle'}",
         "--max-chunks-per-leaf", "1",
         "--output-dir", str(run_dir),
         "--json",
@@ -82,8 +81,8 @@ def test_run_killed_during_training_then_finished(shared_data: Path, taxonomy: P
         first.wait()
         log.close()
     killed_at = metrics_rows(run_dir)
-    manifest = json.loads((run_dir / "manifest.json").read_text())
-    assert "train" not in manifest["stages"] and "mix" in manifest["stages"]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert "train" not in record["steps"] and "mix" in record["steps"]
 
     second = subprocess.run(command, capture_output=True, text=True, timeout=1500, check=False)
     assert second.returncode == 0, second.stderr[-3000:]

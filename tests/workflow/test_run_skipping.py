@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 
-from taxolab.config import load_config
 from taxolab.workflow import run as run_module
-from taxolab.workflow.profiles import resolve_profile
+from taxolab.workflow.profiles import load_run_config, resolve_profile
 from taxolab.workflow.run import RunOptions, run_workflow
 
 KNOWLEDGE = "knowledge/science/animals/birds/black_capped_chickadee"
@@ -78,10 +77,11 @@ class StandIns:
         return calls
 
 
-def run(taxonomy: Path, **train: Any) -> Any:
-    config = load_config(None, {"train": train} if train else None)
-    options = RunOptions(taxonomy, "auto", resolve_profile("cpu-small"), show_progress=False)
-    return run_workflow(config, options)
+def run(taxonomy: Path, **sections: Any) -> Any:
+    """``taxolab run`` with the cpu-small profile and ``--set`` overrides, e.g. ``train={"seed": 1}``."""
+    profile = resolve_profile("cpu-small")
+    config = load_run_config(None, profile, sections)
+    return run_workflow(config, RunOptions(taxonomy, "auto", profile, show_progress=False))
 
 
 EVERYTHING = {
@@ -102,7 +102,7 @@ def test_rerun_skips_every_stage(taxonomy: Path, monkeypatch: pytest.MonkeyPatch
     second = run(taxonomy)
     assert stand.take() == {"report": 1}
     assert first.run_dir == second.run_dir
-    assert [s["skipped"] for s in second.stages] == [False, True, True, True, True, True, True, False]
+    assert [s.skipped for s in second.stages] == [False, True, True, True, True, True, True, False]
 
 
 def test_editing_one_leaf_regenerates_only_that_leaf(taxonomy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -130,7 +130,7 @@ def test_training_setting_reruns_training_and_after(taxonomy: Path, monkeypatch:
     stand = StandIns(monkeypatch)
     run(taxonomy)
     stand.take()
-    run(taxonomy, learning_rate=1e-4)
+    run(taxonomy, train={"learning_rate": 1e-4})
     assert stand.take() == {"train": 1, "evaluate": 1, "convert": 1, "report": 1}
 
 

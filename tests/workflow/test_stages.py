@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from taxolab.workflow.hashing import hash_files, hash_json
+from taxolab.hashing import hash_files, hash_json
 from taxolab.workflow.manifest import RunManifest
 from taxolab.workflow.stages import Stage, StageRunner, run_stages
 

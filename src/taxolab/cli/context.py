@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import click
+
 from taxolab.config import Config, load_config
 from taxolab.console import stdout
 
@@ -23,8 +25,21 @@ class AppContext:
         overrides = overrides_from_flags(flags or {})
         key = json.dumps(overrides, sort_keys=True, default=str)
         if key not in self._cache:
-            self._cache[key] = load_config(self.config_path, overrides)
+            self._cache[key] = load_config(self.config_path, overrides, flag_names=_flag_names())
         return self._cache[key]
+
+
+def _flag_names() -> dict[str, str]:
+    """The running command's ``section__key`` options as ``{"section.key": "--flag"}``, for error lines."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return {}
+    names = {}
+    for param in ctx.command.params:
+        if isinstance(param, click.Option) and param.name and "__" in param.name:
+            longest = max(param.opts, key=len)
+            names[param.name.replace("__", ".")] = longest
+    return names
 
 
 def overrides_from_flags(flags: Mapping[str, Any]) -> dict[str, Any]:

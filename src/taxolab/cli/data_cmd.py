@@ -12,7 +12,8 @@ from rich.table import Table
 
 from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
-from taxolab.console import stdout
+from taxolab.console import heading, stdout
+from taxolab.llm.settings import ServeSettings
 from taxolab.mixing import mix_recipe
 from taxolab.sdg.settings import GenerateSettings
 
@@ -53,15 +54,20 @@ def data_group() -> None:
     "executor",
     "ray_address",
 )
+@settings_options("serve", ServeSettings, "threads")
 @json_option
 @click.pass_obj
 def generate(
     app: AppContext, api_key: str | None, output_dir: Path | None, resume: bool, as_json: bool, **flags: Any
 ) -> None:
-    """Generate training data from the taxonomy's changed leaves with a teacher model."""
-    from taxolab.sdg.generate import generate_data
+    """Generate training data from the taxonomy's changed leaves with a teacher model, then mix it.
 
-    result = generate_data(app.config(flags), output_dir=output_dir, resume=resume, api_key=api_key)
+    The mix is the one `taxolab run` makes from the same rows (seed examples,
+    document passages, held-out questions kept out of training).
+    """
+    from taxolab.workflow.data import generate_and_mix
+
+    result = generate_and_mix(app.config(flags), output_dir=output_dir, resume=resume, api_key=api_key)
     emit(result.manifest, as_json, _render_generate)
 
 
@@ -80,11 +86,25 @@ def list_runs(app: AppContext, as_json: bool, **flags: Any) -> None:
 @data_group.command("show")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-n", "count", type=int, default=3, show_default=True, help="Rows to show.")
+@click.option(
+    "--dropped",
+    is_flag=True,
+    help="Show the rows the checks rejected for this leaf (dropped/<leaf>.jsonl next to generated/), with "
+    "the reason and the teacher's raw text.",
+)
 @json_option
-def show(file: Path, count: int, as_json: bool) -> None:
+def show(file: Path, count: int, dropped: bool, as_json: bool) -> None:
     """Preview rows of a generated or training JSONL file."""
-    from taxolab.sdg.preview import head_rows
+    from taxolab.sdg.preview import dropped_file, head_rows
 
+    if dropped:
+        source = dropped_file(file)
+        rows = head_rows(source, count)
+        if not rows and not as_json:
+            stdout.print(f"no dropped rows in {source}", highlight=False)
+            return
+        emit(rows, as_json, _render_dropped)
+        return
     emit(head_rows(file, count), as_json, _render_rows)
 
 
@@ -105,13 +125,19 @@ def mix(recipe: Path, as_json: bool) -> None:
 
 def _render_generate(manifest: dict[str, Any]) -> None:
     table = Table(title=f"run {manifest['run']}", title_justify="left")
-    for column in ("leaf", "seeds", "rows", "dropped", "test questions"):
+    for column in ("leaf", "seeds", "rows", "held out", "dropped", "test questions"):
         table.add_column(column, justify="left" if column == "leaf" else "right")
     for leaf, counts in manifest["counts"]["leaves"].items():
         dropped = sum(counts["dropped"].values())
-        tests = counts["test_questions"]
+        mixed = counts.get("mixed") or {}
+        tests = mixed.get("test_questions", counts["test_questions"])
         table.add_row(
-            leaf, str(counts["seeds"]), str(counts["rows"]), str(dropped), "-" if tests is None else str(tests)
+            leaf,
+            str(counts["seeds"]),
+            str(counts["rows"]),
+            str(mixed.get("heldout", counts.get("heldout", 0))),
+            str(dropped),
+            "-" if tests is None else str(tests),
         )
     stdout.print(table)
     for leaf, counts in manifest["counts"]["leaves"].items():
@@ -146,9 +172,23 @@ def _render_list(runs: list[dict[str, Any]]) -> None:
     stdout.print(table)
 
 
+def _render_dropped(entries: list[dict[str, Any]]) -> None:
+    for number, entry in enumerate(entries, start=1):
+        heading(stdout, f"dropped {number}: {escape(str(entry.get('reason')))}")
+        for key, value in entry.items():
+            if key not in ("reason", "row", "block"):
+                stdout.print(f"[bold]{escape(key)}:[/bold] {escape(_short(value))}")
+        row = entry.get("row") or {}
+        for key in ("span", "question", "answer", "document"):
+            if row.get(key):
+                stdout.print(f"[bold]{key}:[/bold] {escape(_short(row[key]))}")
+        for block, raw in (row.get("_raw") or {}).items():
+            stdout.print(f"[bold]teacher ({escape(str(block))}):[/bold] {escape(_short(raw))}")
+
+
 def _render_rows(rows: list[dict[str, Any]]) -> None:
     for number, row in enumerate(rows, start=1):
-        stdout.rule(f"row {number}")
+        heading(stdout, f"row {number}")
         if isinstance(row.get("messages"), list):
             for message in row["messages"]:
                 stdout.print(f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}")

@@ -15,6 +15,7 @@ from taxolab.cli.config_cmd import config_group
 from taxolab.cli.context import AppContext
 from taxolab.cli.data_cmd import data_group
 from taxolab.cli.model import model_group
+from taxolab.cli.options import add_ilab_aliases
 from taxolab.cli.run_cmd import run_command
 from taxolab.cli.system_cmd import system_group
 from taxolab.cli.taxonomy_cmd import taxonomy_group
@@ -55,6 +56,7 @@ cli.add_command(data_group)
 cli.add_command(model_group)
 cli.add_command(system_group)
 cli.add_command(run_command)
+add_ilab_aliases(cli)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,6 +2,11 @@
 
 A flag ``--learning-rate`` on ``model train`` is the config key
 ``train.learning_rate``: same name, same type, same help text.
+
+Users coming from InstructLab type ``ilab``'s flag names; :data:`ILAB_ALIASES`
+is the one table of those names, each an extra spelling of a taxolab flag with
+the same meaning, added by :func:`add_ilab_aliases` once the command tree is
+built (so they show in ``--help`` and set the same value).
 """
 
 from __future__ import annotations
@@ -16,6 +21,37 @@ import click
 from pydantic import BaseModel
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+ILAB_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
+    # command path: {taxolab flag: ilab spellings with the same meaning}
+    "data generate": {
+        "--teacher-model": ("--model",),
+        "--threads": ("--num-cpus",),
+    },
+    "model chat": {
+        "--model-path": ("-m", "--model"),
+        "--question": ("-qq", "--quick-question"),
+    },
+    "model download": {
+        "--repo": ("--repository",),
+    },
+    "model evaluate": {
+        "--dk-bench-data": ("--input-questions",),
+        "--taxonomy-ref": ("--branch",),
+        "--taxonomy-base": ("--base-branch",),
+    },
+    "model train": {
+        "--epochs": ("--num-epochs",),
+        "--output-dir": ("--ckpt-output-dir",),
+        "--knowledge-data": ("--phased-phase1-data",),
+        "--skills-data": ("--phased-phase2-data",),
+        "--knowledge-epochs": ("--phased-phase1-num-epochs",),
+        "--skills-epochs": ("--phased-phase2-num-epochs",),
+    },
+}
+"""``ilab`` flag names accepted as aliases, per command. ``model serve --gpu-layers`` and
+``--chat-template`` need none: they are the taxolab flags of ``serve.gpu_layers`` and
+``serve.chat_template``."""
 
 
 def settings_options(section: str, model: type[BaseModel], *names: str) -> Callable[[F], F]:
@@ -32,6 +68,51 @@ def settings_options(section: str, model: type[BaseModel], *names: str) -> Calla
 def json_option(func: F) -> F:
     """The ``--json`` flag: machine-readable output on stdout."""
     return click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(func)
+
+
+def add_ilab_aliases(
+    root: click.Group, table: dict[str, dict[str, tuple[str, ...]]] | None = None, *, strict: bool = False
+) -> list[str]:
+    """Give each option named in ``table`` (default :data:`ILAB_ALIASES`) its extra spellings.
+
+    An entry whose taxolab flag is gone but one of whose spellings names an option is
+    attached to that option. Returns what could not be done (an unknown command, no such
+    option, a spelling another option already uses); with ``strict`` it raises
+    ``LookupError`` instead, which is how the tests keep the table from going stale. The
+    CLI itself never fails to start over an alias.
+    """
+    problems: list[str] = []
+    for path, flags in (ILAB_ALIASES if table is None else table).items():
+        command: click.Command = root
+        for name in path.split():
+            if not isinstance(command, click.Group) or name not in command.commands:
+                problems.append(f"ilab aliases: no command `{path}`")
+                break
+            command = command.commands[name]
+        else:
+            problems += _alias_options(command, path, flags)
+    if problems and strict:
+        raise LookupError("; ".join(problems))
+    return problems
+
+
+def _alias_options(command: click.Command, path: str, flags: dict[str, tuple[str, ...]]) -> list[str]:
+    problems = []
+    options = [p for p in command.params if isinstance(p, click.Option)]
+    for flag, aliases in flags.items():
+        option = next((o for name in (flag, *aliases) for o in options if name in o.opts), None)
+        if option is None:
+            problems.append(f"ilab aliases: `{path}` has no option {flag}")
+            continue
+        for alias in aliases:
+            owner = next((o for o in options if alias in (*o.opts, *o.secondary_opts)), None)
+            if owner is option:
+                continue
+            if owner is not None:
+                problems.append(f"ilab aliases: {alias} is already another option of `{path}`")
+                continue
+            option.opts.append(alias)
+    return problems
 
 
 def _option_for(section: str, model: type[BaseModel], name: str) -> Callable[[F], F]:

@@ -10,11 +10,13 @@ import click
 from taxolab.cli.context import AppContext, emit, overrides_from_flags
 from taxolab.cli.options import json_option, settings_options
 from taxolab.console import stderr, stdout
+from taxolab.errors import TaxolabError
 from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
 from taxolab.models.convert import OUTTYPES
 from taxolab.sdg.settings import GenerateSettings
 from taxolab.training.settings import TrainSettings
 from taxolab.workflow.profiles import PROFILE_NAMES
+from taxolab.workflow.settings import RunSettings
 
 
 @click.command("run")
@@ -38,17 +40,17 @@ from taxolab.workflow.profiles import PROFILE_NAMES
               help="Settings sized for the machine: cpu-small, gpu-1, gpu-8; auto picks by the GPUs found.")  # fmt: skip
 @click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Run folder (default: <data_dir>/runs/<taxonomy>-<id>, the same for every rerun).")  # fmt: skip
-@click.option("--benchmark", "benchmarks", multiple=True, type=click.Choice(BENCHMARK_NAMES),
-              help="Benchmark to run (repeatable; default: evaluate.benchmarks).")  # fmt: skip
-@click.option("--mt-bench", is_flag=True, help="Also run MT-Bench (did general chat quality hold?).")
+@click.option("--benchmark", "evaluate__benchmarks", multiple=True, type=click.Choice(BENCHMARK_NAMES),
+              help="Benchmark to run (repeatable) [config: evaluate.benchmarks].")  # fmt: skip
 @click.option("--mirror", "mirrors", multiple=True, metavar="URL=PATH",
               help="Map a document repo URL to a local clone or bundle (repeatable) [config: documents.mirrors].")  # fmt: skip
-@click.option("--outtype", type=click.Choice(OUTTYPES), default=None, help="GGUF type of the result (profile default).")
-@click.option("--max-chunks-per-leaf", type=click.IntRange(1), default=None,
-              help="Generate from at most N document chunks per knowledge leaf (profile default).")  # fmt: skip
+@click.option("--outtype", "run__outtype", type=click.Choice(OUTTYPES), default=None,
+              help="GGUF type of the result [config: run.outtype].")  # fmt: skip
 @click.option("--set", "assignments", multiple=True, metavar="SECTION.KEY=VALUE",
               help="Any config key, over the profile (repeatable), e.g. --set train.max_seq_len=768.")  # fmt: skip
-@click.option("--no-seed-examples", is_flag=True, help="Train on generated rows only (default: add the seed examples).")
+@click.option("--plan", "show_plan", is_flag=True,
+              help="Print the stages, which are done, the effective settings and an estimate of each stage; run nothing.")  # fmt: skip
+@settings_options("run", RunSettings, "max_chunks_per_leaf", "seed_examples", "mt_bench")
 @settings_options("generate", GenerateSettings, "pipeline", "sdg_scale_factor", "max_num_tokens", "endpoint_urls")
 @settings_options("train", TrainSettings, "method", "epochs", "effective_batch_size", "nproc_per_node",
                   "checkpoint_every_samples")  # fmt: skip
@@ -60,13 +62,9 @@ def run_command(
     *,
     profile: str,
     output_dir: Path | None,
-    benchmarks: tuple[str, ...],
-    mt_bench: bool,
     mirrors: tuple[str, ...],
     assignments: tuple[str, ...],
-    outtype: str | None,
-    max_chunks_per_leaf: int | None,
-    no_seed_examples: bool,
+    show_plan: bool,
     as_json: bool,
     **flags: Any,
 ) -> None:
@@ -80,31 +78,36 @@ def run_command(
     Examples:
       taxolab run --taxonomy-path ~/taxonomy --taxonomy-base empty
       taxolab run --profile gpu-1 --teacher mistral-7b-instruct --student granite-7b-base
+      taxolab run --plan --json
     """
+    from taxolab.workflow.preflight import check_models, gpu_profile_problem
     from taxolab.workflow.profiles import assignments as parse_assignments
     from taxolab.workflow.profiles import load_run_config, resolve_profile
     from taxolab.workflow.run import RunOptions, run_workflow
 
     chosen = resolve_profile(profile)
+    gpu_problem = gpu_profile_problem(chosen.name)
+    if gpu_problem and not show_plan:
+        raise TaxolabError(gpu_problem)
+    if gpu_problem:
+        stderr.print(f"warning: {gpu_problem}", highlight=False, soft_wrap=True)
     mirror_map = {"documents": {"mirrors": _mirrors(mirrors)}} if mirrors else {}
     config = load_run_config(
         app.config_path, chosen, parse_assignments(list(assignments)), overrides_from_flags(flags), mirror_map
     )
-    options = RunOptions(
-        taxonomy_root=config.paths.resolved("taxonomy"),
-        taxonomy_base=config.taxonomy.base,
-        profile=chosen,
-        output_dir=output_dir,
-        benchmarks=list(benchmarks),
-        mt_bench=mt_bench,
-        outtype=outtype or chosen.run["outtype"],
-        max_chunks_per_leaf=max_chunks_per_leaf or chosen.run["max_chunks_per_leaf"],
-        with_seed_examples=not no_seed_examples,
-        show_progress=not as_json,
-        debug=app.debug,
-    )
+    options = RunOptions(profile=chosen, output_dir=output_dir, show_progress=not as_json, debug=app.debug)
+    check_models(config)
+    if show_plan:
+        from taxolab.workflow.plan import plan_workflow, render_plan
+
+        emit(plan_workflow(config, options).to_json(), as_json, render_plan)
+        return
     result = run_workflow(config, options)
-    emit(result.to_json(), as_json, _render)
+    from taxolab.reports.run_report import headlines_of
+
+    data = result.to_json()
+    data["knowledge"] = headlines_of(result.evaluation)  # "learned X of N held-out facts (base: Y of N)"
+    emit(data, as_json, _render)
 
 
 def _mirrors(values: tuple[str, ...]) -> dict[str, str]:
@@ -119,6 +122,8 @@ def _mirrors(values: tuple[str, ...]) -> dict[str, str]:
 
 def _render(result: dict[str, Any]) -> None:
     stderr.print(f"\n[bold]run finished[/bold]: {result['run_dir']}")
+    for line in result.get("knowledge") or []:
+        stdout.print(f"[bold]{line}[/bold]", highlight=False)
     stdout.print(f"report:        {result['report']}")
     stdout.print(f"evaluation:    {result['evaluation']}")
     stdout.print(f"trained model: {result['trained_model']}")

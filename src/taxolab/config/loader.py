@@ -6,6 +6,7 @@ go; they never surface as a pydantic traceback.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,11 +40,14 @@ def load_config(
     *,
     environ: Mapping[str, str] | None = None,
     must_exist: bool = False,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Config:
     """Build the effective :class:`Config`.
 
     ``overrides`` are nested dicts from command-line flags (``{"train": {"epochs": 2}}``);
-    ``None`` values are ignored so unset flags never clobber the file.
+    ``None`` values are ignored so unset flags never clobber the file. ``flag_names``
+    maps a dotted key to the flag that set it (``{"train.max_seq_len": "--max-seq-len"}``),
+    so a bad value is reported under the flag the user typed.
     """
     file = config_file(path)
     data: dict[str, Any] = {}
@@ -52,7 +56,8 @@ def load_config(
         doc = _read_yaml(file)
         data = plain(doc) if doc is not None else {}
     elif must_exist or path is not None:
-        raise TaxolabError(f"{file}: config file not found; create one with `taxolab config init`")
+        spelled = f"--config {file} " if path is not None else ""
+        raise TaxolabError(f"{file}: config file not found; create it with `taxolab {spelled}config init`")
     from_env = env_overrides(os.environ if environ is None else environ)
     from_flags = _drop_none(dict(overrides or {}))
     _merge(data, from_env)
@@ -60,14 +65,8 @@ def load_config(
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        keys = [str(k) for k in exc.errors()[0]["loc"]]
-        if _has_path(from_flags, keys):
-            source = "command-line flag"
-        elif _has_path(from_env, keys):
-            source = f"environment {ENV_PREFIX}{'__'.join(k.upper() for k in keys)}"
-        else:
-            source = None
-        raise _config_error(exc, file if doc is not None else None, doc, source) from None
+        where = file if doc is not None else None
+        raise _config_error(exc, where, doc, from_env, from_flags, flag_names=flag_names) from None
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -119,24 +118,90 @@ def _has_path(data: Mapping[str, Any], keys: list[str]) -> bool:
     return True
 
 
+class ConfigError(TaxolabError):
+    """The config (file, environment or flags) has invalid settings; ``problems`` holds one line per setting."""
+
+    def __init__(self, problems: list[str], summary: str | None = None) -> None:
+        self.problems = problems
+        super().__init__("\n".join([summary, *problems]) if summary else "\n".join(problems))
+
+
 def _config_error(
-    exc: ValidationError, file: Path | None, doc: CommentedMap | None, source: str | None
+    exc: ValidationError,
+    file: Path | None,
+    doc: CommentedMap | None,
+    from_env: Mapping[str, Any],
+    from_flags: Mapping[str, Any],
+    *,
+    flag_names: Mapping[str, str] | None = None,
 ) -> TaxolabError:
-    """First problem as one line (``file:line:col: key: problem``) plus a count of the rest."""
-    errors = exc.errors()
-    first = errors[0]
-    keys = [str(k) for k in first["loc"]]
-    dotted = ".".join(keys)
-    message = first["msg"]
-    if first["type"] == "extra_forbidden":
-        message = "unknown key (see `taxolab config show` for valid keys)"
-    more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
-    text = f"{dotted}: {message}{more}"
-    if source is not None:
-        return TaxolabError(f"{source}: {text}")
-    if file is None or doc is None:
-        return TaxolabError(f"config: {text}")
-    return LocatedError(_locate(file, doc, keys), text)
+    """Every problem, one line each (``file:line:col: key: problem``), sorted by line.
+
+    One problem is a :class:`LocatedError` (or a plain one-line error for a flag
+    or environment variable); several are a :class:`ConfigError` whose first line
+    counts them and says how to fix the file. No problem is summarised away:
+    someone upgrading an old config needs every removed key at once.
+    """
+    located: list[tuple[SourceLocation | None, str]] = []
+    for error in exc.errors():
+        keys = [str(k) for k in error["loc"]]
+        text = f"{'.'.join(keys)}: {_describe_problem(error, keys)}"
+        flag = (flag_names or {}).get(".".join(keys))
+        if _has_path(from_flags, keys) and flag:
+            located.append((None, f"{flag}: {_describe_problem(error, keys)} [config: {'.'.join(keys)}]"))
+        elif _has_path(from_flags, keys):
+            located.append((None, f"command-line flag: {text}"))
+        elif _has_path(from_env, keys):
+            located.append((None, f"environment {ENV_PREFIX}{'__'.join(k.upper() for k in keys)}: {text}"))
+        elif file is not None and doc is not None:
+            located.append((_locate(file, doc, keys), text))
+        else:
+            located.append((None, f"config: {text}"))
+    in_file = sorted((where, text) for where, text in located if where is not None)
+    elsewhere = [text for where, text in located if where is None]
+    if len(located) == 1:
+        where, text = located[0]
+        return LocatedError(where, f"{text} ({edit_hint(where.path)})") if where is not None else TaxolabError(text)
+    lines = [f"{where}: {text}" for where, text in in_file] + elsewhere
+    fix = f"; {edit_hint(file)}" if in_file and file is not None else ""
+    return ConfigError(lines, f"{len(lines)} config problems{fix}:")
+
+
+def edit_hint(file: Path) -> str:
+    """How to open ``file`` in the editor: ``config edit`` works on an invalid file (``config show`` does not)."""
+    default = config_file()
+    spelled = "" if Path(file).absolute() == default.absolute() else f"--config {file} "
+    return f"fix with `taxolab {spelled}config edit`"
+
+
+def _describe_problem(error: Mapping[str, Any], keys: list[str]) -> str:
+    """pydantic's message, except for unknown keys: say what is allowed there instead of a loop back to config."""
+    if error["type"] != "extra_forbidden":
+        return str(error["msg"])
+    allowed = _allowed_keys(keys[:-1])
+    if allowed is None:
+        return "unknown key (remove it)"
+    close = difflib.get_close_matches(keys[-1], allowed, n=1, cutoff=0.75)
+    if close:
+        return f"unknown key; did you mean {close[0]!r}?"
+    if not keys[:-1]:
+        return f"unknown section, not a setting of this taxolab version; remove it (sections: {', '.join(allowed)})"
+    return (
+        f"unknown key, not a setting of this taxolab version; remove it "
+        f"(keys of {'.'.join(keys[:-1])}: {', '.join(allowed)})"
+    )
+
+
+def _allowed_keys(keys: list[str]) -> list[str] | None:
+    """The field names of the config section at ``keys`` (``[]``: the top level), or None if not a section."""
+    model: Any = Config
+    for key in keys:
+        fields = getattr(model, "model_fields", None)
+        if not fields or key not in fields:
+            return None
+        model = fields[key].annotation
+    fields = getattr(model, "model_fields", None)
+    return list(fields) if isinstance(model, type) and fields else None
 
 
 def _locate(file: Path, doc: CommentedMap, keys: list[str]) -> SourceLocation:

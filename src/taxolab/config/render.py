@@ -5,23 +5,29 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel
 
 
-def render_documented(config: BaseModel) -> str:
-    """YAML for ``config`` with a comment above every key, so the file is its own manual."""
+def render_documented(config: BaseModel, commented: Collection[str] = ()) -> str:
+    """YAML for ``config`` with a comment above every key, so the file is its own manual.
+
+    ``commented`` holds dotted keys (``"paths.data_dir"``) written as comments
+    (``# data_dir: value``): shown for reference but not set, so a value that
+    follows the machine (``TAXOLAB_DATA_DIR``) is not pinned by the file.
+    """
     lines = [
         "# taxolab configuration.",
         "# Precedence: defaults < this file < TAXOLAB_<SECTION>__<KEY> environment variables < command-line flags.",
         "",
     ]
-    _render_model(config, 0, lines)
+    _render_model(config, 0, lines, set(commented), "")
     return "\n".join(lines) + "\n"
 
 
-def _render_model(model: BaseModel, indent: int, lines: list[str]) -> None:
+def _render_model(model: BaseModel, indent: int, lines: list[str], commented: set[str], prefix: str) -> None:
     pad = " " * indent
     plain_values = model.model_dump(mode="json")
     for name, field in type(model).model_fields.items():
@@ -31,8 +37,10 @@ def _render_model(model: BaseModel, indent: int, lines: list[str]) -> None:
                 lines.append(f"{pad}# {chunk}")
         if isinstance(value, BaseModel):
             lines.append(f"{pad}{name}:")
-            _render_model(value, indent + 2, lines)
+            _render_model(value, indent + 2, lines, commented, f"{prefix}{name}.")
             lines.append("")
+        elif f"{prefix}{name}" in commented:
+            lines.append(f"{pad}# {_scalar_line('', name, plain_values[name])}")
         else:
             lines.append(_scalar_line(pad, name, plain_values[name]))
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from taxolab.config.sections import ModelSettings, PathSettings, Section
 from taxolab.documents.settings import DocumentSettings
 from taxolab.evaluation.settings import EvaluateSettings
+from taxolab.llm.chat_settings import ChatSettings
 from taxolab.llm.settings import ClientSettings, ServeSettings
 from taxolab.sdg.settings import GenerateSettings
 from taxolab.taxonomy.settings import TaxonomySettings
 from taxolab.training.settings import TrainSettings
+from taxolab.workflow.settings import RunSettings
 
 CONFIG_VERSION = 1
 
@@ -28,3 +30,13 @@ class Config(Section):
     generate: GenerateSettings = Field(default_factory=GenerateSettings, description="Synthetic data generation.")
     train: TrainSettings = Field(default_factory=TrainSettings, description="Fine-tuning.")
     evaluate: EvaluateSettings = Field(default_factory=EvaluateSettings, description="Evaluation.")
+    run: RunSettings = Field(default_factory=RunSettings, description="The end-to-end loop, `taxolab run`.")
+    chat: ChatSettings = Field(default_factory=ChatSettings, description="`taxolab model chat`.")
+
+    # The run profile laid over this config, stamped by ``workflow.profiles.load_run_config`` (not a key).
+    _profile: str | None = PrivateAttr(None)
+
+    @property
+    def profile(self) -> str | None:
+        """The name of the ``taxolab run`` profile this config carries, if it was built with one."""
+        return self._profile

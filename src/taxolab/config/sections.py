@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from taxolab.config import paths
+from taxolab.config.affects import speed_only
 
 
 class Section(BaseModel):
@@ -24,14 +25,14 @@ class Section(BaseModel):
 class PathSettings(Section):
     """Folders; empty means the platform default under the data dir."""
 
-    data_dir: Path = Field(default_factory=paths.data_dir, description="Root for everything taxolab makes.")
-    taxonomy: Path | None = Field(None, description="Taxonomy repository (default: <data_dir>/taxonomy).")
-    datasets: Path | None = Field(None, description="Generated data runs (default: <data_dir>/datasets).")
-    checkpoints: Path | None = Field(
+    data_dir: Path = speed_only(default_factory=paths.data_dir, description="Root for everything taxolab makes.")
+    taxonomy: Path | None = speed_only(None, description="Taxonomy repository (default: <data_dir>/taxonomy).")
+    datasets: Path | None = speed_only(None, description="Generated data runs (default: <data_dir>/datasets).")
+    checkpoints: Path | None = speed_only(
         None, description="Training runs and checkpoints (default: <data_dir>/checkpoints)."
     )
-    models: Path | None = Field(None, description="Downloaded and converted models (default: <data_dir>/models).")
-    runs: Path | None = Field(None, description="End-to-end `taxolab run` folders (default: <data_dir>/runs).")
+    models: Path | None = speed_only(None, description="Downloaded and converted models (default: <data_dir>/models).")
+    runs: Path | None = speed_only(None, description="End-to-end `taxolab run` folders (default: <data_dir>/runs).")
 
     def resolved(self, name: str) -> Path:
         """The folder ``name`` (taxonomy, datasets, checkpoints, models, runs) with defaults applied."""
@@ -51,4 +52,11 @@ class ModelSettings(Section):
     )
     judge: str = Field(
         "default", description="Judge for evaluation: `default`, a GGUF, an HF folder or a name from `model list`."
+    )
+    system_prompt: str = Field(
+        "You are a helpful assistant. Answer accurately and concisely.",
+        description=(
+            "The one system prompt: put in every training sample, and sent first in chat and in every "
+            "evaluation question, so the trained model is asked the way it was taught."
+        ),
     )

@@ -20,18 +20,17 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from taxolab.documents.convert import DOCUMENT_SUFFIXES, FORMATS
 from taxolab.documents.errors import DocumentError
 from taxolab.documents.mirrors import is_remote, normalize_url, resolve_mirror
 from taxolab.gitcmd import GitError, last_line, run_git, run_git_bytes
 from taxolab.taxonomy.model import DocumentRef
 
-DOCUMENT_SUFFIXES = (".md", ".pdf")
-
 
 def fetch_documents(
     doc: DocumentRef, *, mirrors: Mapping[str, str], cache_dir: Path, offline: bool = False
 ) -> list[Path]:
-    """The Markdown and PDF files of ``doc.repo`` at ``doc.commit`` that match ``doc.patterns``."""
+    """The readable documents of ``doc.repo`` at ``doc.commit`` that match ``doc.patterns``."""
     tree = fetch_tree(doc.repo, doc.commit, mirrors=mirrors, cache_dir=cache_dir, offline=offline)
     return select_files(tree, doc)
 
@@ -40,7 +39,7 @@ def fetch_tree(repo: str, commit: str, *, mirrors: Mapping[str, str], cache_dir:
     """A folder holding the repo's files at ``commit`` (extracted once, then reused)."""
     source, mirrored = resolve_mirror(repo, mirrors)
     via = f" (mirror {source})" if mirrored else ""
-    store = Path(cache_dir) / "documents"
+    store = _store(cache_dir)
     key = _cache_key(repo)
     bare = store / "repos" / f"{key}.git"
     if not bare.exists():
@@ -56,29 +55,89 @@ def fetch_tree(repo: str, commit: str, *, mirrors: Mapping[str, str], cache_dir:
         _fetch(repo, source, bare, commit, via)
         sha = _resolve_commit(bare, commit)
         if sha is None:
-            raise DocumentError(f"commit {commit} not found in {repo}{via}")
+            raise DocumentError(
+                f"commit {commit} is not in the document repo {repo}{via}; set document.commit to one of its commits"
+            )
     tree = store / "trees" / key / sha
     if not tree.exists():
         _extract(bare, sha, tree)
     return tree
 
 
+def _store(cache_dir: Path) -> Path:
+    """The document cache folder itself: ``cache_dir`` (callers pass ``<cache>/documents``).
+
+    Before this was fixed the cache lived one level deeper (``<cache>/documents/documents``);
+    such a folder is moved up once, so seeded and fetched repositories are kept.
+    """
+    store = Path(cache_dir)
+    legacy = store / "documents"
+    if (legacy / "repos").is_dir() and not (store / "repos").exists():
+        for name in ("repos", "trees"):
+            if (legacy / name).exists():
+                (legacy / name).rename(store / name)
+        with contextlib.suppress(OSError):
+            legacy.rmdir()
+    return store
+
+
+def seed_cache(repo: str, source: Path, *, cache_dir: Path) -> Path:
+    """Put every branch of the local git repo ``source`` into the cache as commits of ``repo``; returns the cached repo.
+
+    After this, :func:`fetch_tree` finds those commits of ``repo`` with no network and no
+    mirror setting (``taxolab taxonomy sample`` does this for its packaged document). The
+    branches land under ``refs/seeded/`` so a later fetch from upstream never drops them.
+    """
+    bare = _store(cache_dir) / "repos" / f"{_cache_key(repo)}.git"
+    if not bare.exists():
+        _clone(repo, str(source), bare, f" (seeding from {source})")
+    try:
+        run_git("fetch", "--quiet", "--force", str(source), "+refs/heads/*:refs/seeded/*", cwd=bare)
+    except GitError as exc:
+        raise DocumentError(f"cannot add {source} to the document cache {bare}: {_reason(exc)}") from None
+    return bare
+
+
 def select_files(tree: Path, doc: DocumentRef) -> list[Path]:
-    """Files under ``tree`` matching the patterns (``**`` allowed), Markdown and PDF only, in pattern order."""
+    """Files under ``tree`` matching the patterns (``**`` allowed) in a readable format, in pattern order.
+
+    Every pattern must match at least one file, and at least one readable
+    document (:data:`~taxolab.documents.convert.DOCUMENT_SUFFIXES`): a pattern
+    is something the user asked for, so one that yields nothing is an error
+    naming it, never a silent skip. Files of other formats that a wider pattern
+    also matches (``docs/*`` next to images) are left out.
+    Raises :class:`DocumentError` (one line, naming the pattern, repo and commit).
+    """
     matched: dict[Path, None] = {}
+    at = f"{doc.repo} at {doc.commit[:12]}"
     for pattern in doc.patterns:
         # glob.glob, not Path.glob: the same matching rules as upstream InstructLab (``**`` recursive).
-        for name in sorted(glob.glob(pattern.lstrip("/"), root_dir=tree, recursive=True)):  # noqa: PTH207
-            path = tree / name
-            if path.is_file():
-                matched[path] = None
-    if not matched:
-        raise DocumentError(f"no file in {doc.repo} at {doc.commit[:12]} matches {', '.join(doc.patterns)}")
-    documents = [p for p in matched if p.suffix.lower() in DOCUMENT_SUFFIXES]
-    if not documents:
-        names = ", ".join(p.relative_to(tree).as_posix() for p in list(matched)[:5])
-        raise DocumentError(f"files matching {', '.join(doc.patterns)} in {doc.repo} are not Markdown or PDF: {names}")
-    return documents
+        names = sorted(glob.glob(pattern.lstrip("/"), root_dir=tree, recursive=True))  # noqa: PTH207
+        files = [tree / name for name in names if (tree / name).is_file()]
+        if not files:
+            raise DocumentError(f"pattern {pattern!r} matches no file in {at}{_listing(tree)}")
+        readable = [p for p in files if p.suffix.lower() in DOCUMENT_SUFFIXES]
+        if not readable:
+            shown = ", ".join(p.relative_to(tree).as_posix() for p in files[:_SHOWN])
+            more = f" and {len(files) - _SHOWN} more" if len(files) > _SHOWN else ""
+            raise DocumentError(
+                f"pattern {pattern!r} in {at} matches only files taxolab cannot read ({shown}{more}); "
+                f"point it at {FORMATS} documents"
+            )
+        matched.update(dict.fromkeys(readable))
+    return list(matched)
+
+
+_SHOWN = 8
+
+
+def _listing(tree: Path) -> str:
+    """``" (it holds: a.md, docs/, ...)"``: the top of the tree, so a wrong folder or extension shows at once."""
+    entries = sorted(p.name + ("/" if p.is_dir() else "") for p in tree.iterdir() if not p.name.startswith("."))
+    if not entries:
+        return " (the commit holds no files)"
+    more = f", ... {len(entries) - _SHOWN} more" if len(entries) > _SHOWN else ""
+    return f" (top level holds: {', '.join(entries[:_SHOWN])}{more})"
 
 
 def _cache_key(repo: str) -> str:

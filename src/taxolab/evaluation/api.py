@@ -33,6 +33,7 @@ from taxolab.evaluation.phases import answer_and_judge, score_loglik
 from taxolab.evaluation.results import EvaluationReport
 from taxolab.evaluation.serving import ModelTarget
 from taxolab.evaluation.settings import BENCHMARK_NAMES
+from taxolab.models.resolve import is_default
 
 REGISTRY = {
     "mmlu_branch": "taxolab.evaluation.mmlu_branch:MmluBranch",
@@ -44,8 +45,20 @@ REGISTRY = {
 }
 
 
-def evaluate(config: Config, benchmarks: Sequence[str] | None = None) -> EvaluationReport:
-    """Run ``benchmarks`` (default: ``evaluate.benchmarks``) as the config says; write and return the report."""
+def evaluate(
+    config: Config,
+    benchmarks: Sequence[str] | None = None,
+    *,
+    required: Sequence[str] = (),
+    require_some: bool = False,
+) -> EvaluationReport:
+    """Run ``benchmarks`` (default: ``evaluate.benchmarks``) as the config says; write and return the report.
+
+    A benchmark whose data is missing is skipped with its reason, unless it is in
+    ``required`` (the user named it, e.g. ``--benchmark``): then, and when
+    ``require_some`` is set and no benchmark can run at all, :class:`TaxolabError`
+    names every reason before any model is loaded.
+    """
     settings = config.evaluate
     names = list(dict.fromkeys(benchmarks or settings.benchmarks))
     unknown = [name for name in names if name not in REGISTRY]
@@ -62,18 +75,34 @@ def evaluate(config: Config, benchmarks: Sequence[str] | None = None) -> Evaluat
         taxonomy_base=settings.taxonomy_base or config.taxonomy.base,
         datasets_dir=config.paths.resolved("datasets"),
         model_labels={role: target.label for role, target in targets.items()},
+        system_prompt=config.models.system_prompt or None,
     )
     judge = judge_target(config)
     ctx.judge_label = judge.label
+    ctx.judge_is_default = judge.endpoint_url is None and is_default(judge.ref)
     report = EvaluationReport(
         targets["trained"].label, targets["base"].label if "base" in targets else None, output_dir
     )
     loaded: list[Benchmark] = []
+    refused: list[str] = []
     for name in names:
         try:
             loaded.append(_benchmark_class(name)(ctx))
         except BenchmarkUnavailableError as exc:
+            if name in required:
+                refused.append(f"{name}: {exc}")
             report.skipped[name] = str(exc)
+    if not refused and require_some and names and not loaded:
+        refused = [f"{name}: {reason}" for name, reason in report.skipped.items()]
+    weightless = [b.name for b in loaded if isinstance(b, LoglikBenchmark) and b.name in required]
+    if weightless and targets["trained"].ref is None:
+        refused.append(
+            f"{', '.join(weightless)}: scored with the model's weights, which an endpoint does not give; "
+            "pass --model (HF folder, GGUF or a name from `model list`)"
+        )
+    if refused:
+        # asked for, cannot run: an error now, before any model loads, not "skipped" with exit 0
+        raise TaxolabError("; ".join(refused) if len(refused) == 1 else "\n".join(["cannot run:", *refused]))
     loglik = [b for b in loaded if isinstance(b, LoglikBenchmark)]
     judged = [b for b in loaded if isinstance(b, JudgedBenchmark)]
     score_loglik(loglik, targets, ctx, models_dir, report)

@@ -12,6 +12,7 @@ all judging: on a laptop, starting servers is a large part of the time.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,8 @@ class EvalContext:
     datasets_dir: Path
     model_labels: dict[str, str] = field(default_factory=dict)
     judge_label: str | None = None
+    judge_is_default: bool = False  # the judge is the packaged 135M default model
+    system_prompt: str | None = None  # models.system_prompt: sent first in every question a model answers
 
 
 class Benchmark(ABC):
@@ -106,10 +109,17 @@ class JudgedBenchmark(Benchmark):
     """Answer items with each model, judge every turn, average the scores per group."""
 
     judged_turns: tuple[int, ...] | None = None
+    uses_judge = True  # False: scored without a judge (no request is sent to it)
+    judge_scale: tuple[float, float] | None = None  # the judge's scale when it differs from the benchmark's
 
     def __init__(self, ctx: EvalContext) -> None:
         super().__init__(ctx)
         self.items = self.load_items()
+
+    @property
+    def max_tokens(self) -> int:
+        """Longest answer a model may write for this benchmark (``evaluate.max_tokens``)."""
+        return self.ctx.settings.max_tokens
 
     @abstractmethod
     def load_items(self) -> list[JudgedItem]: ...
@@ -118,8 +128,17 @@ class JudgedBenchmark(Benchmark):
     def judge_messages(self, item: JudgedItem, answers: tuple[str, ...], turn: int) -> tuple[tuple[str, str], ...]: ...
 
     def needs_generation(self, role: str) -> list[Conversation]:
-        """Conversations the model in ``role`` must answer (items with given answers need none)."""
-        return [item.conversation for item in self.items if role not in item.given_answers]
+        """Conversations the model in ``role`` must answer (items with given answers need none).
+
+        A conversation without its own system message gets ``models.system_prompt``,
+        so the model is asked the way it was trained.
+        """
+        system = self.ctx.system_prompt
+        return [
+            dataclasses.replace(item.conversation, system=item.conversation.system or system)
+            for item in self.items
+            if role not in item.given_answers
+        ]
 
     def given_answers(self, role: str) -> dict[str, Answer]:
         return {
@@ -127,13 +146,16 @@ class JudgedBenchmark(Benchmark):
         }
 
     def judge_requests(self, role: str, answers: dict[str, Answer]) -> list[JudgeRequest]:
+        if not self.uses_judge:
+            return []
         requests = []
         for item in self.items:
             answer = answers[item.conversation.key]
             for turn in self._turns(item):
                 if turn < len(answer.turns):
                     messages = self.judge_messages(item, answer.turns, turn)
-                    requests.append(JudgeRequest(_judge_key(role, item, turn), messages, *self.scale))
+                    scale = self.judge_scale or self.scale
+                    requests.append(JudgeRequest(_judge_key(role, item, turn), messages, *scale))
         return requests
 
     def records(self, role: str, answers: dict[str, Answer], judgments: dict[str, Judgment]) -> list[ItemRecord]:
@@ -189,7 +211,7 @@ class JudgedBenchmark(Benchmark):
             "answer_error": record.answer.error,
             "scores": record.scores,
             "judgments": [j.text if j else None for j in record.judgments],
-            "judge": self.ctx.judge_label,
+            "judge": self.ctx.judge_label if self.uses_judge else None,
         }
 
     def finish(self, records: dict[str, list[ItemRecord]]) -> BenchmarkResult:
@@ -197,7 +219,8 @@ class JudgedBenchmark(Benchmark):
         path = self.output_path(".jsonl")
         rows = [self.row(role, rec) for role, recs in records.items() for rec in recs]
         fsio.write_jsonl(path, rows)
-        return self.result(scores, judge=self.ctx.judge_label, files={"rows": path, **self.extra_files(rows)})
+        judge = self.ctx.judge_label if self.uses_judge else None
+        return self.result(scores, judge=judge, files={"rows": path, **self.extra_files(rows)})
 
     def extra_files(self, rows: list[dict[str, Any]]) -> dict[str, Path]:
         return {}

@@ -11,18 +11,17 @@ runs never corrupt the cache.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from taxolab import fsio
+from taxolab.hashing import hash_json
 
 
 def cache_key(*parts: Any) -> str:
-    """A stable hash of JSON-serialisable parts (order matters)."""
-    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    """A stable hash of JSON-serialisable parts (order matters), made like every other hash in taxolab."""
+    return hash_json(list(parts))
 
 
 class DiskCache:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from taxolab.errors import LocatedError
+from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.prompts import judge_prompt
 from taxolab.evaluation.runner import Conversation
@@ -59,8 +59,9 @@ class DkBench(JudgedBenchmark):
         path = self.ctx.settings.dk_bench_data
         if path is None:
             raise BenchmarkUnavailableError("dk_bench needs your questions: pass --dk-bench-data FILE.jsonl")
-        if not Path(path).exists():
-            raise BenchmarkUnavailableError(f"{path}: dk_bench data file not found")
+        if not Path(path).is_file():
+            # a file the user named: a typo is an error, not a benchmark quietly left out
+            raise TaxolabError(f"{path}: dk_bench data file does not exist (--dk-bench-data takes a JSONL file)")
         items = load_dk_items(Path(path))
         given = sum(1 for item in items if item.given_answers)
         if given:

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 
 from taxolab.console import progress
+from taxolab.errors import TaxolabError
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,16 @@ def load_scorer(path: Path, *, gguf_file: str | None = None, device: str = "auto
     target = ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
     dtype = torch.float32 if target == "cpu" else torch.bfloat16
     extra: dict[str, Any] = {"gguf_file": gguf_file} if gguf_file else {}
-    tokenizer = AutoTokenizer.from_pretrained(path, **extra)
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **extra)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, **extra)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **extra)
+    except (OSError, ValueError, ImportError, KeyError, RuntimeError) as exc:
+        # transformers says why in its message (missing file, unknown architecture, needs bitsandbytes):
+        # keep that one line, drop the stack
+        reason = " ".join(str(exc).split())[:300]
+        raise TaxolabError(
+            f"{path}: transformers cannot load this model for scoring ({type(exc).__name__}: {reason}); "
+            "pass an HF folder or GGUF of a causal language model with --model/--base-model"
+        ) from None
     model.to(target)  # type: ignore[arg-type]  # transformers types `to` through a decorator wrapper
     return LoglikScorer(model, tokenizer, batch_size=batch_size)

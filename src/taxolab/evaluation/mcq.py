@@ -28,6 +28,7 @@ class ChoiceQuestion:
     choices: tuple[str, ...]
     answer: int
     group: str
+    source: str = ""  # "heldout" (built from held-out pairs), "teacher" (MCQ pipeline), "" (unknown)
 
 
 LETTERS = "ABCDEFGHIJ"

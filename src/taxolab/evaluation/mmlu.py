@@ -11,11 +11,12 @@ so it needs the hub). Offline with neither, the benchmark says so in one line.
 
 from __future__ import annotations
 
+import difflib
 import importlib.util
 import os
 from pathlib import Path
 
-from taxolab.errors import LocatedError
+from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark
 from taxolab.evaluation.results import BenchmarkResult, ModelScores
@@ -34,26 +35,58 @@ def packaged_mmlu() -> Path | None:
 
 
 def load_mmlu(path: Path, subjects: list[str] | None = None, limit: int | None = None) -> list[ChoiceQuestion]:
-    """Questions grouped by subject; the file's stray header rows (answer "answer") are dropped."""
-    wanted = {s.replace("_", " ").lower() for s in subjects or []}
+    """Questions grouped by subject; the file's stray header rows (answer "answer") are dropped.
+
+    Input mistakes raise one-line errors instead of shrinking the test silently:
+    a missing file, a row without a needed key (file:line), a subject asked for
+    that the file does not hold (with the nearest names), and a file where no
+    row has an answer letter A-D.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise TaxolabError(f"{path}: MMLU data file does not exist (--mmlu-data takes a JSONL file)")
+    wanted = {s.replace("_", " ").lower(): s for s in subjects or []}
     per_subject: dict[str, int] = {}
+    seen_subjects: set[str] = set()
+    no_letter = 0
     questions = []
     for where, row in iter_jsonl(path):
+        if not isinstance(row, dict):
+            raise LocatedError(where, "bad MMLU row: each line must be a JSON object")
         try:
             letter = str(row["correct_answer"]).strip().upper()
             if letter not in _LETTER_INDEX:
+                no_letter += 1
                 continue
             subject = str(row["topic"]).strip()
             choices = tuple(str(row[f"answer_{c}"]) for c in "abcd")
-        except (KeyError, TypeError) as exc:
-            raise LocatedError(where, f"bad MMLU row: {exc}") from None
+            question = str(row["question"])
+        except KeyError as exc:
+            raise LocatedError(where, f"bad MMLU row: missing key {exc}") from None
+        seen_subjects.add(subject.lower())
         if wanted and subject.lower() not in wanted:
             continue
         if limit is not None and per_subject.get(subject, 0) >= limit:
             continue
         per_subject[subject] = per_subject.get(subject, 0) + 1
-        questions.append(ChoiceQuestion(str(row["question"]), choices, _LETTER_INDEX[letter], subject))
+        questions.append(ChoiceQuestion(question, choices, _LETTER_INDEX[letter], subject))
+    unknown = [name for key, name in wanted.items() if key not in seen_subjects]
+    if unknown and seen_subjects:
+        raise TaxolabError(f"{path}: no MMLU subject {', '.join(map(repr, unknown))}{_nearest(unknown, seen_subjects)}")
+    if not seen_subjects and no_letter:
+        raise TaxolabError(f"{path}: no row has correct_answer A, B, C or D ({no_letter} rows without one)")
     return questions
+
+
+def _nearest(unknown: list[str], subjects: set[str]) -> str:
+    """``"; did you mean 'astronomy'?"`` for the first name with a close subject, else the subjects available."""
+    names = sorted(s.replace(" ", "_") for s in subjects)
+    for name in unknown:
+        close = difflib.get_close_matches(name.replace(" ", "_").lower(), names, n=1, cutoff=0.75)
+        if close:
+            return f"; did you mean {close[0]!r}?"
+    shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
+    return f" (subjects: {shown})"
 
 
 class Mmlu(LoglikBenchmark):

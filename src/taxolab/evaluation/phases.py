@@ -22,6 +22,7 @@ from taxolab.errors import TaxolabError
 from taxolab.evaluation.benchmark import ROLES, EvalContext, ItemRecord, JudgedBenchmark
 from taxolab.evaluation.loglik import LoglikScorer
 from taxolab.evaluation.mcq import LoglikBenchmark
+from taxolab.evaluation.mmlu import Mmlu
 from taxolab.evaluation.results import EvaluationReport
 from taxolab.evaluation.runner import (
     Answer,
@@ -69,9 +70,9 @@ def score_loglik(
                 bench.notes.append(f"{role} model has no local weights (endpoint only): not scored")
             continue
         weights = resolve_weights(target.ref, models_dir)
-        lm_eval_benches = [b for b in benches if getattr(b, "use_lm_eval", False)]
-        for bench in lm_eval_benches:
-            bench.score_weights(role, weights.path)  # type: ignore[attr-defined]
+        lm_eval_benches = [b for b in benches if isinstance(b, Mmlu) and b.use_lm_eval]
+        for lm_eval_bench in lm_eval_benches:
+            lm_eval_bench.score_weights(role, weights.path)
         own = [b for b in benches if b not in lm_eval_benches]
         model_id = path_identity(weights.path / weights.gguf_file if weights.gguf_file else weights.path)
         get_scorer = functools.cache(lambda weights=weights, role=role: _load_scorer(weights, role, ctx))
@@ -112,10 +113,11 @@ def answer_and_judge(
         return {}
     run = _JudgedRun(benches, ctx, serve, client, models_dir)
     roles = [role for role in ROLES if role in targets]
-    judge_role = next((role for role in roles if targets[role] == judge), None)
+    needs_judge = any(bench.uses_judge for bench in benches)
+    judge_role = next((role for role in roles if targets[role] == judge), None) if needs_judge else None
     if judge_role is not None:
         roles = [role for role in roles if role != judge_role] + [judge_role]
-    judge_id = identity(judge, models_dir)
+    judge_id = identity(judge, models_dir) if needs_judge else ""
     judged = False
     for role in roles:
         model_id = identity(targets[role], models_dir)
@@ -167,7 +169,7 @@ class _JudgedRun:
             found, missing[bench.name] = cached_answers(
                 bench.needs_generation(role),
                 identity=model_id,
-                max_tokens=self.ctx.settings.max_tokens,
+                max_tokens=bench.max_tokens,
                 cache=self.ctx.cache,
             )
             self.answers[bench.name][role].update(found)
@@ -183,7 +185,7 @@ class _JudgedRun:
                         endpoint,
                         missing[bench.name],
                         identity=model_id,
-                        max_tokens=self.ctx.settings.max_tokens,
+                        max_tokens=bench.max_tokens,
                         cache=self.ctx.cache,
                         label=f"{bench.name}: {role} model answers",
                     )

@@ -18,6 +18,31 @@ class Change(StrEnum):
     REGRESSED = "regressed"
     UNCHANGED = "unchanged"
     NEW = "new"
+    NO_SCORE = "no score"  # one side has no number (e.g. every verdict unreadable): never "unchanged"
+    MIXED = "mixed"  # reference measures moved in both directions
+
+
+# recall's main measure, and the source label of questions held out of training.
+LEARNED_METRIC = "facts learned"
+SOURCE_HELD_OUT = "held-out"
+
+# Measures computed against the reference answer, without a judge. Each gets its own
+# verdict (the min-delta rule applied to it alone), so a real move is never hidden
+# behind an unreadable or unchanged judge score.
+REFERENCE_METRICS = ("key_recall", "token_f1", "rouge_l")
+# Headline extras where higher is better and a change is a verdict (error rates are not).
+VERDICT_METRICS = (*REFERENCE_METRICS, "judge_score", "turn_1", "turn_2")
+
+
+def compare(trained: float | None, base: float | None, min_delta: float) -> Change:
+    """Improved or regressed when the difference exceeds ``min_delta``; "no score" when a side is missing."""
+    if trained is None or base is None:
+        return Change.NO_SCORE
+    if trained - base > min_delta:
+        return Change.IMPROVED
+    if base - trained > min_delta:
+        return Change.REGRESSED
+    return Change.UNCHANGED
 
 
 @dataclass
@@ -50,6 +75,22 @@ class GroupDelta:
 
 
 @dataclass
+class MetricDelta:
+    """One headline measure (``overall`` or an extra such as ``token_f1``), trained vs base, and its verdict."""
+
+    name: str
+    trained: float | None
+    base: float | None
+    change: Change | None  # None: not a verdict measure (error rates)
+
+    @property
+    def delta(self) -> float | None:
+        if self.trained is None or self.base is None:
+            return None
+        return self.trained - self.base
+
+
+@dataclass
 class BenchmarkResult:
     benchmark: str
     metric: str
@@ -62,6 +103,7 @@ class BenchmarkResult:
     files: dict[str, Path] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     min_delta: float = 0.0
+    source: str | None = None  # where the questions come from, when the report must say it (recall)
 
     def comparison(self) -> list[GroupDelta]:
         """Per group: trained vs base, and whether it improved, regressed, stayed or is new."""
@@ -78,13 +120,47 @@ class BenchmarkResult:
     def _change(self, name: str, trained: float | None, base: float | None) -> Change:
         if name in self.new_groups or (base is None and trained is not None):
             return Change.NEW
-        if trained is None or base is None:
+        return compare(trained, base, self.min_delta)
+
+    def metric_changes(self) -> list[MetricDelta]:
+        """The overall score and each extra measure, trained vs base, each with its own min-delta verdict."""
+        base = self.base
+        rows = [
+            MetricDelta(
+                "overall",
+                self.trained.overall,
+                base.overall if base else None,
+                compare(self.trained.overall, base.overall, self.min_delta) if base else None,
+            )
+        ]
+        for key, value in self.trained.extra.items():
+            base_value = base.extra.get(key) if base else None
+            change = compare(value, base_value, self.min_delta) if base and key in VERDICT_METRICS else None
+            rows.append(MetricDelta(key, value, base_value, change))
+        return rows
+
+    def verdict(self) -> Change | None:
+        """The benchmark's one-word verdict (None without a base model).
+
+        The overall score decides when it moved. When it did not move or has no
+        number (a judge that failed on every answer), the reference measures
+        decide: improved if one improved and none regressed, regressed the other
+        way round, mixed if both; "unchanged" only when none of them moved.
+        """
+        if self.base is None:
+            return None
+        changes = {row.name: row.change for row in self.metric_changes()}
+        overall = changes.pop("overall")
+        if overall in (Change.IMPROVED, Change.REGRESSED):
+            return overall
+        moved = {changes[k] for k in REFERENCE_METRICS if changes.get(k) in (Change.IMPROVED, Change.REGRESSED)}
+        if len(moved) == 2:
+            return Change.MIXED
+        if moved:
+            return moved.pop()
+        if overall == Change.UNCHANGED or any(changes.get(k) == Change.UNCHANGED for k in REFERENCE_METRICS):
             return Change.UNCHANGED
-        if trained - base > self.min_delta:
-            return Change.IMPROVED
-        if base - trained > self.min_delta:
-            return Change.REGRESSED
-        return Change.UNCHANGED
+        return Change.NO_SCORE
 
     def summary(self) -> dict[str, list[str]]:
         """Group names by change, the lists a user scans first."""
@@ -109,6 +185,18 @@ class BenchmarkResult:
             for row in self.comparison()
         ]
         data["summary"] = self.summary()
+        data["metrics"] = [
+            {
+                "name": row.name,
+                "trained": row.trained,
+                "base": row.base,
+                "delta": row.delta,
+                "change": row.change.value if row.change else None,
+            }
+            for row in self.metric_changes()
+        ]
+        verdict = self.verdict()
+        data["verdict"] = verdict.value if verdict else None
         return data
 
 

@@ -15,9 +15,9 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from taxolab.console import stderr
+from taxolab.llm.endpoint import Endpoint
 
 if TYPE_CHECKING:
     from taxolab.llm.settings import ClientSettings, ServeSettings
@@ -36,16 +36,8 @@ class ModelTarget:
         return self.ref or self.endpoint_url or "?"
 
 
-@dataclass(frozen=True)
-class LiveEndpoint:
-    """A reachable OpenAI-compatible endpoint: base URL, model name to request, request slots."""
-
-    url: str
-    model: str | None
-    parallel: int
-    api_key: str | None = None
-    timeout: float = 300.0
-    max_retries: int = 5
+LiveEndpoint = Endpoint
+"""The served model as benchmarks see it: the one endpoint type of :mod:`taxolab.llm.endpoint`."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +64,9 @@ def identity(target: ModelTarget, models_dir: Path) -> str:
     if target.endpoint_url:
         return f"endpoint:{target.endpoint_url}|{target.ref or ''}"
     assert target.ref is not None
-    return path_identity(_servable_source(target.ref, models_dir))
+    from taxolab.models.resolve import resolve_model
+
+    return path_identity(resolve_model(target.ref, models_dir, prefer="gguf").path)
 
 
 def path_identity(path: Path) -> str:
@@ -93,36 +87,20 @@ def open_endpoint(
     *,
     concurrency: int | None = None,
     client: ClientSettings | None = None,
-) -> Iterator[LiveEndpoint]:
-    """Yield an endpoint serving ``target``: the given URL, or a local server started now and stopped after."""
-    from taxolab.llm.server import model_endpoint
+) -> Iterator[Endpoint]:
+    """Yield an endpoint serving ``target``: its URL, or a local server (started now, or one a scope keeps).
 
-    limits: dict[str, Any] = {"timeout": client.timeout, "max_retries": client.max_retries} if client else {}
-    if target.endpoint_url:
-        name = None if target.ref in (None, "default") or Path(str(target.ref)).exists() else target.ref
-        with model_endpoint(
-            endpoint_url=target.endpoint_url, model=name, api_key=target.api_key, parallel=concurrency or serve.parallel
-        ) as endpoint:
-            yield LiveEndpoint(endpoint.url, endpoint.model, concurrency or endpoint.parallel, target.api_key, **limits)
-        return
-    assert target.ref is not None
-    path = servable_path(target.ref, models_dir, serve.backend)
-    with model_endpoint(model_path=path, **serve.start_options()) as endpoint:
-        yield LiveEndpoint(endpoint.url, endpoint.model, concurrency or endpoint.parallel, **limits)
+    ``concurrency`` caps requests in flight (default: the server's slots).
+    """
+    from taxolab.llm.opener import open_model
 
-
-def servable_path(ref: str, models_dir: Path, backend: str) -> Path:
-    """A file or folder the chosen server can load: GGUF for llama.cpp (HF folders converted once, cached)."""
-    source = _servable_source(ref, models_dir)
-    if source.suffix == ".gguf" or backend == "vllm":
-        return source
-    from taxolab.models.convert import ensure_gguf
-
-    stderr.print(f"{source} is an HF folder: converting it to GGUF for llama.cpp (once, cached)", highlight=False)
-    return ensure_gguf(source)
-
-
-def _servable_source(ref: str, models_dir: Path) -> Path:
-    from taxolab.models.resolve import resolve_model
-
-    return resolve_model(ref, models_dir, prefer="gguf").path
+    with open_model(
+        target.ref,
+        target.endpoint_url,
+        serve=serve,
+        models_dir=models_dir,
+        client=client,
+        api_key=target.api_key,
+        slots=concurrency,
+    ) as endpoint:
+        yield endpoint

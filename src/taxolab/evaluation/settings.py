@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from taxolab.config.affects import speed_only
 from taxolab.config.sections import Section
 
 BENCHMARK_NAMES = ("mmlu_branch", "mt_bench", "mt_bench_branch", "dk_bench", "mmlu", "recall")
@@ -35,10 +36,10 @@ class EvaluateSettings(Section):
     judge_endpoint_url: str | None = Field(
         None, description="OpenAI-compatible judge endpoint (default: serve the judge model locally)."
     )
-    judge_api_key_env: str | None = Field(
+    judge_api_key_env: str | None = speed_only(
         None, description="Environment variable with the judge endpoint's API key (default: client.api_key_env)."
     )
-    concurrency: int | None = Field(
+    concurrency: int | None = speed_only(
         None, ge=1, description="Max in-flight requests to the model and judge servers (default: their slots)."
     )
     max_tokens: int = Field(512, ge=1, description="Max tokens a model may generate per answer.")
@@ -47,16 +48,16 @@ class EvaluateSettings(Section):
         True,
         description="When a verdict holds no readable rating, ask the judge once more for the rating line alone.",
     )
-    output_dir: Path | None = Field(
+    output_dir: Path | None = speed_only(
         None, description="Where results and the HTML report go (default: <data_dir>/evaluations/<time>)."
     )
-    cache_dir: Path | None = Field(
+    cache_dir: Path | None = speed_only(
         None,
         description="Answers and judgments cache, so reruns and second judges reuse work (default: <cache>/evaluation).",
     )
     tasks_dir: Path | None = Field(
         None,
-        description="mmlu_branch questions: a data run folder, its test/ folder or one JSONL (default: the newest data run).",
+        description="The data run to test on: a run folder, its test/ folder or one JSONL; mmlu_branch reads its test/, recall its heldout/ (default: the newest data run).",
     )
     taxonomy_path: Path | None = Field(
         None, description="Taxonomy for mt_bench_branch and recall (default: paths.taxonomy)."
@@ -75,7 +76,17 @@ class EvaluateSettings(Section):
         None, description="dk_bench JSONL: user_input/question, reference/answer, optional response per line."
     )
     recall_data: Path | None = Field(
-        None, description="Held-out recall questions JSONL (question, answer, optional leaf), added to the seeds."
+        None,
+        description="Your own recall questions JSONL (question, answer, optional leaf), asked with the data run's held-out pairs.",
+    )
+    recall_judge: Literal["auto", "always", "never"] = Field(
+        "auto",
+        description="Have the judge grade recall answers 1-5 on top of the judge-free scores; `auto`: unless the judge is the packaged default model (too small to grade).",
+    )
+    recall_max_tokens: int = Field(
+        64,
+        ge=1,
+        description="Max tokens per recall answer: a held-out reference is one sentence or two (~20-55 tokens).",
     )
     mmlu_data: Path | None = Field(
         None,
@@ -94,7 +105,7 @@ class EvaluateSettings(Section):
         description="Multiple-choice scoring: log-likelihood of the answer letter after the listed choices (MMLU style) or of each choice's text.",
     )
     batch_size: int = Field(8, ge=1, description="Sequences per forward pass when scoring log-likelihoods.")
-    device: str = Field("auto", description="torch device for log-likelihood scoring: `auto`, `cpu`, `cuda`, ...")
+    device: str = speed_only("auto", description="torch device for log-likelihood scoring: `auto`, `cpu`, `cuda`, ...")
     min_delta: float = Field(
         0.0, ge=0, description="A per-leaf change must exceed this to count as an improvement or regression."
     )

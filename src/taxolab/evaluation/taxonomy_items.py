@@ -15,8 +15,16 @@ from taxolab.taxonomy.model import Leaf
 
 def changed_leaves(taxonomy_root: Path, base: str) -> list[Leaf]:
     """Valid changed leaves (all of them for ``base="empty"``), via the taxonomy package."""
+    point = "pass --taxonomy-path (or set paths.taxonomy) to your taxonomy"
     if not taxonomy_root.exists():
-        raise BenchmarkUnavailableError(f"taxonomy not found at {taxonomy_root}: pass --taxonomy-path")
+        raise BenchmarkUnavailableError(f"taxonomy folder {taxonomy_root} does not exist: {point}")
+    if not any((taxonomy_root / section).is_dir() for section in ("knowledge", "compositional_skills")):
+        # skippable for a default run; an error when the benchmark was asked for (see evaluation.api)
+        what = "is empty" if taxonomy_root.is_dir() and not any(taxonomy_root.iterdir()) else "has no leaves"
+        raise BenchmarkUnavailableError(
+            f"taxonomy folder {taxonomy_root} {what} (no knowledge/ or compositional_skills/): {point}, "
+            f"or write the sample with `taxolab taxonomy sample`"
+        )
     from taxolab.taxonomy import load_leaves
 
     return list(load_leaves(taxonomy_root, base=base))

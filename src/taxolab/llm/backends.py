@@ -55,6 +55,8 @@ class ServerArgs:
     parallel: int
     threads: int | None = None
     api_key: str | None = None
+    gpu_layers: int | None = None
+    chat_template: str | None = None
 
 
 def choose_backend(requested: str, model_format: ModelFormat, model_path: Path) -> Backend:
@@ -122,6 +124,10 @@ def _llama_server(args: ServerArgs) -> LaunchSpec:
         argv += ["--threads", str(args.threads)]
     if args.api_key:
         argv += ["--api-key", args.api_key]
+    if args.gpu_layers is not None:
+        # llama-server reads -1 as "auto"; taxolab's -1 (as llama-cpp-python's) means every layer: "all".
+        argv += ["--n-gpu-layers", "all" if args.gpu_layers < 0 else str(args.gpu_layers)]
+    argv += _llama_server_template(args.chat_template)
     if not repack_safe():
         argv.append("--no-repack")
     return LaunchSpec("llama-cpp", argv, args.model_name, args.parallel, args.ctx_size, "/health", _cpu_env())
@@ -140,6 +146,10 @@ def _llama_cpp_python(args: ServerArgs) -> LaunchSpec:
         argv += ["--n_threads", str(args.threads), "--n_threads_batch", str(args.threads)]
     if args.api_key:
         argv += ["--api_key", args.api_key]
+    if args.gpu_layers is not None:
+        argv += ["--n_gpu_layers", str(args.gpu_layers)]
+    if _own_template(args.chat_template):
+        raise TaxolabError("the llama-cpp-python backend takes no --chat-template; use --backend llama-cpp")
     env = _cpu_env() if repack_safe() else {**_cpu_env(), "TAXOLAB_LLAMA_NO_EXTRA_BUFTS": "1"}
     # It decodes one request at a time whatever the client sends.
     return LaunchSpec("llama-cpp-python", argv, args.model_name, 1, args.ctx_size, "/v1/models", env)
@@ -157,7 +167,27 @@ def _vllm(args: ServerArgs) -> LaunchSpec:
     ]  # fmt: skip
     if args.api_key:
         argv += ["--api-key", args.api_key]
+    if _own_template(args.chat_template):
+        argv += ["--chat-template", str(args.chat_template)]
+    # vLLM keeps every layer on the GPU: gpu_layers (llama.cpp's -ngl) does not apply.
     return LaunchSpec("vllm", argv, args.model_name, args.parallel, args.ctx_size, "/health")
+
+
+def _own_template(chat_template: str | None) -> bool:
+    """False when the model's own chat template is to be used: unset, ``auto`` or ``tokenizer`` (``ilab``'s words)."""
+    return bool(chat_template) and chat_template not in ("auto", "tokenizer")
+
+
+def _llama_server_template(chat_template: str | None) -> list[str]:
+    """llama-server flags for a chat template: a Jinja file (``--jinja --chat-template-file``) or a built-in name."""
+    if not _own_template(chat_template):
+        return []
+    path = Path(str(chat_template)).expanduser()
+    if path.is_file():
+        return ["--jinja", "--chat-template-file", str(path)]
+    if path.suffix in (".jinja", ".j2") or "/" in str(chat_template):
+        raise TaxolabError(f"{path}: chat template file not found")
+    return ["--chat-template", str(chat_template)]
 
 
 BUSY_LOAD_PER_CORE = 0.5
@@ -197,6 +227,11 @@ def repack_safe() -> bool:
     except OSError:
         return True
     return "amx_tile" not in cpuinfo
+
+
+def vllm_usable() -> bool:
+    """Whether ``--backend auto`` serves an HF folder with vLLM here (vLLM installed and a GPU present)."""
+    return _has_module("vllm") and _has_gpu()
 
 
 def _has_module(name: str) -> bool:

@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from taxolab.config.sections import ModelSettings
 from taxolab.llm.chat import ChatReply, ChatSession, ask_once, conversation_for
-from taxolab.llm.client import OpenAIClient
+from taxolab.llm.endpoint import Endpoint
 from taxolab.llm.repl import ReplIO, run_repl
-from taxolab.llm.server import Endpoint, ServerHandle, model_endpoint, start_server
+from taxolab.llm.server import ServerHandle, start_server
 from taxolab.llm.settings import ServeSettings
 
 DEFAULT_CTX = 4096
 # Small chat models follow a plain assistant prompt better than their built-in persona
 # (the default model answers "What is the capital of France?" correctly only with one).
-DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant."
+# The default is the config's `models.system_prompt`, the one training and evaluation use.
+DEFAULT_SYSTEM_PROMPT: str = ModelSettings.model_fields["system_prompt"].default
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def interactive_chat(
     with _chat_endpoint(options, serve, models_dir) as endpoint:
         if on_ready:
             on_ready(endpoint)
-        client = OpenAIClient(endpoint.url, endpoint.model, api_key=endpoint.api_key, max_concurrency=1)
+        client = endpoint.client(max_concurrency=1)
         conversation = conversation_for(endpoint.ctx_size or DEFAULT_CTX, options.max_tokens, options.system_prompt)
         session = ChatSession(client, conversation, max_tokens=options.max_tokens, temperature=options.temperature)
         return run_repl(session, io)
@@ -85,11 +87,16 @@ def serve_model(
     on_ready: Callable[[ServerHandle], None] | None = None,
 ) -> int:
     """Serve ``model`` in the foreground until the server exits or Ctrl-C; returns the server's exit code."""
+    from taxolab.llm.opener import servable_path
     from taxolab.models.resolve import resolve_model
 
     resolved = resolve_model(model, models_dir)
     handle = start_server(
-        resolved.path, host=serve.host, port=serve.port, api_key=serve.api_key, **serve.start_options()
+        servable_path(resolved, serve.backend),
+        host=serve.host,
+        port=serve.port,
+        api_key=serve.api_key,
+        **serve.start_options(),
     )
     with handle:
         if on_ready:
@@ -103,7 +110,7 @@ def serve_model(
 async def _ask(
     endpoint: Endpoint, question: str, options: ChatOptions, on_delta: Callable[[str], None] | None
 ) -> ChatReply:
-    async with OpenAIClient(endpoint.url, endpoint.model, api_key=endpoint.api_key, max_concurrency=1) as client:
+    async with endpoint.client(max_concurrency=1) as client:
         return await ask_once(
             client,
             question,
@@ -115,14 +122,18 @@ async def _ask(
         )
 
 
-@contextlib.contextmanager
-def _chat_endpoint(options: ChatOptions, serve: ServeSettings, models_dir: Path) -> Iterator[Endpoint]:
-    if options.endpoint_url:
-        with model_endpoint(endpoint_url=options.endpoint_url, api_key=options.api_key, parallel=1) as endpoint:
-            yield endpoint
-        return
-    from taxolab.models.resolve import resolve_model
+def _chat_endpoint(
+    options: ChatOptions, serve: ServeSettings, models_dir: Path
+) -> contextlib.AbstractContextManager[Endpoint]:
+    """The model to chat with: ``--endpoint-url``, or a one-slot local server (one person asks one at a time)."""
+    from taxolab.llm.opener import open_model
 
-    resolved = resolve_model(options.model, models_dir)
-    with model_endpoint(resolved.path, **serve.start_options(parallel=1)) as endpoint:
-        yield endpoint
+    return open_model(
+        options.model,
+        options.endpoint_url,
+        serve=serve,
+        models_dir=models_dir,
+        api_key=options.api_key,
+        slots=1,
+        parallel=1,
+    )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from taxolab.llm.client import ClientStats, Completion, Message, OpenAIClient
+from taxolab.llm.endpoint import Endpoint
 from taxolab.llm.errors import EndpointDownError, EndpointError
 
 T = TypeVar("T")
@@ -25,24 +26,47 @@ T = TypeVar("T")
 @dataclass
 class _Member:
     client: OpenAIClient
+    slots: int
     pending: int = 0
     down_until: float = 0.0
     failures: int = 0
 
     @property
     def load(self) -> float:
-        return self.pending / max(self.client.max_concurrency, 1)
+        return self.pending / max(self.slots, 1)
 
 
 class EndpointPool:
     """Same calling surface as :class:`OpenAIClient` (``chat``, ``complete``, ``stats``), many endpoints."""
 
-    def __init__(self, clients: Sequence[OpenAIClient], *, retry_after: float = 30.0) -> None:
+    def __init__(
+        self, clients: Sequence[OpenAIClient], *, slots: Sequence[int] | None = None, retry_after: float = 30.0
+    ) -> None:
+        """``slots`` weighs each endpoint's load (default: each client's own cap on requests in flight)."""
         if not clients:
             raise ValueError("an endpoint pool needs at least one endpoint")
-        self._members = [_Member(client) for client in clients]
+        weights = list(slots) if slots is not None else [client.max_concurrency for client in clients]
+        self._members = [_Member(client, weight) for client, weight in zip(clients, weights, strict=True)]
         self.retry_after = retry_after
         self.base_url = ", ".join(client.base_url for client in clients)
+
+    @classmethod
+    def from_endpoints(
+        cls, endpoints: Sequence[Endpoint], *, max_concurrency: int | None = None, retry_after: float = 30.0
+    ) -> EndpointPool:
+        """One client per endpoint, each allowed ``max_concurrency`` in flight (default: its slots).
+
+        With several endpoints a failing one gets one retry and is then taken
+        out while the others carry on; alone, it keeps its full retry budget.
+        """
+        many = len(endpoints) > 1
+        clients = [
+            (endpoint.replace(max_retries=min(endpoint.max_retries, 1)) if many else endpoint).client(
+                max_concurrency=max_concurrency
+            )
+            for endpoint in endpoints
+        ]
+        return cls(clients, slots=[endpoint.slots for endpoint in endpoints], retry_after=retry_after)
 
     @classmethod
     def from_urls(

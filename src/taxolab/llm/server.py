@@ -1,10 +1,8 @@
-"""Start a local OpenAI-compatible server for a model, or connect to one that already runs.
+"""Start a local OpenAI-compatible server for a model file or folder and wait until it answers.
 
-Other parts (data generation, evaluation, chat) only ever see an
-:class:`Endpoint`: a base URL, the model name to request, and how many requests
-it can take at once. :func:`model_endpoint` gives them one either way, so every
-command accepts ``--endpoint-url`` for a remote teacher and starts (and
-finally stops) a local server otherwise.
+Callers other than ``model serve`` do not start servers themselves: they open
+a model reference or URL with :func:`taxolab.llm.opener.open_model`, which
+starts (or reuses) a server here and hands out its :class:`Endpoint`.
 """
 
 from __future__ import annotations
@@ -12,35 +10,20 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from taxolab.config import paths
 from taxolab.errors import TaxolabError
 from taxolab.llm.backends import LaunchSpec, ServerArgs, choose_backend, launch_spec
-from taxolab.llm.client import normalise_base_url
-from taxolab.llm.errors import EndpointDownError
+from taxolab.llm.endpoint import Endpoint
 from taxolab.llm.process import ChildProcess, free_port, spawn
 from taxolab.models.formats import detect_format, model_name
 
 _PORT_RETRIES = 3
 _KEEP_LOGS = 20
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Where to send requests: ``url`` ends in ``/v1``; ``parallel`` is how many to keep in flight."""
-
-    url: str
-    model: str
-    parallel: int = 4
-    ctx_size: int | None = None
-    api_key: str | None = None
 
 
 class ServerHandle:
@@ -103,10 +86,15 @@ def start_server(
     api_key: str | None = None,
     startup_timeout: float = 180,
     log_path: Path | None = None,
+    gpu_layers: int | None = None,
+    chat_template: str | None = None,
 ) -> ServerHandle:
     """Serve ``model_path`` from a child process and return once it answers requests.
 
-    ``ctx_size`` is the context of *each* of the ``parallel`` slots. ``port=0``
+    ``ctx_size`` is the context of *each* of the ``parallel`` slots. ``gpu_layers``
+    (llama.cpp's ``-ngl``; -1 = all) and ``chat_template`` (a Jinja file or an
+    engine's built-in template name; ``auto``/None = the model's own) pass
+    through to the engine. ``port=0``
     picks a free port. If the server does not come up, the error carries the
     last lines of its log (kept at ``log_path``, by default under the cache dir).
 
@@ -123,8 +111,9 @@ def start_server(
     for _ in range(_PORT_RETRIES if port == 0 else 1):
         actual_port = port or free_port(host)
         args = ServerArgs(
-            model_path, fmt, model_name(model_path), host, actual_port, ctx_size, parallel, threads, api_key
-        )
+            model_path, fmt, model_name(model_path), host, actual_port, ctx_size, parallel, threads, api_key,
+            gpu_layers=gpu_layers, chat_template=chat_template,
+        )  # fmt: skip
         spec = launch_spec(chosen, args)
         log = log_path or _default_log_path(spec.backend, spec.model_name)
         process = spawn(spec.argv, log_path=log, env=_env_with(spec.env))
@@ -141,70 +130,6 @@ def start_server(
         return handle
     assert last_error is not None
     raise last_error
-
-
-@contextlib.contextmanager
-def model_endpoint(
-    model_path: Path | None = None,
-    endpoint_url: str | None = None,
-    *,
-    model: str | None = None,
-    api_key: str | None = None,
-    **start_kwargs: Any,
-) -> Iterator[Endpoint]:
-    """An endpoint for the duration of the block: ``endpoint_url`` as is, or a local server for ``model_path``.
-
-    With neither, the packaged default model is served. ``model`` names the
-    model to request from an existing endpoint (default: the first it lists).
-    """
-    if endpoint_url:
-        yield connect(endpoint_url, model=model, api_key=api_key, parallel=start_kwargs.get("parallel", 4))
-        return
-    if model_path is None:
-        from taxolab.models.default import default_gguf_path
-
-        model_path = default_gguf_path()
-    with start_server(model_path, api_key=api_key, **start_kwargs) as handle:
-        yield handle.endpoint
-
-
-def connect(endpoint_url: str, *, model: str | None = None, api_key: str | None = None, parallel: int = 4) -> Endpoint:
-    """Check that ``endpoint_url`` answers ``/models`` and learn its model name and context size."""
-    url = normalise_base_url(endpoint_url)
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    try:
-        response = httpx.get(url + "/models", headers=headers, timeout=15.0, trust_env=False)
-    except httpx.HTTPError as exc:
-        raise EndpointDownError(url, model, f"cannot reach the server: {exc}") from None
-    if response.status_code >= 400:
-        raise EndpointDownError(url, model, f"HTTP {response.status_code} from /models: {response.text[:200]}")
-    listed = response.json().get("data") or []
-    if model is None:
-        if not listed:
-            raise EndpointDownError(url, None, "the server lists no models; pass the model name")
-        model = str(listed[0]["id"])
-    entry: dict[str, Any] = next((item for item in listed if item.get("id") == model), {})
-    ctx_size = _slot_context(url, headers) or _context_of(entry)
-    return Endpoint(url, model, parallel, ctx_size, api_key)
-
-
-def _slot_context(url: str, headers: dict[str, str]) -> int | None:
-    """llama-server's per-slot context from ``/props`` (its ``/models`` reports the whole shared pool)."""
-    root = url[: -len("/v1")] if url.endswith("/v1") else url
-    try:
-        response = httpx.get(root + "/props", headers=headers, timeout=5.0, trust_env=False)
-        value = response.json().get("default_generation_settings", {}).get("n_ctx")
-    except (httpx.HTTPError, ValueError, AttributeError):
-        return None
-    return value if isinstance(value, int) and value > 0 else None
-
-
-def _context_of(entry: dict[str, Any]) -> int | None:
-    """The context window a ``/models`` entry reports (vLLM: max_model_len; llama.cpp: meta.n_ctx)."""
-    for value in (entry.get("max_model_len"), (entry.get("meta") or {}).get("n_ctx")):
-        if isinstance(value, int) and value > 0:
-            return value
-    return None
 
 
 class _PortTakenError(TaxolabError):

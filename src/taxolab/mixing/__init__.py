@@ -2,5 +2,16 @@
 
 from taxolab.mixing.mix import MixResult, mix_recipe
 from taxolab.mixing.recipe import Recipe, load_recipe, write_recipe
+from taxolab.mixing.training_sets import LeafSource, MixOptions, build_training_sets, seed_rows
 
-__all__ = ["MixResult", "Recipe", "load_recipe", "mix_recipe", "write_recipe"]
+__all__ = [
+    "LeafSource",
+    "MixOptions",
+    "MixResult",
+    "Recipe",
+    "build_training_sets",
+    "load_recipe",
+    "mix_recipe",
+    "seed_rows",
+    "write_recipe",
+]

@@ -5,7 +5,9 @@ with its context (sometimes with an unrelated *distractor* chunk next to the
 right one, in random order, so the student learns to find the passage that
 matters) and the question alone (closed book, so the knowledge itself sticks).
 Skill rows become one prompt-response sample; grounded skills put the context
-before the request.
+before the request. A document's passages become ``pretraining`` samples (plain
+text, every token trained), so the knowledge phase reads the document itself.
+Every chat sample starts with the one system prompt (``models.system_prompt``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-SYSTEM_PROMPT = "You are a helpful, accurate assistant. Answer clearly and truthfully."
+from taxolab.config.sections import ModelSettings
+
+SYSTEM_PROMPT: str = ModelSettings.model_fields["system_prompt"].default
+"""The default of ``models.system_prompt``; mixing passes the configured one."""
 ROLES = {"system", "user", "assistant", "pretraining"}
 
 
@@ -27,9 +32,24 @@ def validate_sample(sample: Any) -> str | None:
             return "a message without a known role"
         if not isinstance(message.get("content"), str) or not message["content"].strip():
             return "a message with empty content"
-    if not any(message["role"] == "assistant" for message in sample["messages"]):
+    roles = {message["role"] for message in sample["messages"]}
+    if "pretraining" in roles:
+        return None if roles == {"pretraining"} else "a pretraining sample with chat messages"
+    if "assistant" not in roles:
         return "no assistant message"
     return None
+
+
+def pretraining_samples(passages: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``{"text", "leaf", "index"}`` passages -> ``{"messages": [{"role": "pretraining", ...}]}`` samples."""
+    return [
+        {
+            "messages": [{"role": "pretraining", "content": str(passage["text"]).strip()}],
+            "metadata": {"leaf": passage.get("leaf"), "kind": "knowledge", "sample_type": "passage"},
+        }
+        for passage in passages
+        if str(passage.get("text") or "").strip()
+    ]
 
 
 def _sample(user: str, assistant: str, metadata: dict[str, Any], system: str) -> dict[str, Any]:
@@ -50,11 +70,21 @@ def knowledge_samples(
     distractor_ratio: float,
     rng: random.Random,
     system: str = SYSTEM_PROMPT,
+    context_ratio: float = 1.0,
 ) -> list[dict[str, Any]]:
+    """Each row closed-book, and a ``context_ratio`` share of them also with their passage (RAFT).
+
+    Rows need ``question``, ``answer`` and ``document`` (the passage shown);
+    ``raw_document`` (the chunk a summary came from) is never used as a distractor.
+    """
     samples = []
     for row in rows:
-        context = str(row["document"])
         meta = {"leaf": row.get("leaf"), "dataset_type": row.get("dataset_type"), "kind": "knowledge"}
+        closed = _sample(row["question"], row["answer"], {**meta, "sample_type": "closed_book"}, system)
+        if context_ratio < 1.0 and rng.random() >= context_ratio:
+            samples.append(closed)
+            continue
+        context = str(row["document"])
         documents = [context]
         others = [chunk for chunk in distractor_pool if chunk not in (context, row.get("raw_document"))]
         if others and rng.random() < distractor_ratio:
@@ -64,7 +94,7 @@ def knowledge_samples(
         user = f"Use the documents below to answer the question.\n\n{shown}\n\nQuestion: {row['question']}"
         style = "context_with_distractor" if len(documents) > 1 else "context"
         samples.append(_sample(user, row["answer"], {**meta, "sample_type": style}, system))
-        samples.append(_sample(row["question"], row["answer"], {**meta, "sample_type": "closed_book"}, system))
+        samples.append(closed)
     return samples
 
 

@@ -40,7 +40,7 @@ def mix_recipe(recipe: Recipe | Path) -> MixResult:
         if not path.is_file():
             raise TaxolabError(f"{recipe.path}: dataset {path} not found")
         valid = []
-        for row in fsio.read_jsonl(path):
+        for _where, row in fsio.iter_jsonl(path):  # a broken line is an error at file:line, not a JSON traceback
             problem = validate_sample(row)
             if problem is None:
                 valid.append(row)

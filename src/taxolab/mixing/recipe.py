@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from taxolab import fsio
-from taxolab.errors import LocatedError, SourceLocation
+from taxolab.errors import LocatedError, SourceLocation, TaxolabError
 from taxolab.yamlio import load_yaml, plain
 
 
@@ -54,11 +54,17 @@ def load_recipe(path: Path) -> Recipe:
     try:
         model = RecipeModel.model_validate(plain(doc))
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = list(error["loc"])
-        raise LocatedError(
-            SourceLocation(path, _line(doc, loc)), f"{'.'.join(map(str, loc))}: {error['msg']}"
-        ) from None
+        # every problem, one line each: fixing one at a time and rerunning is what a summary would cost
+        problems = [
+            LocatedError(
+                SourceLocation(path, _line(doc, list(e["loc"]))), f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+            )
+            for e in exc.errors()
+        ]
+        problems.sort(key=lambda problem: problem.location)
+        if len(problems) == 1:
+            raise problems[0] from None
+        raise TaxolabError("\n".join([f"{path}: {len(problems)} recipe problems:", *map(str, problems)])) from None
     base = path.parent
     return Recipe(
         path=path,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -66,6 +67,8 @@ def convert_to_gguf(
         raise TaxolabError(f"{model_path} is already a GGUF file")
     if fmt is None:
         raise TaxolabError(f"{model_path}: not an HF model folder (config.json and weights) or a LoRA adapter")
+    if fmt == "hf":
+        check_convertible(model_path)
     output = Path(output).expanduser()
     output.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".convert-", dir=output.parent) as scratch_name:
@@ -118,6 +121,71 @@ def ensure_gguf(model_path: Path, outtype: str = "f16") -> Path:
     return target
 
 
+# Quantisation schemes whose packed integer weights llama.cpp's converter cannot read back to floats.
+_PACKED_METHODS = {"bitsandbytes": "bitsandbytes", "awq": "AWQ", "gptq": "GPTQ", "hqq": "HQQ", "quanto": "quanto"}
+_INT_DTYPES = frozenset({"U8", "I8", "U16", "I16", "U32", "I32", "U4", "I4"})
+
+
+def check_convertible(model_path: Path) -> None:
+    """Refuse, in one line and before any work, an HF folder whose weights are stored quantized.
+
+    A checkpoint trained or saved with bitsandbytes (4-bit NF4/FP4 or 8-bit),
+    GPTQ, AWQ, ... holds packed integer tensors (``U8``/``I8``/``I32``) with scale
+    companions, which the GGUF converter cannot turn back into floats
+    (instructlab/instructlab#579 ended in ``KeyError: 'U8'``). Signs, read
+    without loading any weight: ``quantization_config`` in ``config.json``, or
+    an integer-typed ``*.weight`` tensor in a safetensors header.
+    Raises :class:`TaxolabError` naming the folder, the scheme and what to convert instead.
+    """
+    method = _quantization_method(model_path)
+    int_weights = _integer_weights(model_path)
+    if method is None and not int_weights:
+        return
+    evidence = [f"config.json quantization_config says {method}"] if method else []
+    evidence += [f"{int_weights[0][0]} is {int_weights[0][1]}"] if int_weights else []
+    raise TaxolabError(
+        f"{model_path}: weights are stored {method or 'integer-packed'} quantized ({'; '.join(evidence)}), "
+        "which cannot be converted to GGUF; convert the unquantized model instead (the full-precision base, "
+        "or a LoRA adapter merged into it), then choose --outtype for a smaller GGUF"
+    )
+
+
+def _quantization_method(model_path: Path) -> str | None:
+    """``bitsandbytes 4-bit``, ``GPTQ``, ... from ``config.json``'s ``quantization_config`` (None: not quantized)."""
+    try:
+        config = json.loads((model_path / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    quant = config.get("quantization_config") if isinstance(config, dict) else None
+    if not isinstance(quant, dict):
+        return None
+    method = str(quant.get("quant_method") or "").lower()
+    if method == "bitsandbytes" or quant.get("load_in_4bit") or quant.get("load_in_8bit"):
+        bits = "4-bit" if quant.get("load_in_4bit") else "8-bit" if quant.get("load_in_8bit") else ""
+        return f"bitsandbytes {bits}".strip()
+    if method in _PACKED_METHODS:
+        return _PACKED_METHODS[method]
+    return None  # fp8, compressed-tensors, ...: llama.cpp may read them; its own error is reported otherwise
+
+
+def _integer_weights(model_path: Path) -> list[tuple[str, str]]:
+    """``(tensor name, dtype)`` of integer-typed ``*.weight`` tensors, from the safetensors headers only."""
+    from safetensors import SafetensorError, safe_open
+
+    found: list[tuple[str, str]] = []
+    for shard in sorted(model_path.glob("*.safetensors")):
+        try:
+            with safe_open(str(shard), framework="numpy") as handle:
+                for name in handle.keys():  # noqa: SIM118 (safe_open is not a mapping)
+                    if name.endswith(".weight"):
+                        dtype = handle.get_slice(name).get_dtype()
+                        if dtype in _INT_DTYPES:
+                            found.append((name, dtype))
+        except (SafetensorError, OSError):
+            continue  # an unreadable shard is for the converter to report
+    return found
+
+
 def _run_converter(source: Path, target: Path, outtype: str, log: Path) -> None:
     llama_dir = llama_cpp_source_dir()
     if llama_dir is None:
@@ -140,10 +208,38 @@ def _run_quantize(source: Path, target: Path, outtype: str, log: Path) -> None:
 
 
 def _run(argv: list[str], log: Path, env: dict[str, str] | None, what: str) -> None:
+    """Run a llama.cpp tool; on failure, one line with its own error (not its traceback) and where the log is kept."""
     with log.open("wb") as handle:
         done = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env=env, check=False)
     if done.returncode != 0:
-        raise TaxolabError(f"{what} (exit {done.returncode}): {tail_lines(log, 4)}")
+        kept = paths.cache_dir() / "logs" / f"{log.stem}-{os.getpid()}.log"
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.write_bytes(log.read_bytes())
+            where = f"; full log: {kept}"
+        except OSError:
+            where = ""
+        raise TaxolabError(f"{what} (exit {done.returncode}): {tool_error(log)}{where}")
+
+
+_EXCEPTION_LINE = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Interrupt)\b:?.*$")
+
+
+def tool_error(log: Path) -> str:
+    """The line of a tool's output that says what went wrong: a Python exception's last line
+    (``KeyError: 'U8'``, not the traceback above it), else a line with ``error``, else the last lines."""
+    try:
+        lines = [line.strip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    except OSError:
+        return "no output"
+    lines = [line for line in lines if line]
+    for line in reversed(lines):
+        if _EXCEPTION_LINE.match(line):
+            return line
+    for line in reversed(lines):
+        if "error" in line.lower():
+            return line
+    return tail_lines(log, 2) or "no output"
 
 
 def _merge_lora(adapter: Path, target: Path, resolve_base: Callable[[str], Path] | None) -> Path:
@@ -158,8 +254,17 @@ def _merge_lora(adapter: Path, target: Path, resolve_base: Callable[[str], Path]
     base_path = resolve_base(base_ref) if resolve_base else Path(base_ref)
     if detect_format(base_path) != "hf":
         raise TaxolabError(f"{adapter}: its base model {base_ref!r} is not a local HF folder; download it first")
-    base = AutoModelForCausalLM.from_pretrained(str(base_path), dtype="auto")
-    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    check_convertible(base_path)
+    try:
+        base = AutoModelForCausalLM.from_pretrained(str(base_path), dtype="auto")
+        merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        # transformers/peft say why in their last line (shape mismatch, missing file): keep that, drop the stack
+        reason = " ".join(str(exc).split())[:300]
+        raise TaxolabError(
+            f"{adapter}: cannot merge this LoRA adapter into {base_path} ({type(exc).__name__}: {reason}); "
+            "check that base_model_name_or_path names the model it was trained from"
+        ) from None
     merged.save_pretrained(target, safe_serialization=True)
     tokenizer_source = adapter if (adapter / "tokenizer_config.json").is_file() else base_path
     AutoTokenizer.from_pretrained(str(tokenizer_source)).save_pretrained(target)

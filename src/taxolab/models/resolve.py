@@ -2,6 +2,8 @@
 
 Every command that takes ``--model-path`` (and the ``models.*`` config keys)
 goes through :func:`resolve_model`, so they all accept the same references.
+This is the only place that knows what ``default`` means: callers never test
+for it themselves.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def resolve_model(ref: str, models_dir: Path, *, prefer: Literal["gguf", "hf"] =
             fmt = detect_format(candidate)
             if fmt is None:
                 raise TaxolabError(
-                    f"{candidate}: not a GGUF file, HF model folder (config.json + weights) or LoRA adapter"
+                    f"{candidate}: not a GGUF file, HF model folder (config.json + weights) or LoRA adapter; "
+                    "point at one of those, or at a name from `taxolab model list`"
                 )
             return ResolvedModel(candidate, fmt, model_name(candidate))
     matches = [m for m in list_models(models_dir) if m.ready and ref in _aliases(m.name)]
@@ -52,6 +55,32 @@ def resolve_model(ref: str, models_dir: Path, *, prefer: Literal["gguf", "hf"] =
         names = ", ".join(m.name for m in matches)
         raise TaxolabError(f"model {ref!r} is ambiguous ({names}): use the full name or a path")
     raise TaxolabError(f"no model {ref!r}: not a path and not in {models_dir} (see `taxolab model list`)")
+
+
+def is_default(ref: str | None) -> bool:
+    """Whether ``ref`` names the packaged default model (``default``, ``default-gguf``, ``default-hf``)."""
+    return ref is not None and ref.strip() in DEFAULT_REFS + DEFAULT_HF_REFS
+
+
+def served_name(ref: str | None) -> str | None:
+    """The model name to request at a server someone else runs, for what the user gave as the model.
+
+    A local reference (a default name or an existing path) says nothing about
+    what a remote server calls its model, so it gives None (ask the server);
+    any other text is taken as the served name.
+    """
+    if ref is None or is_default(ref) or Path(ref).expanduser().exists():
+        return None
+    return ref
+
+
+def tokenizer_folder(ref: str, models_dir: Path) -> Path | None:
+    """An HF folder holding the tokenizer of ``ref``, or None when there is none at hand (a plain GGUF).
+
+    For ``default`` it is the converted HF folder, converted on first use.
+    """
+    resolved = resolve_model(ref, models_dir, prefer="hf")
+    return resolved.path if resolved.format == "hf" else None
 
 
 def _aliases(name: str) -> set[str]:

@@ -11,7 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport
 from taxolab.reports import charts
-from taxolab.reports.eval_format import fmt_delta, fmt_score, headline_rows
+from taxolab.reports.eval_format import fmt_delta, fmt_score, headline_rows, knowledge_headline
 
 _TEMPLATES = Path(__file__).parent
 RADAR_BENCHMARKS = {"mt_bench"}
@@ -23,6 +23,7 @@ def render_html(report: EvaluationReport) -> str:
     return template.render(
         report=report,
         sections=[_section(result) for result in report.results],
+        headlines=[line for line in map(knowledge_headline, report.results) if line],
         written=dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
     )
 
@@ -34,19 +35,24 @@ def write_html_report(report: EvaluationReport, path: Path) -> Path:
 
 def _section(result: BenchmarkResult) -> dict[str, Any]:
     comparison = result.comparison()
-    rows = [
-        {
-            "group": row.group,
-            "count": result.trained.counts.get(row.group, ""),
-            "base": fmt_score(row.base, result) if result.base else "",
-            "trained": fmt_score(row.trained, result),
-            "delta": fmt_delta(row.delta, result),
-            "change": row.change.value,
-        }
-        for row in comparison
-    ]
+    rows = []
+    for row in comparison:
+        n = result.trained.counts.get(row.group)
+        rows.append(
+            {
+                "group": row.group,
+                "count": n or "",
+                "base": fmt_score(row.base, result, n) if result.base else "",
+                "trained": fmt_score(row.trained, result, n),
+                "delta": fmt_delta(row.delta, result, n),
+                "change": row.change.value,
+            }
+        )
+    verdict = result.verdict()
     return {
         "result": result,
+        "verdict": verdict.value if verdict else None,
+        "knowledge": knowledge_headline(result),
         "headline": headline_rows(result),
         "rows": rows,
         "charts": _charts(result),

@@ -11,21 +11,34 @@ import base64
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, ModelScores
+from taxolab.reports.eval_format import knowledge_headline
 from taxolab.reports.eval_html import _section as benchmark_section
 from taxolab.reports.loss_plot import plot_loss
 from taxolab.training.metrics import read_metrics
-from taxolab.workflow.data import sample_rows
-from taxolab.workflow.layout import RunLayout
-from taxolab.workflow.manifest import RunManifest
+
+if TYPE_CHECKING:  # the workflow calls this module, never the other way round (no import cycle)
+    from taxolab.workflow.layout import RunLayout
+    from taxolab.workflow.manifest import RunManifest
 
 _TEMPLATES = Path(__file__).parent
 SAMPLE_ROWS = 3
+REPORT_COLUMNS = ("dataset_type", "context", "document", "question", "answer")
+
+
+def sample_rows(folder: Path, leaf: str, limit: int = 3, width: int = 400) -> list[dict[str, Any]]:
+    """A few generated rows of a leaf for the report: the columns a reader checks, long texts shortened."""
+    path = folder / "generated" / f"{leaf}.jsonl"
+    rows = []
+    for row in (fsio.read_jsonl(path) if path.is_file() else [])[:limit]:
+        shown = {key: row[key] for key in REPORT_COLUMNS if row.get(key)}
+        rows.append({k: v[:width] + " ..." if isinstance(v, str) and len(v) > width else v for k, v in shown.items()})
+    return rows
 
 
 def write_run_report(layout: RunLayout, manifest: RunManifest, *, chat_command: str) -> Path:
@@ -101,24 +114,35 @@ def _training(outputs: dict[str, Any], layout: RunLayout) -> dict[str, Any]:
 def _evaluation(outputs: dict[str, Any]) -> dict[str, Any]:
     path = Path(outputs["results"])
     data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {"results": {}, "skipped": {}}
-    sections = [benchmark_section(result_from_json(item)) for item in data["results"].values()]
+    results = [result_from_json(item) for item in data["results"].values()]
     return {
+        "headlines": [line for line in map(knowledge_headline, results) if line],
         "model": data.get("model"),
         "base_model": data.get("base_model"),
         "skipped": data.get("skipped", {}),
-        "sections": sections,
+        "sections": [benchmark_section(result) for result in results],
         "html_report": outputs.get("html_report"),
     }
 
 
 def result_from_json(data: dict[str, Any]) -> BenchmarkResult:
     """A :class:`BenchmarkResult` back from its ``to_json`` form (the evaluation stage may have run earlier)."""
-    fields = {k: v for k, v in data.items() if k not in ("comparison", "summary")}
+    fields = {k: v for k, v in data.items() if k not in ("comparison", "summary", "metrics", "verdict")}
     fields["trained"] = ModelScores(**fields["trained"])
     fields["base"] = ModelScores(**fields["base"]) if fields.get("base") else None
     fields["scale"] = tuple(fields["scale"])
     fields["files"] = {key: Path(value) for key, value in fields.get("files", {}).items()}
     return BenchmarkResult(**fields)
+
+
+def headlines_of(results_json: Path) -> list[str]:
+    """The knowledge headline lines ("learned X of N held-out facts (base: Y of N)") of an evaluation."""
+    path = Path(results_json)
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text(encoding="utf-8"))
+    results = [result_from_json(item) for item in data.get("results", {}).values()]
+    return [line for line in map(knowledge_headline, results) if line]
 
 
 def _data_uri(png: Path) -> str:

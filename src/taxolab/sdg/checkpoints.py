@@ -22,6 +22,7 @@ class BatchResult:
     dropped: Counter[str] = field(default_factory=Counter)
     seeds: int = 0
     seconds: float = 0.0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class CheckpointStore:
                 "dropped": dict(result.dropped),
                 "seeds": result.seeds,
                 "seconds": result.seconds,
+                "rejected": result.rejected,
             },
             indent=0,
         )
@@ -53,4 +55,5 @@ class CheckpointStore:
             dropped=Counter(data["dropped"]),
             seeds=data["seeds"],
             seconds=data.get("seconds", 0.0),
+            rejected=data.get("rejected", []),
         )

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from taxolab.documents.settings import DocumentSettings
 from taxolab.taxonomy.model import Leaf
 
 TOKENS_PER_WORD = 1.3
@@ -46,24 +47,30 @@ class ChunkPlan:
     def fit(cls, chunk_words: int, overlap_words: int, context_tokens: int | None, answer_tokens: int) -> ChunkPlan:
         size = int(chunk_words * TOKENS_PER_WORD)
         if context_tokens is not None:
-            size = min(size, max(64, context_tokens - answer_tokens - PROMPT_BUDGET))
+            # ``answer_tokens`` is a cap, not what answers take: reserving all of a cap as large as the
+            # context (4096 of 2048) shrank chunks to 64 tokens and cut most sentences in two.
+            reserve = min(answer_tokens, context_tokens // 4)
+            size = min(size, max(64, context_tokens - reserve - PROMPT_BUDGET))
         overlap = min(int(overlap_words * TOKENS_PER_WORD), size // 4)
         return cls(size, overlap)
 
 
-def leaf_chunks(
-    leaf: Leaf,
-    plan: ChunkPlan,
-    count_tokens: TokenCounter,
-    *,
-    mirrors: dict[str, str],
-    cache_dir: Path,
-    offline: bool,
-) -> list[str]:
-    """All chunks of all documents of a knowledge leaf, in document order."""
+def leaf_chunks(leaf: Leaf, plan: ChunkPlan, count_tokens: TokenCounter, documents_settings: DocumentSettings) -> list[str]:
+    """All chunks of all documents of a knowledge leaf, in document order.
+
+    Documents are fetched as ``documents_settings`` says (mirrors, offline) into taxolab's
+    document cache. Raises :class:`~taxolab.errors.TaxolabError` naming the leaf's qna.yaml
+    when a document cannot be fetched, matched or read.
+    """
+    from taxolab.config import paths
     from taxolab.documents import chunk_text, load_leaf_documents
 
-    documents = load_leaf_documents(leaf, mirrors=mirrors, cache_dir=cache_dir, offline=offline)
+    documents = load_leaf_documents(
+        leaf,
+        mirrors=documents_settings.mirrors,
+        cache_dir=paths.cache_dir() / "documents",
+        offline=documents_settings.offline,
+    )
     chunks: list[str] = []
     for document in documents:
         chunks.extend(

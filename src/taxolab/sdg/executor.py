@@ -18,7 +18,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from taxolab.errors import TaxolabError
 from taxolab.llm.client import Completion
@@ -34,14 +34,23 @@ class TeacherDownError(TaxolabError):
     """The teacher stopped answering: the run stops, finished batches are kept for a rerun."""
 
 
+JobRole = Literal["main", "mcq"]
+
+
 @dataclass
 class Job:
-    """One pipeline over one leaf's seed rows; ``key`` names it in progress, checkpoints and logs."""
+    """One pipeline over one leaf's seed rows; ``key`` names it in progress, checkpoints and logs.
+
+    ``role`` says what its rows are for: ``main`` (the leaf's training rows) or
+    ``mcq`` (test questions); ``leaf`` is the leaf's name.
+    """
 
     key: str
     pipeline: Pipeline
     seeds: list[Row]
     checkpoints: Path
+    leaf: str = ""
+    role: JobRole = "main"
 
 
 @dataclass
@@ -54,6 +63,9 @@ class JobResult:
     resumed_batches: int
     completion_tokens: int
     seconds: float
+    rejected: list[Row] = field(default_factory=list)
+    leaf: str = ""
+    role: JobRole = "main"
 
 
 @dataclass(frozen=True)
@@ -64,6 +76,8 @@ class RunOptions:
     batches_in_flight: int | None = None
     """Batches started at once (default: 8 per teacher slot); the teacher cap is separate."""
     show_progress: bool = True
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Run settings blocks read through :attr:`BlockContext.settings` (e.g. ``questions_per_span``)."""
 
 
 class Executor(Protocol):
@@ -102,12 +116,13 @@ async def run_batch(
     gen_defaults: dict[str, Any],
     store: CheckpointStore,
     index: int,
+    settings: dict[str, Any] | None = None,
 ) -> BatchResult:
     """One batch through the whole pipeline, checkpointed the moment it is done (every executor runs this)."""
-    ctx = BlockContext(teacher, seed, gen_defaults)
+    ctx = BlockContext(teacher, seed, gen_defaults, dict(settings or {}))
     started = time.monotonic()
     out = await pipeline.run([dict(row) for row in seeds], ctx)
-    result = BatchResult(out.rows, out.dropped, len(seeds), time.monotonic() - started)
+    result = BatchResult(out.rows, out.dropped, len(seeds), time.monotonic() - started, out.rejected)
     store.save(index, result)
     return result
 
@@ -161,6 +176,7 @@ class LocalExecutor:
                         gen_defaults=options.gen_defaults,
                         store=store,
                         index=index,
+                        settings=options.settings,
                     )
                     results[job.key][index] = result
                     meter.seeds_done += len(seeds)
@@ -203,9 +219,11 @@ def collect_job_result(
     """Assemble a job's result from its batches in batch order (what makes resumed runs identical)."""
     rows: list[Row] = []
     dropped: Counter[str] = Counter()
+    rejected: list[Row] = []
     for index in sorted(done):
         rows.extend(done[index].rows)
         dropped.update(done[index].dropped)
+        rejected.extend(done[index].rejected)
     return JobResult(
         key=job.key,
         rows=rows,
@@ -215,4 +233,7 @@ def collect_job_result(
         resumed_batches=resumed,
         completion_tokens=meter.completion_tokens,
         seconds=elapsed,
+        rejected=rejected,
+        leaf=job.leaf,
+        role=job.role,
     )

@@ -7,7 +7,6 @@ documents) is checked before a teacher is started, so a mistake costs seconds.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,13 +19,22 @@ from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import TaxolabError
 from taxolab.sdg.chunks import ChunkPlan, TokenCounter, hf_counter, leaf_chunks, words_counter
-from taxolab.sdg.executor import Executor, Job, JobResult, LocalExecutor, RunOptions
+from taxolab.sdg.executor import Executor, Job, JobResult, JobRole, LocalExecutor, RunOptions
+from taxolab.sdg.heldout import split_heldout
 from taxolab.sdg.library import PipelineSet, load_pipeline_set
-from taxolab.sdg.outputs import MixOptions, test_questions, write_leaf, write_training_sets
+from taxolab.sdg.outputs import LeafRows, test_questions, write_leaf
 from taxolab.sdg.pipeline import Pipeline
-from taxolab.sdg.runs import choose_run_folder, file_digest, fingerprint, read_manifest, taxonomy_commit, write_manifest
+from taxolab.sdg.runs import (
+    choose_run_folder,
+    generation_fingerprint,
+    read_manifest,
+    resumed_batch_size,
+    taxonomy_commit,
+    write_manifest,
+)
 from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
-from taxolab.sdg.teacher import TeacherSpec, server_slots
+from taxolab.sdg.spans import strip_markdown
+from taxolab.sdg.teacher import TeacherSpec
 from taxolab.taxonomy.model import Leaf, LeafKind
 
 ChunkSource = Callable[[Leaf], list[str]]
@@ -34,9 +42,16 @@ ChunkSource = Callable[[Leaf], list[str]]
 
 @dataclass
 class GenerateResult:
+    """Where the run is, its manifest, drops per reason over all leaves, and each leaf's rows.
+
+    Nothing is mixed here: :func:`taxolab.mixing.build_training_sets` makes the
+    training sets from ``output_dir`` (``data generate`` and ``taxolab run`` both call it).
+    """
+
     output_dir: Path
     manifest: dict[str, Any]
     dropped: Counter[str] = field(default_factory=Counter)
+    leaves: dict[str, LeafRows] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,16 +92,20 @@ def generate_data(
             "use --taxonomy-base empty to generate for every leaf"
         )
     pipelines = load_pipeline_set(settings.pipeline)
-    print_ = fingerprint(
-        {
-            "leaves": sorted((leaf.name, file_digest(leaf.qna_path)) for leaf in leaves if leaf.qna_path.is_file()),
-            "pipelines": pipelines.digest(),
-            "teacher": [config.models.teacher, settings.teacher_model],
-            "settings": settings.model_dump(exclude={"concurrency", "executor", "ray_address", "endpoint_urls"}),
-        }
-    )
+    if chunk_source is None:
+        # every leaf's document problems, named with its qna.yaml line, before a teacher starts or is asked
+        from taxolab.documents import check_leaf_documents
+
+        check_leaf_documents(
+            leaves,
+            mirrors=config.documents.mirrors,
+            cache_dir=paths.cache_dir() / "documents",
+            offline=config.documents.offline,
+        )
+    print_ = generation_fingerprint(config, leaves, pipelines.digest())
     folder = choose_run_folder(config.paths.resolved("datasets"), output_dir, print_, resume)
     previous = read_manifest(folder) or {}
+    batch_size = resumed_batch_size(folder, previous, settings.batch_size)
     manifest: dict[str, Any] = {
         "run": folder.name,
         "status": "running",
@@ -99,7 +118,7 @@ def generate_data(
         },
         "leaves": [{"name": leaf.name, "kind": str(leaf.kind), "qna": str(leaf.qna_path)} for leaf in leaves],
         "pipeline": {"name": settings.pipeline, "files": pipelines.files()},
-        "settings": settings.model_dump(),
+        "settings": {**settings.model_dump(), "batch_size": batch_size},
     }
     with _teacher(config, api_key) as teacher:
         manifest["teacher"] = {
@@ -111,20 +130,24 @@ def generate_data(
             settings.chunk_word_count, settings.chunk_overlap, teacher.context_tokens, settings.max_num_tokens
         )
         chunker = chunk_source or _document_chunker(config, plan, teacher.counter)
-        jobs, chunk_counts = _jobs(leaves, pipelines, settings.sdg_scale_factor, chunker, folder / "checkpoints")
+        jobs, chunks = _jobs(leaves, pipelines, settings.sdg_scale_factor, chunker, folder / "checkpoints")
         for entry in manifest["leaves"]:
-            entry["chunks"] = chunk_counts.get(entry["name"])
+            entry["chunks"] = len(chunks[entry["name"]]) if entry["name"] in chunks else None
         write_manifest(folder, manifest)
         options = RunOptions(
-            batch_size=settings.batch_size,
+            batch_size=batch_size,
             seed=settings.seed,
             gen_defaults={"max_tokens": settings.max_num_tokens},
             show_progress=show_progress,
+            settings={"questions_per_span": settings.questions_per_span},
         )
         generation_started = time.monotonic()
         results = (executor or _executor(settings.executor, settings.ray_address)).run(jobs, teacher.spec, options)
         generation_seconds = time.monotonic() - generation_started
-    result = _write_outputs(folder, leaves, results, settings)
+    per_leaf = _leaf_rows(leaves, results, chunks, settings.seed)
+    for rows in per_leaf.values():
+        write_leaf(folder, rows)
+    result = {"leaves": {leaf.name: _counts(per_leaf[leaf.name], results, leaf.name) for leaf in leaves}}
     manifest.update(
         status="complete",
         finished=datetime.now(UTC).isoformat(timespec="seconds"),
@@ -140,29 +163,33 @@ def generate_data(
     dropped: Counter[str] = Counter()
     for r in results:
         dropped.update(r.dropped)
-    return GenerateResult(folder, manifest, dropped)
+    return GenerateResult(folder, manifest, dropped, per_leaf)
 
 
 def _jobs(
     leaves: list[Leaf], pipelines: PipelineSet, scale: int, chunker: ChunkSource, checkpoints: Path
-) -> tuple[list[Job], dict[str, int]]:
+) -> tuple[list[Job], dict[str, list[str]]]:
+    """Each leaf's jobs (role ``main``, and ``mcq`` for knowledge) and each knowledge leaf's chunks."""
     jobs: list[Job] = []
-    chunk_counts: dict[str, int] = {}
+    chunks_by_leaf: dict[str, list[str]] = {}
     for leaf in leaves:
         pipeline = pipelines.for_kind(leaf.kind)
         if leaf.kind is LeafKind.KNOWLEDGE:
             chunks = chunker(leaf)
-            chunk_counts[leaf.name] = len(chunks)
+            chunks_by_leaf[leaf.name] = chunks
             if not chunks:
                 raise TaxolabError(f"{leaf.qna_path}: the leaf's documents hold no text to generate from")
-            jobs.append(_job(leaf, pipeline, knowledge_seeds(leaf, chunks, scale), checkpoints))
-            jobs.append(_job(leaf, pipelines.mcq, mcq_seeds(leaf, chunks), checkpoints))
+            seeds = knowledge_seeds(leaf, chunks, scale, per_chunk=pipeline.seed_rows == "per_chunk")
+            jobs.append(_job(leaf, pipeline, seeds, checkpoints))
+            jobs.append(_job(leaf, pipelines.mcq, mcq_seeds(leaf, chunks), checkpoints, role="mcq"))
         else:
             jobs.append(_job(leaf, pipeline, skill_seeds(leaf, scale), checkpoints))
-    return jobs, chunk_counts
+    return jobs, chunks_by_leaf
 
 
-def _job(leaf: Leaf, pipeline: Pipeline, seeds: list[dict[str, Any]], checkpoints: Path) -> Job:
+def _job(
+    leaf: Leaf, pipeline: Pipeline, seeds: list[dict[str, Any]], checkpoints: Path, role: JobRole = "main"
+) -> Job:
     """A job, after checking that the seed rows carry every column the pipeline declares as input."""
     missing = sorted(pipeline.inputs - set(seeds[0] if seeds else pipeline.inputs))
     if missing:
@@ -170,32 +197,62 @@ def _job(leaf: Leaf, pipeline: Pipeline, seeds: list[dict[str, Any]], checkpoint
             f"{pipeline.path}: inputs {', '.join(missing)} are not columns of {leaf.kind} seed rows "
             f"(they have: {', '.join(sorted(seeds[0]))})"
         )
-    return Job(f"{leaf.name}/{pipeline.name}", pipeline, seeds, checkpoints / leaf.name / pipeline.name)
+    return Job(
+        f"{leaf.name}/{pipeline.name}",
+        pipeline,
+        seeds,
+        checkpoints / leaf.name / pipeline.name,
+        leaf=leaf.name,
+        role=role,
+    )
 
 
-def _write_outputs(folder: Path, leaves: list[Leaf], results: list[JobResult], settings: Any) -> dict[str, Any]:
-    by_key = {r.key: r for r in results}
-    knowledge: dict[str, list[dict[str, Any]]] = {}
-    skills: dict[str, list[dict[str, Any]]] = {}
-    counts: dict[str, Any] = {"leaves": {}}
+def _leaf_rows(
+    leaves: list[Leaf], results: list[JobResult], chunks: dict[str, list[str]], seed: int
+) -> dict[str, LeafRows]:
+    """Each leaf's rows from its jobs: training rows and held-out pairs split, passages, tests, drops."""
+    out: dict[str, LeafRows] = {}
     for leaf in leaves:
-        main = next(r for key, r in by_key.items() if key.startswith(f"{leaf.name}/") and not key.endswith("/mcq"))
-        mcq = by_key.get(f"{leaf.name}/mcq")
+        main = next(r for r in results if r.leaf == leaf.name and r.role == "main")
+        mcq = next((r for r in results if r.leaf == leaf.name and r.role == "mcq"), None)
         rows = [{**row, "leaf": leaf.name} for row in main.rows]
-        tests = test_questions(mcq.rows, leaf.name) if mcq is not None else None
-        write_leaf(folder, leaf.name, rows, tests)
-        (knowledge if leaf.is_knowledge else skills)[leaf.name] = rows
-        counts["leaves"][leaf.name] = {
-            "seeds": main.seeds,
-            "rows": len(rows),
-            "dropped": dict(main.dropped),
-            "resumed_batches": main.resumed_batches,
-            "test_questions": len(tests) if tests is not None else None,
-            "test_dropped": dict(mcq.dropped) if mcq is not None else None,
-        }
-    mix = MixOptions(settings.seed, settings.distractor_ratio, settings.knowledge_replay)
-    counts.update(write_training_sets(folder, folder.name, knowledge, skills, mix))
-    return counts
+        heldout: list[dict[str, Any]] = []
+        if leaf.is_knowledge:
+            rows, heldout = split_heldout(rows, seed=seed, leaf=leaf.name)
+        passages = [
+            {"text": text, "leaf": leaf.name, "index": index}
+            for index, text in enumerate(strip_markdown(chunk) for chunk in chunks.get(leaf.name, []))
+            if text
+        ]
+        dropped = Counter(main.dropped)
+        rejected = [{**entry, "job": "main"} for entry in main.rejected]
+        if mcq is not None:
+            rejected += [{**entry, "job": "mcq"} for entry in mcq.rejected]
+        out[leaf.name] = LeafRows(
+            leaf.name,
+            rows,
+            heldout=heldout,
+            tests=test_questions(mcq.rows, leaf.name) if mcq is not None else None,
+            passages=passages,
+            rejected=rejected,
+            dropped=dropped,
+        )
+    return out
+
+
+def _counts(rows: LeafRows, results: list[JobResult], leaf: str) -> dict[str, Any]:
+    main = next(r for r in results if r.leaf == leaf and r.role == "main")
+    mcq = next((r for r in results if r.leaf == leaf and r.role == "mcq"), None)
+    return {
+        "seeds": main.seeds,
+        "rows": len(rows.rows),
+        "heldout": len(rows.heldout),
+        "passages": len(rows.passages),
+        "dropped": dict(main.dropped),
+        "resumed_batches": main.resumed_batches,
+        "test_questions": len(rows.tests) if rows.tests is not None else None,
+        "test_dropped": dict(mcq.dropped) if mcq is not None else None,
+    }
 
 
 def _executor(kind: str, ray_address: str | None) -> Executor:
@@ -209,68 +266,48 @@ def _executor(kind: str, ray_address: str | None) -> Executor:
 
 def _document_chunker(config: Config, plan: ChunkPlan, counter: TokenCounter) -> ChunkSource:
     def chunks(leaf: Leaf) -> list[str]:
-        return leaf_chunks(
-            leaf,
-            plan,
-            counter,
-            mirrors=config.documents.mirrors,
-            cache_dir=paths.cache_dir() / "documents",
-            offline=config.documents.offline,
-        )
+        return leaf_chunks(leaf, plan, counter, config.documents)
 
     return chunks
 
 
 @contextlib.contextmanager
 def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
-    """The configured endpoints, or the teacher model served locally for the duration of the run."""
+    """The configured endpoints, or the teacher model served locally (or reused) for the duration of the run.
+
+    ``remote_key`` is the API key for the endpoints (default: the variable named by ``client.api_key_env``).
+    """
+    from taxolab.llm.opener import open_models
+
     settings = config.generate
-    if settings.endpoint_urls:
-        from taxolab.llm.server import connect
-
-        key = remote_key or os.environ.get(config.client.api_key_env)
-        first = connect(settings.endpoint_urls[0], model=settings.teacher_model, api_key=key)
-        spec = TeacherSpec(
-            tuple(settings.endpoint_urls),
-            first.model,
-            api_key=key,
-            concurrency=settings.concurrency or sum(server_slots(url, key) for url in settings.endpoint_urls),
-            timeout=config.client.timeout,
-            max_retries=config.client.max_retries,
-        )
-        yield _Teacher(spec, local=False, context_tokens=first.ctx_size, counter=words_counter)
-        return
-    from taxolab.llm.server import model_endpoint
-
-    api_key = config.serve.api_key
-    model_path, counter = _local_teacher_model(config)
-    with model_endpoint(model_path, None, api_key=api_key, **config.serve.start_options()) as endpoint:
-        spec = TeacherSpec(
-            (endpoint.url,),
-            endpoint.model,
-            api_key=api_key,
-            concurrency=settings.concurrency or endpoint.parallel,
-            timeout=config.client.timeout,
-            max_retries=config.client.max_retries,
-        )
-        yield _Teacher(spec, local=True, context_tokens=endpoint.ctx_size or config.serve.max_ctx_size, counter=counter)
+    urls = list(settings.endpoint_urls)
+    ref = settings.teacher_model if urls else settings.teacher_model or config.models.teacher
+    with open_models(
+        ref,
+        urls,
+        serve=config.serve,
+        models_dir=config.paths.resolved("models"),
+        client=config.client,
+        api_key=remote_key,
+    ) as endpoints:
+        spec = TeacherSpec.of(endpoints, settings.concurrency)
+        if urls:
+            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=words_counter)
+        else:
+            context = endpoints[0].ctx_size or config.serve.max_ctx_size
+            yield _Teacher(spec, local=True, context_tokens=context, counter=_local_teacher_model(config))
 
 
-def _local_teacher_model(config: Config) -> tuple[Path, TokenCounter]:
-    """The teacher's model file and a counter in its tokens (words-based when no tokenizer is at hand).
+def _local_teacher_model(config: Config) -> TokenCounter:
+    """A counter in the local teacher's tokens (words-based when no tokenizer is at hand, e.g. a plain GGUF).
 
     With no endpoint, ``--teacher-model`` names the model to serve (as ``models.teacher`` does).
     """
+    from taxolab.models.resolve import tokenizer_folder
+
     ref = config.generate.teacher_model or config.models.teacher
-    if ref == "default":
-        from taxolab.models.default import default_gguf_path, default_hf_dir
-
-        try:
-            counter = hf_counter(default_hf_dir(prepare=True))
-        except (TaxolabError, OSError):
-            counter = words_counter
-        return default_gguf_path(), counter
-    from taxolab.models.resolve import resolve_model
-
-    model = resolve_model(ref, config.paths.resolved("models"))
-    return model.path, hf_counter(model.path) if model.format == "hf" else words_counter
+    try:
+        folder = tokenizer_folder(ref, config.paths.resolved("models"))
+        return hf_counter(folder) if folder is not None else words_counter
+    except (TaxolabError, OSError):
+        return words_counter

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from taxolab.errors import TaxolabError
+from taxolab.hashing import hash_bytes, short
 from taxolab.sdg.blocks.llm import LLMBlock
-from taxolab.sdg.pipeline import Pipeline, load_pipeline
-from taxolab.sdg.runs import file_digest
+from taxolab.sdg.pipeline import Pipeline, check_outputs, load_pipeline
 from taxolab.taxonomy.model import LeafKind
 
 SHIPPED = Path(__file__).resolve().parent / "pipelines"
@@ -23,6 +23,12 @@ FILES = {
     LeafKind.FREEFORM_SKILL: "freeform_skills.yaml",
     LeafKind.GROUNDED_SKILL: "grounded_skills.yaml",
 }
+NEEDED = {
+    LeafKind.KNOWLEDGE: {"question", "answer", "document"},
+    LeafKind.FREEFORM_SKILL: {"question", "answer"},
+    LeafKind.GROUNDED_SKILL: {"question", "answer"},
+}
+"""Columns mixing reads from each kind's rows (:mod:`taxolab.mixing.training_sets`)."""
 
 
 @dataclass(frozen=True)
@@ -41,11 +47,11 @@ class PipelineSet:
         """Every pipeline and prompt file used, with its digest (recorded in the manifest)."""
         found: dict[str, str] = {}
         for pipeline in self.all():
-            found[str(pipeline.path)] = file_digest(pipeline.path)
+            found[str(pipeline.path)] = short(hash_bytes(pipeline.path))
             for block in pipeline.blocks:
                 if isinstance(block, LLMBlock):
                     for prompt in block.prompts.values():
-                        found[str(prompt.path)] = file_digest(prompt.path)
+                        found[str(prompt.path)] = short(hash_bytes(prompt.path))
         return dict(sorted(found.items()))
 
     def digest(self) -> list[str]:
@@ -66,5 +72,7 @@ def load_pipeline_set(name_or_path: str) -> PipelineSet:
         if not (folder / file).is_file():
             raise TaxolabError(f"{folder}: pipeline folder lacks {file} (it needs {', '.join(FILES.values())})")
         pipelines[kind] = load_pipeline(folder / file)
-    mcq = folder / "mcq.yaml" if (folder / "mcq.yaml").is_file() else SHIPPED / "mcq.yaml"
-    return PipelineSet(folder, pipelines, load_pipeline(mcq))
+        check_outputs(pipelines[kind], NEEDED[kind], "mixing")
+    mcq = load_pipeline(folder / "mcq.yaml" if (folder / "mcq.yaml").is_file() else SHIPPED / "mcq.yaml")
+    check_outputs(mcq, {"question", "choices", "answer"}, "the test questions (mmlu_branch)")
+    return PipelineSet(folder, pipelines, mcq)

@@ -1,31 +1,40 @@
-"""Write a run's results in the layout other parts read (contract C).
+"""What generation hands over, per leaf, and the files it writes (the layout mixing reads).
 
-generated/<leaf>.jsonl          every generated row, raw teacher outputs under `_raw`
-test/<leaf>.jsonl               knowledge test questions (question, choices, answer index, leaf)
-messages/<leaf>.jsonl           the leaf's training samples (messages format)
-recipes/{knowledge,skills}.yaml mixing recipes, rerunnable with `taxolab data mix`
-knowledge_train_msgs_<run>.jsonl, skills_train_msgs_<run>.jsonl
+generated/<leaf>.jsonl   kept rows (dataset_type, question, answer, document, leaf; answer-first rows
+                         also span and span_id), raw teacher outputs under ``_raw``
+heldout/<leaf>.jsonl     held-out closed-book pairs (question, answer = source span, leaf, span_id)
+test/<leaf>.jsonl        teacher multiple-choice questions (question, choices, answer index, leaf, source)
+passages/<leaf>.jsonl    the document's chunks as plain text (text, leaf, index)
+dropped/<leaf>.jsonl     rows a block refused (reason, block, row with ``_raw``), for ``data show --dropped``
+
+Generation never mixes: :func:`taxolab.mixing.build_training_sets` turns these
+folders into training sets, for ``data generate`` and ``taxolab run`` alike.
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from taxolab import fsio
-from taxolab.mixing import mix_recipe, write_recipe
-from taxolab.mixing.messages import knowledge_samples, skill_samples
 
 INTERNAL_COLUMNS = {"seed_pool"}
+FOLDERS = ("generated", "heldout", "test", "passages", "dropped")
 
 
-@dataclass(frozen=True)
-class MixOptions:
-    seed: int
-    distractor_ratio: float
-    knowledge_replay: float
+@dataclass
+class LeafRows:
+    """One leaf's generation result: kept rows, held-out pairs, test questions, passages and drops."""
+
+    leaf: str
+    rows: list[dict[str, Any]]
+    heldout: list[dict[str, Any]] = field(default_factory=list)
+    tests: list[dict[str, Any]] | None = None
+    passages: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    dropped: Counter[str] = field(default_factory=Counter)
 
 
 def public_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -33,49 +42,29 @@ def public_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def test_questions(rows: list[dict[str, Any]], leaf: str) -> list[dict[str, Any]]:
+    """The teacher's multiple-choice rows with four choices, as ``test/<leaf>.jsonl`` rows (source "teacher")."""
     return [
-        {"question": row["question"], "choices": list(row["choices"]), "answer": int(row["answer"]), "leaf": leaf}
+        {
+            "question": row["question"],
+            "choices": list(row["choices"]),
+            "answer": int(row["answer"]),
+            "leaf": leaf,
+            "source": "teacher",
+        }
         for row in rows
         if len(row.get("choices") or []) == 4
     ]
 
 
-def write_leaf(folder: Path, leaf: str, rows: list[dict[str, Any]], tests: list[dict[str, Any]] | None) -> None:
-    fsio.write_jsonl(folder / "generated" / f"{leaf}.jsonl", public_rows(rows))
-    if tests is not None:
-        fsio.write_jsonl(folder / "test" / f"{leaf}.jsonl", tests)
-
-
-def write_training_sets(
-    folder: Path,
-    run: str,
-    knowledge: dict[str, list[dict[str, Any]]],
-    skills: dict[str, list[dict[str, Any]]],
-    options: MixOptions,
-) -> dict[str, int]:
-    """Messages per leaf, then both recipes and both mixes; returns sample counts per output."""
-    rng = random.Random(options.seed)
-    pool = sorted({str(row.get("raw_document") or row["document"]) for rows in knowledge.values() for row in rows})
-    knowledge_files = []
-    for leaf, rows in sorted(knowledge.items()):
-        path = folder / "messages" / f"{leaf}.jsonl"
-        fsio.write_jsonl(path, knowledge_samples(rows, pool, distractor_ratio=options.distractor_ratio, rng=rng))
-        knowledge_files.append(path)
-    skill_files = []
-    for leaf, rows in sorted(skills.items()):
-        path = folder / "messages" / f"{leaf}.jsonl"
-        fsio.write_jsonl(path, skill_samples(rows))
-        skill_files.append(path)
-    outputs = {
-        "knowledge_train_msgs": (folder / f"knowledge_train_msgs_{run}.jsonl", [(p, 1.0) for p in knowledge_files]),
-        "skills_train_msgs": (
-            folder / f"skills_train_msgs_{run}.jsonl",
-            [(p, 1.0) for p in skill_files] + [(p, options.knowledge_replay) for p in knowledge_files],
-        ),
-    }
-    counts = {}
-    for name, (output, datasets) in outputs.items():
-        recipe = folder / "recipes" / f"{name.split('_')[0]}.yaml"
-        write_recipe(recipe, output, datasets, options.seed)
-        counts[name] = mix_recipe(recipe).rows
-    return counts
+def write_leaf(folder: Path, result: LeafRows) -> None:
+    """Write one leaf's files under ``folder`` (atomically, each file whole or not at all)."""
+    name = result.leaf
+    fsio.write_jsonl(folder / "generated" / f"{name}.jsonl", public_rows(result.rows))
+    rejected = [{**entry, "row": public_rows([entry.get("row") or {}])[0]} for entry in result.rejected]
+    fsio.write_jsonl(folder / "dropped" / f"{name}.jsonl", rejected)
+    if result.heldout:
+        fsio.write_jsonl(folder / "heldout" / f"{name}.jsonl", result.heldout)
+    if result.passages:
+        fsio.write_jsonl(folder / "passages" / f"{name}.jsonl", result.passages)
+    if result.tests is not None:
+        fsio.write_jsonl(folder / "test" / f"{name}.jsonl", result.tests)

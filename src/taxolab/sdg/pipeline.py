@@ -7,6 +7,7 @@ block reading a column that neither the seed rows nor an earlier block make.
     version: 1
     description: ...
     inputs: [document, icl_examples]      # columns of the seed rows
+    seed_rows: scaled                     # knowledge only: `scaled` (by --sdg-scale-factor) or `per_chunk`
     blocks:
       - block: llm
         name: gen_qa
@@ -30,7 +31,8 @@ from taxolab.sdg.blocks import Block, BlockContext, BlockOutput, Row, build_bloc
 from taxolab.sdg.blocks.build import BuildEnv, BuildError
 from taxolab.yamlio import load_yaml, plain
 
-_TOP_KEYS = {"version", "description", "inputs", "blocks"}
+_TOP_KEYS = {"version", "description", "inputs", "seed_rows", "blocks"}
+SEED_ROWS = ("scaled", "per_chunk")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,10 @@ class Pipeline:
     inputs: frozenset[str]
     blocks: tuple[Block[Any], ...]
     outputs: frozenset[str]
+    seed_rows: str = "scaled"
+    """Knowledge pipelines: ``scaled`` (rows per chunk follow --sdg-scale-factor) or ``per_chunk`` (one row each)."""
+    line: int = 1
+    """Line of the last block in the file: where a missing output column is reported."""
 
     @property
     def name(self) -> str:
@@ -48,13 +54,15 @@ class Pipeline:
     async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
         """Push one batch through every block in order; drops accumulate per reason."""
         dropped: Counter[str] = Counter()
+        rejected: list[Row] = []
         for block in self.blocks:
             if not rows:
                 break
             out = await block.run(rows, ctx)
             rows = out.rows
             dropped.update(out.dropped)
-        return BlockOutput(rows, dropped)
+            rejected.extend(out.rejected)
+        return BlockOutput(rows, dropped, rejected)
 
 
 def load_pipeline(path: Path) -> Pipeline:
@@ -68,6 +76,9 @@ def load_pipeline(path: Path) -> Pipeline:
         raise location.error(
             doc, "version", f"unsupported pipeline version {doc.get('version')!r} (this taxolab reads 1)"
         )
+    seed_rows = doc.get("seed_rows", "scaled")
+    if seed_rows not in SEED_ROWS:
+        raise location.error(doc, "seed_rows", f"`seed_rows` is one of {', '.join(SEED_ROWS)}, not {seed_rows!r}")
     inputs = doc.get("inputs") or []
     if not isinstance(inputs, list) or not all(isinstance(item, str) for item in inputs):
         raise location.error(doc, "inputs", "`inputs` is a list of column names")
@@ -95,7 +106,32 @@ def load_pipeline(path: Path) -> Pipeline:
             )
         available = block.output_columns(available)
         blocks.append(block)
-    return Pipeline(path, str(doc.get("description") or ""), frozenset(inputs), tuple(blocks), frozenset(available))
+    return Pipeline(
+        path,
+        str(doc.get("description") or ""),
+        frozenset(inputs),
+        tuple(blocks),
+        frozenset(available),
+        seed_rows=str(seed_rows),
+        line=nodes.lc.item(len(nodes) - 1)[0] + 1,
+    )
+
+
+def check_outputs(pipeline: Pipeline, needed: set[str], purpose: str) -> None:
+    """Fail at load, at ``pipeline.yaml:line``, when the pipeline's rows lack a column ``purpose`` reads.
+
+    Mixing reads ``question`` and ``answer`` (and ``document`` for knowledge),
+    test questions ``question``, ``choices`` and ``answer``; without this check
+    a custom pipeline spends its teacher calls and then fails on a missing key.
+    """
+    missing = sorted(needed - pipeline.outputs)
+    if missing:
+        raise LocatedError(
+            SourceLocation(pipeline.path, pipeline.line),
+            f"the pipeline's rows lack {', '.join(missing)}, which {purpose} needs (its rows have: "
+            f"{', '.join(sorted(pipeline.outputs)) or 'none'}); add a block that makes "
+            f"{'it' if len(missing) == 1 else 'them'} (e.g. `rename`)",
+        )
 
 
 def _read(path: Path) -> CommentedMap:

@@ -19,3 +19,16 @@ def head_rows(path: Path, n: int) -> list[dict[str, Any]]:
             break
         rows.append(row)
     return rows
+
+
+def dropped_file(path: Path) -> Path:
+    """The rejected rows of the leaf ``path`` names: ``dropped/<leaf>.jsonl`` beside its ``generated/`` folder.
+
+    ``path`` may be the leaf's generated (or held-out, test...) file, or the dropped file itself.
+    """
+    if path.parent.name == "dropped":
+        return path
+    candidate = path.parent.parent / "dropped" / path.name
+    if not candidate.is_file():
+        raise TaxolabError(f"{path}: no dropped rows recorded for it (looked for {candidate})")
+    return candidate

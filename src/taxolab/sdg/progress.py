@@ -27,13 +27,19 @@ class JobMeter:
 
 
 class Reporter:
-    """A rich progress display (stderr) driven by :class:`JobMeter`s; silent when disabled."""
+    """A rich progress display (stderr) driven by :class:`JobMeter`s; silent when disabled.
+
+    When stderr is not a terminal it prints a plain line per job at intervals instead
+    (``job: 3/15 seeds (20%), 0.1/s, ETA 0:02:00, 45 rows, 1.2 rows/s 35 tok/s``); see
+    :func:`taxolab.console.progress`.
+    """
 
     def __init__(self, enabled: bool = True) -> None:
         self._progress: Progress = progress(
             TextColumn("{task.fields[rows]} rows"),
             TextColumn("{task.fields[rate]}"),
             disable=not enabled,
+            unit="seeds",
         )
         self._tasks: dict[str, TaskID] = {}
 

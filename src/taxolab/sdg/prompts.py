@@ -1,6 +1,11 @@
 """Prompt configs: YAML files with a system prompt, introduction, principles, examples,
 a generation template (all jinja2, rendered with the row's columns) and start/end tags.
 ``optional_columns`` lists columns a template only tests with ``is defined``.
+``turns`` (optional) is a list of ``{user, assistant}`` example exchanges sent as
+earlier chat turns before the real request: few-shot examples in the chat's own
+form, which small teachers follow far better than examples inside one message.
+``seed_turns`` (optional) sends the leaf's own seed examples as those turns instead
+(see :class:`SeedTurns`); ``turns`` remain the fallback.
 
 The columns a prompt reads are found by parsing its templates, so a pipeline
 that feeds a prompt a column no earlier block makes fails when it is loaded,
@@ -9,6 +14,9 @@ not an hour into a run.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +28,7 @@ from taxolab.errors import LocatedError, SourceLocation
 from taxolab.yamlio import load_yaml
 
 _PARTS = ("introduction", "principles", "examples", "generation")
-_KEYS = {"system", *_PARTS, "start_tags", "end_tags", "description", "optional_columns"}
+_KEYS = {"system", *_PARTS, "start_tags", "end_tags", "description", "optional_columns", "turns", "seed_turns"}
 _ENV = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False, autoescape=False)
 
 
@@ -32,14 +40,56 @@ class PromptConfig:
     start_tags: tuple[str, ...]
     end_tags: tuple[str, ...]
     input_columns: frozenset[str]
+    turns: tuple[tuple[str, str], ...] = ()
+    seed_turns: SeedTurns | None = None
 
     def messages(self, row: dict[str, Any]) -> list[dict[str, str]]:
-        """The chat messages for one row: system prompt, then the rendered parts as one user turn."""
+        """The chat messages for one row: system prompt, example turns, then the rendered parts as one user turn.
+
+        With ``seed_turns``, the example turns are the leaf's own seed examples (the row's
+        ``seed_pool``), rendered by its templates; the static ``turns`` are the fallback when the
+        pool holds too few.
+        """
         parts = [template.render(**row).strip() for template in self.templates]
         user = "\n\n".join(part for part in parts if part)
         system = self.system.render(**row).strip()
         messages = [{"role": "system", "content": system}] if system else []
+        for asked, answered in self.example_turns(row):
+            messages += [{"role": "user", "content": asked}, {"role": "assistant", "content": answered}]
         return [*messages, {"role": "user", "content": user}]
+
+    def example_turns(self, row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        """The few-shot turns for ``row``: ``seed_turns.count`` seed examples picked by the row's own
+        text (so a rerun sends the same ones), else the static ``turns``."""
+        spec = self.seed_turns
+        pool = [e for e in row.get("seed_pool") or () if str(e.get("question") or "").strip() and str(e.get("answer") or "").strip()]
+        if spec is None or len(pool) < spec.count:
+            return self.turns
+        key = hashlib.sha256(json.dumps([row.get("span_id"), row.get("span"), row.get("document")], default=str).encode())
+        picked = random.Random(key.hexdigest()).sample(pool, spec.count)
+        return tuple(
+            (spec.user.render(**_flat(e)).strip(), spec.assistant.render(**_flat(e)).strip()) for e in picked
+        )
+
+
+@dataclass(frozen=True)
+class SeedTurns:
+    """``seed_turns: {count, user, assistant}``: the leaf's seed examples as few-shot chat turns.
+
+    Instruction backtranslation (Li et al. 2023) conditions the question writer on real
+    (question, answer) pairs; the leaf's own human-written pairs are the best such pairs a run has,
+    and they keep a small teacher on the leaf's topic. Measured on the chickadee leaf with the 135M
+    teacher: generic examples (Eiffel Tower, koala) made it copy their subjects (137 of 618 questions
+    dropped as ``copied_example``); see bench/bench_answer_first.py.
+    """
+
+    count: int
+    user: jinja2.Template
+    assistant: jinja2.Template
+
+
+def _flat(example: dict[str, Any]) -> dict[str, str]:
+    return {key: " ".join(str(value or "").split()) for key, value in example.items()}
 
 
 def load_prompt(path: Path) -> PromptConfig:
@@ -69,6 +119,19 @@ def load_prompt(path: Path) -> PromptConfig:
     end_tags = tuple(str(tag) for tag in data.get("end_tags") or ())
     if len(end_tags) not in (0, len(start_tags)):
         raise LocatedError(_where(path, data, "end_tags"), "end_tags must be empty or as many as start_tags")
+    turns = data.get("turns") or []
+    if not isinstance(turns, list) or not all(
+        isinstance(turn, dict) and set(turn) == {"user", "assistant"} for turn in turns
+    ):
+        raise LocatedError(_where(path, data, "turns"), "`turns` is a list of {user: ..., assistant: ...} examples")
+    seed_turns = None
+    if data.get("seed_turns") is not None:
+        spec = data["seed_turns"]
+        if not (isinstance(spec, dict) and set(spec) == {"count", "user", "assistant"} and isinstance(spec["count"], int)):
+            raise LocatedError(
+                _where(path, data, "seed_turns"), "`seed_turns` is {count: N, user: TEMPLATE, assistant: TEMPLATE}"
+            )
+        seed_turns = SeedTurns(spec["count"], _ENV.from_string(str(spec["user"])), _ENV.from_string(str(spec["assistant"])))
     return PromptConfig(
         path=path,
         system=_ENV.from_string(str(data.get("system") or "")),
@@ -76,6 +139,8 @@ def load_prompt(path: Path) -> PromptConfig:
         start_tags=start_tags,
         end_tags=end_tags or tuple("" for _ in start_tags),
         input_columns=frozenset(columns),
+        turns=tuple((str(turn["user"]).strip(), str(turn["assistant"]).strip()) for turn in turns),
+        seed_turns=seed_turns,
     )
 
 

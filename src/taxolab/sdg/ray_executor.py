@@ -48,11 +48,14 @@ def import_ray() -> Any:
 class _BatchWorker:
     """Body of the Ray actor (wrapped with ``ray.remote`` at run time so Ray stays optional)."""
 
-    def __init__(self, teacher: TeacherSpec, gen_defaults: dict[str, Any]) -> None:
+    def __init__(
+        self, teacher: TeacherSpec, gen_defaults: dict[str, Any], settings: dict[str, Any] | None = None
+    ) -> None:
         from taxolab.sdg.teacher import TeacherPool
 
         self._teacher_spec = teacher
         self._gen_defaults = gen_defaults
+        self._settings = dict(settings or {})
         self._pool: TeacherPool | None = None
         self._pipelines: dict[str, Any] = {}
 
@@ -81,8 +84,14 @@ class _BatchWorker:
             gen_defaults=self._gen_defaults,
             store=store,
             index=index,
+            settings=self._settings,
         )
-        return {"rows": result.rows, "dropped": dict(result.dropped), "tokens": meter.completion_tokens}
+        return {
+            "rows": result.rows,
+            "dropped": dict(result.dropped),
+            "rejected": result.rejected,
+            "tokens": meter.completion_tokens,
+        }
 
 
 @dataclasses.dataclass
@@ -105,7 +114,7 @@ class RayExecutor:
         actor = ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=-1, max_concurrency=4 * share + 4)(
             _BatchWorker
         )
-        workers = [actor.remote(worker_spec, options.gen_defaults) for _ in range(self.workers)]
+        workers = [actor.remote(worker_spec, options.gen_defaults, options.settings) for _ in range(self.workers)]
         try:
             return self._run(ray, workers, jobs, options)
         finally:
@@ -155,7 +164,9 @@ class RayExecutor:
                 for ref in ready:
                     job, index, size = pending.pop(ref)
                     data = self._result(ray, ref, pending)
-                    done[job.key][index] = BatchResult(data["rows"], Counter(data["dropped"]), size)
+                    done[job.key][index] = BatchResult(
+                        data["rows"], Counter(data["dropped"]), size, rejected=data.get("rejected", [])
+                    )
                     meter = meters[job.key]
                     meter.seeds_done += size
                     meter.rows += len(data["rows"])

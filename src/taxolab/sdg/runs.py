@@ -1,34 +1,84 @@
-"""Run folders: the manifest, the fingerprint that decides whether a rerun may resume, listing runs.
+"""Data run folders: their resume record (``generation.json``), the fingerprint that decides whether a rerun
+may resume, listing runs.
 
-A run folder is resumable only by the same work: the fingerprint hashes
-everything that shapes the rows (leaves, pipeline and prompt files, teacher,
-settings that change what is generated) and nothing that only changes speed
-(concurrency, progress display).
+A run folder is resumable only by the same work: the fingerprint
+(:func:`generation_fingerprint`) hashes everything that shapes the rows
+(leaves, pipeline and prompt files, teacher, the generation settings that
+affect results) and nothing that only changes speed. Which settings those are
+is declared on :class:`~taxolab.sdg.settings.GenerateSettings` itself
+(:mod:`taxolab.config.affects`); ``taxolab run`` names its leaf folders with
+the same declaration, so the two can never disagree.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from taxolab import fsio
+from taxolab.config.affects import result_settings
 from taxolab.errors import TaxolabError
+from taxolab.hashing import hash_bytes, hash_json, short
+from taxolab.records import GENERATION, ResumeRecord
 
-MANIFEST = "manifest.json"
-SPEED_ONLY = {"concurrency", "executor", "ray_address", "endpoint_urls"}
+if TYPE_CHECKING:
+    from taxolab.config.schema import Config
+    from taxolab.taxonomy.model import Leaf
+
+MANIFEST = GENERATION
 
 
-def fingerprint(parts: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def generation_fingerprint(config: Config, leaves: list[Leaf], pipeline_digest: Any) -> str:
+    """What a data run's rows depend on: leaf files, pipeline files, teacher, result-affecting settings.
+
+    ``pipeline_digest`` is :meth:`taxolab.sdg.library.PipelineSet.digest`. 16 hex digits.
+    """
+    return short(
+        hash_json(
+            {
+                "leaves": sorted(
+                    (leaf.name, short(hash_bytes(leaf.qna_path))) for leaf in leaves if leaf.qna_path.is_file()
+                ),
+                "pipelines": pipeline_digest,
+                "teacher": teacher_identity(config),
+                "settings": result_settings(config.generate),
+            }
+        )
+    )
 
 
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+def teacher_identity(config: Config) -> list[str | None]:
+    """The teacher as fingerprints name it: the model reference and the model requested from endpoints."""
+    return [config.models.teacher, config.generate.teacher_model]
+
+
+def resumed_batch_size(folder: Path, previous: dict[str, Any], wanted: int) -> int:
+    """The batch size to go on with in ``folder``: an unfinished run's own when it saved batches, else ``wanted``.
+
+    The batch is the unit of checkpointing and of sampling seeds
+    (:func:`taxolab.sdg.executor.batch_seed`), so a resumed run keeps the size
+    it started with; its rows then match an uninterrupted run's exactly.
+    ``generate.batch_size`` is still speed-only: a changed value applies from
+    the next fresh run, and changing it never refuses a resume.
+    """
+    started_with = previous.get("settings", {}).get("batch_size")
+    if (
+        previous.get("status") == "running"
+        and isinstance(started_with, int)
+        and started_with != wanted
+        and any((folder / "checkpoints").glob("*/*/batch-*.json"))
+    ):
+        from taxolab.console import stderr
+
+        stderr.print(
+            f"resuming {folder} with generate.batch_size={started_with}, the size its saved batches have "
+            f"(not {wanted}); the new size applies to the next fresh run",
+            highlight=False,
+        )
+        return started_with
+    return wanted
 
 
 def new_run_name() -> str:
@@ -36,26 +86,39 @@ def new_run_name() -> str:
 
 
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    path = folder / MANIFEST
-    if not path.is_file():
+    """The data run's record (``generation.json``) as one dict: its ``info`` plus ``fingerprint``; None if absent.
+
+    An older taxolab's record of this folder is a :class:`TaxolabError` (see
+    :meth:`taxolab.records.ResumeRecord.load`).
+    """
+    record = ResumeRecord.load(folder, MANIFEST)
+    if not record.exists():
         return None
-    try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-    return data
+    return {**record.info, "fingerprint": record.fingerprint}
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    fsio.write_json(folder / MANIFEST, manifest)
+    """Save ``manifest`` (the dict :func:`read_manifest` returns) as the folder's resume record, atomically."""
+    info = {key: value for key, value in manifest.items() if key != "fingerprint"}
+    ResumeRecord(folder / MANIFEST, manifest.get("fingerprint"), {}, info).save()
+
+
+def _listed_manifest(folder: Path) -> dict[str, Any] | None:
+    """:func:`read_manifest` for scans of a datasets folder: folders of older versions are passed over."""
+    try:
+        return read_manifest(folder)
+    except TaxolabError:
+        return None
 
 
 def choose_run_folder(datasets_dir: Path, explicit: Path | None, print_: str, resume: bool) -> Path:
-    """The folder for this run: the explicit one, an unfinished run with the same fingerprint, or a new one.
+    """The folder for this run: the explicit one, a run with the same fingerprint, or a new one.
 
     Rerunning the same command after a crash finds the unfinished run by its
     fingerprint, so ``--resume`` is only needed to insist (it fails when there
-    is nothing to resume).
+    is nothing to resume). With no unfinished one, the newest finished run with
+    the same fingerprint is reused (said on stderr): its checkpoints answer
+    every batch, so an identical rerun repeats no teacher request.
     """
     if explicit is not None:
         manifest = read_manifest(explicit)
@@ -65,15 +128,25 @@ def choose_run_folder(datasets_dir: Path, explicit: Path | None, print_: str, re
                 "(or delete that folder to start over)"
             )
         return explicit
-    unfinished = [
-        folder
+    same = [
+        (folder, manifest.get("status"))
         for folder in sorted(datasets_dir.glob("*"), reverse=True)
-        if (manifest := read_manifest(folder)) is not None
-        and manifest.get("status") != "complete"
-        and manifest.get("fingerprint") == print_
+        if (manifest := _listed_manifest(folder)) is not None and manifest.get("fingerprint") == print_
     ]
+    unfinished = [folder for folder, status in same if status != "complete"]
     if unfinished:
         return unfinished[0]
+    if same:
+        # A finished run with the same fingerprint is reused: its checkpoints hold every batch, so nothing is
+        # asked of the teacher again (README: reruns resume).
+        from taxolab.console import stderr
+
+        stderr.print(
+            f"reusing finished run {same[0][0]} (same inputs and settings); delete it to generate again",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return same[0][0]
     if resume:
         raise TaxolabError(f"nothing to resume: no unfinished run with these inputs and settings in {datasets_dir}")
     folder = datasets_dir / new_run_name()
@@ -110,7 +183,7 @@ def list_runs(datasets_dir: Path) -> list[RunSummary]:
     """Every run folder with a manifest under ``datasets_dir``, newest first."""
     runs = []
     for folder in sorted(datasets_dir.glob("*"), reverse=True):
-        manifest = read_manifest(folder)
+        manifest = _listed_manifest(folder)
         if manifest is None:
             continue
         counts = manifest.get("counts", {})

@@ -33,12 +33,17 @@ def skill_seeds(leaf: Leaf, scale_factor: int) -> list[Row]:
     return [{**base, "seed_index": index} for index in range(len(pool) * scale_factor)]
 
 
-def knowledge_seeds(leaf: Leaf, chunks: list[str], scale_factor: int) -> list[Row]:
-    """Rows spread round-robin over the chunks, every chunk at least once."""
+def knowledge_seeds(leaf: Leaf, chunks: list[str], scale_factor: int, *, per_chunk: bool = False) -> list[Row]:
+    """Rows spread round-robin over the chunks, every chunk at least once.
+
+    ``per_chunk``: exactly one row per chunk, for pipelines whose yield follows
+    the document rather than the scale factor (answer-first: one row per span
+    of the chunk, ``generate.questions_per_span`` questions each).
+    """
     if not chunks:
         return []
     pool = seed_pool(leaf)
-    wanted = max(len(chunks), math.ceil(len(pool) * scale_factor / KNOWLEDGE_PAIRS_PER_ROW))
+    wanted = len(chunks) if per_chunk else max(len(chunks), math.ceil(len(pool) * scale_factor / KNOWLEDGE_PAIRS_PER_ROW))
     return [
         {
             "leaf": leaf.name,

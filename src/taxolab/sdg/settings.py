@@ -6,13 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
+from taxolab.config.affects import speed_only
 from taxolab.config.sections import Section
 
 
 class GenerateSettings(Section):
     pipeline: str = Field("simple", description="`simple`, `full`, or a folder with your own pipeline YAML files.")
     sdg_scale_factor: int = Field(30, ge=1, description="Samples to generate per seed example.")
-    endpoint_urls: list[str] = Field(
+    endpoint_urls: list[str] = speed_only(
         default_factory=list,
         description="Teacher endpoints (OpenAI-compatible base URLs). Empty: start the teacher model locally.",
     )
@@ -20,18 +21,25 @@ class GenerateSettings(Section):
         None,
         description="Model name to request from the endpoints (default: what they serve); with no endpoint, the model to serve locally (default: models.teacher).",
     )
-    concurrency: int | None = Field(
+    concurrency: int | None = speed_only(
         None, ge=1, description="Max in-flight teacher requests (default: the server's slots)."
     )
-    batch_size: int = Field(4, ge=1, description="Seed rows per streamed batch (the unit of checkpointing).")
+    batch_size: int = speed_only(
+        4,
+        ge=1,
+        description=(
+            "Seed rows per streamed batch (the unit of checkpointing); changes speed, not what is asked: "
+            "an interrupted run resumes with the batch size it started with."
+        ),
+    )
     chunk_word_count: int = Field(1000, ge=50, description="Target size of document chunks, in words.")
     chunk_overlap: int = Field(100, ge=0, description="Words shared by consecutive document chunks.")
     max_num_tokens: int = Field(4096, ge=16, description="Max tokens the teacher may generate per request.")
     seed: int = Field(42, description="Seed for sampling and shuffling.")
-    executor: Literal["local", "ray"] = Field(
+    executor: Literal["local", "ray"] = speed_only(
         "local", description="`local` or `ray` (needs `pip install taxolab[ray]`)."
     )
-    ray_address: str | None = Field(
+    ray_address: str | None = speed_only(
         None, description="Ray cluster address (`auto` or HOST:PORT); empty starts a local Ray."
     )
     distractor_ratio: float = Field(
@@ -39,4 +47,21 @@ class GenerateSettings(Section):
     )
     knowledge_replay: float = Field(
         0.3, ge=0, description="Ratio of the knowledge samples replayed in the skills mix (phase 2)."
+    )
+    questions_per_span: int = Field(
+        3,
+        ge=1,
+        description=(
+            "Answer-first generation: questions the teacher writes per document span (separate samples); "
+            "spans with 2+ valid ones give one to the held-out evaluation set."
+        ),
+    )
+    context_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Share of knowledge pairs also trained with their passage shown (RAFT); every pair is trained "
+            "closed-book, and the document's passages are trained as plain text."
+        ),
     )

@@ -13,41 +13,34 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from taxolab.llm.client import Completion, normalise_base_url
+from taxolab.llm.client import Completion
+from taxolab.llm.endpoint import Endpoint
 from taxolab.llm.pool import EndpointPool
 
 
 @dataclass(frozen=True)
 class TeacherSpec:
-    """Everything needed to reach the teacher; plain data so other executors (Ray) can ship it."""
+    """The teacher: its endpoints and the global cap on requests in flight; plain data, so Ray can ship it."""
 
-    urls: tuple[str, ...]
-    model: str | None
-    api_key: str | None = None
-    concurrency: int = 4
-    timeout: float = 300.0
-    max_retries: int = 5
+    endpoints: tuple[Endpoint, ...]
+    concurrency: int
 
+    @property
+    def urls(self) -> tuple[str, ...]:
+        return tuple(endpoint.url for endpoint in self.endpoints)
 
-DEFAULT_SLOTS = 8
-"""Requests to keep in flight at an endpoint that does not say how many it serves at once."""
+    @property
+    def model(self) -> str:
+        return self.endpoints[0].model
 
-
-def server_slots(url: str, api_key: str | None = None) -> int:
-    """How many requests the server runs at once: llama.cpp says so in ``/props``; others get the default."""
-    root = normalise_base_url(url)[: -len("/v1")]
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-    try:
-        response = httpx.get(f"{root}/props", headers=headers, timeout=5.0, trust_env=False)
-        slots = response.json().get("total_slots") if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError, AttributeError):
-        slots = None
-    return slots if isinstance(slots, int) and slots > 0 else DEFAULT_SLOTS
+    @classmethod
+    def of(cls, endpoints: Sequence[Endpoint], concurrency: int | None = None) -> TeacherSpec:
+        """The teacher for ``endpoints``; ``concurrency`` defaults to the sum of their slots."""
+        return cls(tuple(endpoints), concurrency or sum(endpoint.slots for endpoint in endpoints))
 
 
 class TeacherPool:
@@ -55,17 +48,9 @@ class TeacherPool:
 
     def __init__(self, spec: TeacherSpec) -> None:
         self.spec = spec
-        # With several endpoints a failing one is taken out quickly and the others carry on;
-        # with one there is nowhere to fail over to, so it gets the full retry budget.
-        retries = spec.max_retries if len(spec.urls) == 1 else min(spec.max_retries, 1)
-        self.endpoints = EndpointPool.from_urls(
-            spec.urls,
-            model=spec.model,
-            api_key=spec.api_key,
-            max_concurrency=spec.concurrency,
-            timeout=spec.timeout,
-            max_retries=retries,
-        )
+        # Every endpoint may take the whole cap (the cap is what limits); the pool
+        # still sends each request to the endpoint least loaded for its slots.
+        self.endpoints = EndpointPool.from_endpoints(spec.endpoints, max_concurrency=spec.concurrency)
         self._cap = PriorityLimiter(spec.concurrency)
 
     async def chat(

@@ -91,7 +91,8 @@ def lint_text(text: str, path: Path, config: str = LINT_CONFIG) -> list[Problem]
     for rule in token_rules:
         if rule.ID in _TOKEN_TRIGGERS and not present.intersection(_TOKEN_TRIGGERS[rule.ID]):
             continue
-        check, rule_conf, context = rule.check, conf.rules[rule.ID], {}
+        check, rule_conf = rule.check, conf.rules[rule.ID]
+        context: dict[str, Any] = {}  # a rule's state across its tokens (yamllint's convention)
         problems: list[Any] = []
         for token, prev, nxt, after in windows:
             problems.extend(check(rule_conf, token, prev, nxt, after, context))

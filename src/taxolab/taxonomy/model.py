@@ -29,11 +29,25 @@ class SeedExample:
 
 @dataclass(frozen=True)
 class DocumentRef:
-    """Where a knowledge leaf's documents live: a git repo at a commit, files chosen by glob patterns."""
+    """Where a knowledge leaf's documents live: a git repo at a commit, files chosen by glob patterns.
+
+    ``line``, ``commit_line`` and ``pattern_lines`` are 1-based lines in the qna.yaml of the
+    ``document:`` key, the commit and each pattern (0: unknown), so that document errors can
+    point at the line to fix; they take no part in equality.
+    """
 
     repo: str
     commit: str
     patterns: tuple[str, ...]
+    line: int = field(default=0, compare=False)
+    commit_line: int = field(default=0, compare=False)
+    pattern_lines: tuple[int, ...] = field(default=(), compare=False)
+
+    def line_of(self, pattern: str | None = None) -> int:
+        """The line of ``pattern`` (or of the ``document:`` key when unknown or not given)."""
+        if pattern is not None and pattern in self.patterns and len(self.pattern_lines) == len(self.patterns):
+            return self.pattern_lines[self.patterns.index(pattern)]
+        return self.line
 
 
 @dataclass

@@ -268,7 +268,14 @@ class _Checker:
             for index, item in enumerate(pattern_nodes)
         ]
         if repo and commit and pattern_nodes and all(patterns):
-            self.out.document = DocumentRef(repo.strip(), commit.strip(), tuple(p.strip() for p in patterns if p))
+            self.out.document = DocumentRef(
+                repo.strip(),
+                commit.strip(),
+                tuple(p.strip() for p in patterns if p),
+                line=key.start_mark.line + 1,
+                commit_line=fields["commit"][1].start_mark.line + 1,
+                pattern_lines=tuple(item.start_mark.line + 1 for item in pattern_nodes),
+            )
 
 
 def _at(source: Source, node: yaml.Node, message: str, severity: Severity = Severity.ERROR) -> Problem:

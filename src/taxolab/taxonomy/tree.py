@@ -44,6 +44,46 @@ def is_taxonomy_file(relative: Path, sections: Iterable[str] = LEAF_SECTIONS) ->
     return len(relative.parts) > 1 and relative.parts[0] in tuple(sections) and relative.suffix in YAML_SUFFIXES
 
 
+def is_stray_leaf(relative: Path) -> bool:
+    """A ``qna.yaml`` that generation never reads: under ``foundational_skills/`` or outside every section.
+
+    Files in hidden folders (``.github/``) are repository plumbing, not leaves.
+    """
+    parts = relative.parts
+    if relative.name != QNA_NAME or any(part.startswith(".") for part in parts[:-1]):
+        return False
+    return not (len(parts) > 1 and parts[0] in LEAF_SECTIONS)
+
+
+def stray_leaf_files(taxonomy_root: Path) -> list[Path]:
+    """Every ``qna.yaml`` below ``taxonomy_root`` outside all three sections (for ``taxonomy lint`` of a tree).
+
+    ``foundational_skills/`` files are not stray for lint: lint validates them.
+    """
+    root = Path(taxonomy_root)
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not (here == root and d in ALL_SECTIONS))
+        if QNA_NAME in filenames and is_stray_leaf((here / QNA_NAME).relative_to(root)):
+            found.append(here / QNA_NAME)
+    return sorted(found)
+
+
+def outside_notice(relative: Path) -> str:
+    """Why a :func:`is_stray_leaf` file is not used, and what to do if it should be."""
+    if relative.parts[0] == FOUNDATIONAL_SECTION:
+        return (
+            f"{relative.as_posix()}: not used for data generation: only knowledge/ and compositional_skills/ "
+            f"leaves feed generation ({FOUNDATIONAL_SECTION}/ is read by evaluation only); "
+            "move it under compositional_skills/ to generate from it"
+        )
+    return (
+        f"{relative.as_posix()}: not a taxonomy leaf: qna.yaml files are read only under knowledge/, "
+        f"compositional_skills/ (generation) or {FOUNDATIONAL_SECTION}/ (evaluation); move it into one of them"
+    )
+
+
 def taxonomy_files(taxonomy_root: Path, sections: Iterable[str] = LEAF_SECTIONS) -> list[Path]:
     """Every YAML file under ``sections``, sorted; hidden folders (``.git``) are skipped."""
     found: list[Path] = []

@@ -9,12 +9,15 @@ it answer errors, and ``stop()`` makes it vanish like a crashed server.
 
 from __future__ import annotations
 
+import argparse
 import json
+import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Responder = Callable[[dict[str, Any]], str]
@@ -39,19 +42,20 @@ class FakeOpenAIServer:
     stopped: bool = False
     _in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    port: int = 0
+    """Port on 127.0.0.1 to listen on; 0 picks a free one (read it back from :attr:`url`)."""
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
         assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://127.0.0.1:{self._server.server_port}/v1"
 
     def start(self) -> FakeOpenAIServer:
         self.stopped = False
         handler = _make_handler(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -170,3 +174,61 @@ def _response(model: str, request: dict[str, Any], texts: list[str], chat: bool)
             "completion_tokens": sum(len(t.split()) for t in texts),
         },
     }
+
+
+MODES = ("echo", "fixed", "fail")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m taxolab.testing.fake_openai``: serve the fake on 127.0.0.1 until interrupted.
+
+    Prints ``<url>`` (``http://127.0.0.1:PORT/v1``) on stdout once it listens and, with
+    ``--port-file``, writes the port number there (atomically), so a script or a test
+    case can start it in the background and wait for the file. ``--mode echo``
+    answers the last message reversed by words, ``fixed`` answers ``--reply``,
+    ``fail`` answers every request with HTTP ``--status``.
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m taxolab.testing.fake_openai",
+        description="A scripted OpenAI-compatible server on 127.0.0.1 for offline tests.",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: 0, a free one)")
+    parser.add_argument("--port-file", type=Path, help="write the chosen port to this file once listening")
+    parser.add_argument("--mode", choices=MODES, default="echo", help="how to answer (default: echo)")
+    parser.add_argument("--reply", default="OK", help="the answer in --mode fixed (default: OK)")
+    parser.add_argument("--status", type=int, default=500, help="HTTP status in --mode fail (default: 500)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds to wait before each answer")
+    parser.add_argument("--model", default="fake-teacher", help="model name to report (default: fake-teacher)")
+    args = parser.parse_args(argv)
+    reply: str = args.reply
+    responder: Responder = echo_responder if args.mode != "fixed" else (lambda _request: reply)
+    server = FakeOpenAIServer(
+        responder,
+        latency=args.latency,
+        model=args.model,
+        fail_with=args.status if args.mode == "fail" else None,
+        port=args.port,
+    )
+    try:
+        server.start()
+    except OSError as exc:
+        print(f"error: cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}", flush=True)
+        return 1
+    print(server.url, flush=True)
+    if args.port_file is not None:
+        from taxolab.fsio import write_text
+
+        write_text(args.port_file, f"{server.url.rsplit(':', 1)[1].split('/')[0]}\n")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

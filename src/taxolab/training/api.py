@@ -8,10 +8,13 @@ checkpoint of the last phase.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rich.markup import escape
 
 from taxolab.config import paths
 from taxolab.console import stderr
@@ -96,14 +99,17 @@ def train(
         if done is None:
             spec = _phase_spec(phase, index, start_model, output_dir, settings=settings, show=show_progress)
             _prepare_data(spec, debug)
+            started = time.time()
             outcome = run_distributed(spec, run_id) if world_size(settings) > 1 else run_phase(spec)
-            journal.record(phase.name, outcome.to_json())
+            journal.record(phase.name, outcome.to_json(), started)
         else:
             outcome = PhaseOutcome.from_json(done)
         outcomes.append(outcome)
         start_model = outcome.final_dir
 
-    if select_best is None and leader:
+    if settings.select_by in ("val_loss", "last"):
+        select_best = None  # asked for by name: no evaluation overrides it
+    elif select_best is None and leader:
         select_best = _evaluation_selector(Path(data_path), settings)
     last_only = settings.select_by == "last" or not leader
     selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best, last=last_only)
@@ -121,9 +127,9 @@ def _phase_spec(
         data_file=phase.data_file,
         out_dir=output_dir / f"phase{index}_{phase.name}",
         settings=settings,
-        epochs=int(settings.phase_value(phase.name, "epochs")),  # type: ignore[call-overload]
-        learning_rate=float(learning_rate),  # type: ignore[arg-type]
-        effective_batch_size=int(settings.phase_value(phase.name, "effective_batch_size")),  # type: ignore[call-overload]
+        epochs=settings.phase_value(phase.name, "epochs"),
+        learning_rate=float(learning_rate),
+        effective_batch_size=settings.phase_value(phase.name, "effective_batch_size"),
         show_progress=show,
     )
 
@@ -135,7 +141,11 @@ def _prepare_data(spec: PhaseSpec, debug: bool) -> TokenizedDataset:
     )
     stderr.print(f"phase {spec.name}: {len(data.samples)} samples from {spec.data_file.name}")
     for reason, count in sorted(data.dropped.items()):
-        stderr.print(f"  [yellow]dropped {count}[/yellow]: {reason}", markup=True)
+        lines = data.bad_lines.get(reason, [])
+        where = ", ".join(f"{spec.data_file}:{number}" for number in lines)
+        more = ", ..." if count > len(lines) and lines else ""
+        at = f" (at {escape(where)}{more})" if lines else ""
+        stderr.print(f"  [yellow]dropped {count}[/yellow]: {escape(reason)}{at}", markup=True, soft_wrap=True)
     if debug:
         tokenizer = load_tokenizer(spec.model_dir)
         for sample in data.samples[:3]:
@@ -145,15 +155,9 @@ def _prepare_data(spec: PhaseSpec, debug: bool) -> TokenizedDataset:
 
 def resolve_student(ref: str, models_dir: Path) -> Path:
     """The HF folder to fine-tune for a model reference: ``default``, a path, or a name in the models folder."""
-    if ref == "default":
-        from taxolab.models.default import default_hf_dir
-
-        return default_hf_dir(prepare=True)
-    if Path(ref).expanduser().is_dir():
-        return Path(ref).expanduser()
     from taxolab.models.resolve import resolve_model
 
-    resolved = resolve_model(ref, models_dir)
+    resolved = resolve_model(ref, models_dir, prefer="hf")  # `default`: its HF folder, converted on first use
     if resolved.format != "hf":
         raise TaxolabError(f"{ref}: training needs an HF model folder, not {resolved.format}")
     return Path(resolved.path)

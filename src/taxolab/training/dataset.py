@@ -36,6 +36,8 @@ class TokenizedDataset:
     samples: list[TokenizedSample]
     dropped: Counter[str] = field(default_factory=Counter)
     source_rows: int = 0
+    bad_lines: dict[str, list[int]] = field(default_factory=dict)
+    """For each reason a row was dropped while reading, the 1-based file lines of its first few rows."""
 
     @functools.cached_property
     def lengths(self) -> list[int]:
@@ -50,7 +52,8 @@ class TokenizedDataset:
         held = set(order[:count])
         train = [s for i, s in enumerate(self.samples) if i not in held]
         valid = [s for i, s in enumerate(self.samples) if i in held]
-        return TokenizedDataset(train, self.dropped, self.source_rows), TokenizedDataset(valid, Counter(), count)
+        kept = TokenizedDataset(train, self.dropped, self.source_rows, self.bad_lines)
+        return kept, TokenizedDataset(valid, Counter(), count)
 
 
 def load_dataset(
@@ -63,17 +66,20 @@ def load_dataset(
     if cache.exists():
         stored = torch.load(cache, weights_only=False)
         samples, dropped, rows = stored["samples"], Counter(stored["dropped"]), stored["rows"]
+        bad_lines = stored.get("bad_lines", {})
     else:
-        samples, dropped, rows = _tokenize_file(data_file, tokenizer_dir, tokenizer, workers)
+        samples, dropped, rows, bad_lines = _tokenize_file(data_file, tokenizer_dir, tokenizer, workers)
         with fsio.atomic_open(cache, "wb") as handle:
-            torch.save({"samples": samples, "dropped": dict(dropped), "rows": rows}, handle)
+            torch.save(
+                {"samples": samples, "dropped": dict(dropped), "rows": rows, "bad_lines": bad_lines}, handle
+            )
     kept = []
     for sample in samples:
         if len(sample.input_ids) > max_seq_len:
             dropped[f"longer than max_seq_len={max_seq_len}"] += 1
         else:
             kept.append(sample)
-    return TokenizedDataset(kept, dropped, rows)
+    return TokenizedDataset(kept, dropped, rows, bad_lines)
 
 
 def load_tokenizer(model_dir: Path) -> Any:
@@ -97,10 +103,15 @@ def _cache_key(data_file: Path, tokenizer: Any) -> str:
     return digest.hexdigest()[:32]
 
 
+BAD_LINES_SHOWN = 3
+"""File lines named per drop reason (the first ones), so a user can open the file at a bad row."""
+
+
 def _tokenize_file(
     data_file: Path, tokenizer_dir: Path, tokenizer: Any, workers: int | None
-) -> tuple[list[TokenizedSample], Counter[str], int]:
-    lines = _read_rows(data_file)
+) -> tuple[list[TokenizedSample], Counter[str], int, dict[str, list[int]]]:
+    numbered = _read_rows(data_file)
+    lines = [line for _, line in numbered]
     if workers is None:
         workers = (os.cpu_count() or 1) if len(lines) >= _PARALLEL_THRESHOLD else 1
     if workers > 1 and len(lines) > 1:
@@ -113,19 +124,24 @@ def _tokenize_file(
         results = [_tokenize_with(tokenizer, line) for line in lines]
     samples: list[TokenizedSample] = []
     dropped: Counter[str] = Counter()
-    for result in results:
+    bad_lines: dict[str, list[int]] = {}
+    for (number, _), result in zip(numbered, results, strict=True):
         if isinstance(result, str):
             dropped[result] += 1
+            shown = bad_lines.setdefault(result, [])
+            if len(shown) < BAD_LINES_SHOWN:
+                shown.append(number)
         else:
             samples.append(result)
-    return samples, dropped, len(lines)
+    return samples, dropped, len(lines), bad_lines
 
 
-def _read_rows(data_file: Path) -> list[str]:
+def _read_rows(data_file: Path) -> list[tuple[int, str]]:
+    """The non-blank lines of ``data_file`` with their 1-based line numbers."""
     if not Path(data_file).is_file():
         raise TaxolabError(f"{data_file}: training data not found")
     with Path(data_file).open(encoding="utf-8") as handle:
-        return [line for line in handle if line.strip()]
+        return [(number, line) for number, line in enumerate(handle, start=1) if line.strip()]
 
 
 def _tokenize_with(tokenizer: Any, line: str) -> TokenizedSample | str:

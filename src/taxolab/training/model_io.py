@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -49,7 +49,7 @@ def default_max_batch_len(settings: TrainSettings, hardware: Hardware) -> int:
     """Tokens per packed forward pass: short rows on CPU, long ones where a varlen kernel exists.
 
     On CPU the block-diagonal mask still costs attention over the whole row, so
-    long packed rows are slower than short ones (DESIGN.md: rows of 1,024 tokens
+    long packed rows are slower than short ones (docs/train.md, "CPU defaults": rows of 1,024 tokens
     2.2x faster than padded batches, 2,048 only 1.65x); 512 keeps the wasted
     attention small while matrix products stay large (re-measure with
     ``bench/bench_train.py --row-lens``). A longer sample gets a row of its own.
@@ -77,7 +77,7 @@ def load_model(model_dir: Path, settings: TrainSettings, hardware: Hardware) -> 
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if settings.method == "lora":
         model = add_lora(model, settings)
-    return model
+    return cast(nn.Module, model)  # from_pretrained is typed as returning Any
 
 
 def lora_config(settings: TrainSettings) -> Any:
@@ -97,4 +97,4 @@ def add_lora(model: Any, settings: TrainSettings) -> nn.Module:
 
     if settings.gradient_checkpointing:
         model.enable_input_require_grads()
-    return get_peft_model(model, lora_config(settings))
+    return cast(nn.Module, get_peft_model(model, lora_config(settings)))  # a PeftModel; peft's signature is loose

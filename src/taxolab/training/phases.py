@@ -2,7 +2,7 @@
 
 LAB trains in two phases: knowledge first (documents turned into Q&A), then
 skills starting from the knowledge result, with the best skills checkpoint
-kept. The journal (``journal.json`` in the output folder) records each finished
+kept. The journal (``training.json`` in the output folder) records each finished
 phase; a rerun of the same command skips finished phases and resumes the
 unfinished one from its own resume state. A journal written for other data or
 settings is refused rather than silently mixed.
@@ -10,24 +10,21 @@ settings is refused rather than silently mixed.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from taxolab import fsio
+from taxolab.config.affects import result_settings
 from taxolab.errors import TaxolabError
+from taxolab.hashing import hash_bytes, hash_json, short
+from taxolab.records import TRAINING, ResumeRecord, StepRecord
 from taxolab.training.settings import PhaseName, Strategy, TrainSettings
 
-JOURNAL = "journal.json"
+JOURNAL = TRAINING
 KNOWLEDGE_GLOB = "knowledge_train_msgs_*.jsonl"
 SKILLS_GLOB = "skills_train_msgs_*.jsonl"
-# Settings that change how a run is executed, not what it computes.
-_EXECUTION_ONLY = {
-    "nproc_per_node", "nnodes", "node_rank", "rdzv_endpoint", "threads", "data_workers", "tensorboard", "select_by",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,50 +66,68 @@ def _newest(folder: Path, pattern: str) -> Path | None:
 
 
 def fingerprint(model_dir: Path, phases: list[PlannedPhase], settings: TrainSettings) -> str:
-    """A hash of what the run computes: model, data contents and the settings that matter."""
-    digest = hashlib.sha256(str(Path(model_dir).resolve()).encode())
-    for phase in phases:
-        digest.update(phase.name.encode())
-        digest.update(Path(phase.data_file).read_bytes())
-    relevant = {k: v for k, v in settings.model_dump(mode="json").items() if k not in _EXECUTION_ONLY}
-    digest.update(json.dumps(relevant, sort_keys=True).encode())
-    return digest.hexdigest()[:16]
+    """A hash (16 hex digits) of what the phases compute: model, data contents, result-affecting settings.
+
+    Speed-only settings and ``select_by`` (which only chooses among the
+    finished checkpoints) are left out, as :class:`TrainSettings` declares, so
+    changing them resumes the same journal.
+    """
+    return short(
+        hash_json(
+            {
+                "model": str(Path(model_dir).resolve()),
+                "phases": [(phase.name, hash_bytes(phase.data_file)) for phase in phases],
+                "settings": result_settings(settings),
+            }
+        )
+    )
 
 
 class Journal:
-    """Finished phases and the final choice, rewritten atomically after each."""
+    """Finished phases and the final choice: the folder's resume record (``training.json``), saved after each.
+
+    Each finished phase is a step whose input hash is the run's fingerprint
+    and whose outputs are the phase's outcome; the choice of checkpoint is
+    ``info["selected"]``. Only the ``writer`` (node 0) saves.
+    """
 
     def __init__(
         self, out_dir: Path, run_fingerprint: str, strategy: str, inputs: dict[str, Any], *, writer: bool = True
     ) -> None:
-        self.path = Path(out_dir) / JOURNAL
         self.writer = writer
-        self.data: dict[str, Any] = {"fingerprint": run_fingerprint, "strategy": strategy, "inputs": inputs, "phases": {}}
-        if self.path.exists():
-            stored = json.loads(self.path.read_text(encoding="utf-8"))
-            if stored.get("fingerprint") != run_fingerprint:
-                raise TaxolabError(
-                    f"{out_dir}: holds a training run with other data, model or settings; "
-                    "use another --output-dir (or delete that folder) to start afresh"
-                )
-            self.data = stored
-        else:
-            self._write()
+        self.fingerprint = run_fingerprint
+        self.record_ = ResumeRecord.claim(
+            Path(out_dir),
+            JOURNAL,
+            run_fingerprint,
+            refusal=(
+                f"{out_dir}: holds a training run with other data, model or settings; "
+                "use another --output-dir (or delete that folder) to start afresh"
+            ),
+        )
+        self.path = self.record_.path
+        self.record_.info.setdefault("strategy", strategy)
+        self.record_.info.setdefault("inputs", inputs)
+        self._write()
 
     def finished(self, phase: str) -> dict[str, Any] | None:
-        return self.data["phases"].get(phase)
+        """The outcome of ``phase`` if it finished in this run (same fingerprint), else None."""
+        done = self.record_.done(phase, self.fingerprint)
+        return done.outputs if done is not None else None
 
-    def record(self, phase: str, outcome: dict[str, Any]) -> None:
-        self.data["phases"][phase] = outcome
+    def record(self, phase: str, outcome: dict[str, Any], started: float | None = None) -> None:
+        """Note ``phase`` as finished with ``outcome`` (it started at ``started``, Unix seconds)."""
+        now = time.time()
+        self.record_.steps[phase] = StepRecord(self.fingerprint, outcome, started or now, now)
         self._write()
 
     def record_selection(self, selected: Path, how: str) -> None:
-        self.data["selected"] = {"path": str(selected), "by": how}
+        self.record_.info["selected"] = {"path": str(selected), "by": how}
         self._write()
 
     def _write(self) -> None:
         if self.writer:
-            fsio.write_json(self.path, self.data)
+            self.record_.save()
 
 
 def select_checkpoint(

@@ -6,14 +6,17 @@ ones when unset, so a single-phase run needs only the general keys.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, overload
 
 from pydantic import Field
 
+from taxolab.config.affects import selection_only, speed_only
 from taxolab.config.sections import Section
 
 Strategy = Literal["auto", "lab-multiphase", "lab-skills-only", "single"]
 PhaseName = Literal["knowledge", "skills", "single"]
+PhaseSetting = Literal["epochs", "learning_rate", "effective_batch_size"]
+"""The settings a phase may override (``knowledge_<name>``, ``skills_<name>``)."""
 
 
 class TrainSettings(Section):
@@ -73,7 +76,7 @@ class TrainSettings(Section):
         0.05, ge=0, lt=1, description="Fraction of each phase's samples held out for validation loss."
     )
     validation_max_samples: int = Field(64, ge=0, description="Cap on held-out validation samples per phase.")
-    select_by: Literal["auto", "mmlu_branch", "val_loss", "last"] = Field(
+    select_by: Literal["auto", "mmlu_branch", "val_loss", "last"] = selection_only(
         "auto",
         description="How the final checkpoint of the last phase is chosen: `mmlu_branch` on the data run's knowledge test questions, lowest `val_loss`, or the `last`; `auto` = mmlu_branch when the data folder has test questions, else val_loss.",
     )
@@ -87,19 +90,27 @@ class TrainSettings(Section):
     distributed: Literal["fsdp", "ddp"] = Field(
         "fsdp", description="Multi-process mode: FSDP2 full sharding or DDP replication."
     )
-    nproc_per_node: int = Field(1, ge=1, description="Training processes per node (GPUs per node; >1 launches torchrun).")
-    nnodes: int = Field(1, ge=1, description="Number of nodes (run the same command on each with its --node-rank).")
-    node_rank: int = Field(0, ge=0, description="This node's rank among --nnodes.")
-    rdzv_endpoint: str | None = Field(
+    nproc_per_node: int = speed_only(1, ge=1, description="Training processes per node (GPUs per node; >1 launches torchrun).")
+    nnodes: int = speed_only(1, ge=1, description="Number of nodes (run the same command on each with its --node-rank).")
+    node_rank: int = speed_only(0, ge=0, description="This node's rank among --nnodes.")
+    rdzv_endpoint: str | None = speed_only(
         None, description="HOST:PORT of node 0 for the torchrun rendezvous (default: a free port on 127.0.0.1)."
     )
-    threads: int | None = Field(None, ge=1, description="CPU threads per training process (default: cores / processes).")
-    data_workers: int | None = Field(
+    threads: int | None = speed_only(None, ge=1, description="CPU threads per training process (default: cores / processes).")
+    data_workers: int | None = speed_only(
         None, ge=1, description="Processes that tokenise data (default: all cores for large inputs, 1 for small)."
     )
-    tensorboard: bool = Field(False, description="Also write TensorBoard logs (needs the `tensorboard` package).")
+    tensorboard: bool = speed_only(False, description="Also write TensorBoard logs (needs the `tensorboard` package).")
 
-    def phase_value(self, phase: PhaseName, name: str) -> object:
-        """``knowledge_epochs`` if set, else ``epochs``: the value a phase runs with."""
-        own = getattr(self, f"{phase}_{name}", None) if phase != "single" else None
-        return own if own is not None else getattr(self, name)
+    @overload
+    def phase_value(self, phase: PhaseName, name: Literal["epochs", "effective_batch_size"]) -> int: ...
+    @overload
+    def phase_value(self, phase: PhaseName, name: Literal["learning_rate"]) -> float | None: ...
+    def phase_value(self, phase: PhaseName, name: PhaseSetting) -> int | float | None:
+        """``knowledge_epochs`` if set, else ``epochs``: the value a phase runs with.
+
+        ``learning_rate`` may be None (the method's default applies); the others are always set.
+        """
+        own: int | float | None = getattr(self, f"{phase}_{name}", None) if phase != "single" else None
+        general: int | float | None = getattr(self, name)
+        return own if own is not None else general

@@ -295,7 +295,8 @@ def _progress_bar(spec: PhaseSpec, env: DistEnv, total: int, done: int) -> Itera
     """A live bar with loss, tokens/s and ETA on rank 0; hidden elsewhere."""
     show = env.is_main and spec.show_progress
     bar = console.progress(
-        TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[tps]:.0f} tok/s"), disable=not show
+        TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[tps]:.0f} tok/s"), disable=not show,
+        unit="steps",
     )
     task = bar.add_task(f"train {spec.name}", total=total, completed=done, loss=float("nan"), tps=0.0)
     with bar:

@@ -11,8 +11,6 @@ gets few rows through the filters.
 
 from __future__ import annotations
 
-import contextlib
-import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,73 +19,87 @@ from typing import Any
 
 from taxolab import fsio
 from taxolab.config import Config
-from taxolab.sdg.outputs import MixOptions, write_training_sets
+from taxolab.errors import TaxolabError
+from taxolab.hashing import hash_files
 from taxolab.taxonomy.model import Leaf
-from taxolab.workflow.hashing import hash_files
 from taxolab.workflow.layout import remove_stale_siblings
-
-# Settings that change only how fast rows come, never which rows.
-_SPEED_ONLY = {"concurrency", "executor", "ray_address", "endpoint_urls", "batch_size"}
 
 
 def leaf_generation_inputs(leaf: Leaf, config: Config) -> dict[str, Any]:
-    """What one leaf's generated rows depend on: its folder's files, the teacher and the generation settings."""
-    settings = config.generate.model_dump(mode="json", exclude=_SPEED_ONLY)
-    return {
-        "leaf": leaf.name,
-        "files": hash_files([leaf.qna_path.parent], root=leaf.qna_path.parent),
-        "teacher": [config.models.teacher, config.generate.teacher_model, list(config.generate.endpoint_urls)],
-        "settings": settings,
-    }
+    """What one leaf's generated rows depend on besides the settings: the leaf and its folder's files.
+
+    The teacher and the generation settings that affect results join these in
+    :func:`taxolab.workflow.run.generation_inputs`, from the settings' own
+    declarations (:mod:`taxolab.config.affects`); ``config`` is kept for callers.
+    """
+    return {"leaf": leaf.name, "files": hash_files([leaf.qna_path.parent], root=leaf.qna_path.parent)}
 
 
 class TeacherSession:
-    """The teacher endpoint for the generation stages, started on first use and stopped on exit.
+    """The teacher's server for the generation stages, started on first use and stopped on exit.
 
     A rerun whose generation is up to date therefore never loads the teacher;
-    a run that generates several leaves starts it once for all of them.
+    a run that generates several leaves starts it once for all of them (each
+    leaf's generation opens the teacher, and this scope hands back the server
+    the first one started). On exit the server stops, unless an enclosing
+    :class:`~taxolab.llm.opener.ServerScope` keeps that model (``taxolab run``
+    keeps it when the judge is the same model, see :func:`reused_models`).
     """
 
     def __init__(self, config: Config) -> None:
+        from taxolab.llm.opener import ServerScope
+
         self.config = config
-        self._stack = contextlib.ExitStack()
-        self._ready: Config | None = None
+        self._scope = ServerScope()
 
     def __enter__(self) -> TeacherSession:
+        self._scope.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+        self._scope.__exit__(*exc)
 
     def generation_config(self) -> Config:
-        """The config with ``generate.endpoint_urls`` pointing at a live teacher."""
-        if self._ready is not None:
-            return self._ready
-        settings = self.config.generate
-        if settings.endpoint_urls:
-            self._ready = self.config
-            return self._ready
-        from taxolab.llm.server import model_endpoint
+        """The config generation runs with (the teacher is opened from it inside this session)."""
+        return self.config
 
-        serve = self.config.serve
-        endpoint = self._stack.enter_context(
-            model_endpoint(self._teacher_path(), None, api_key=serve.api_key, **serve.start_options())
-        )
-        generate = settings.model_copy(
-            update={
-                "endpoint_urls": [endpoint.url],
-                "teacher_model": endpoint.model,
-                "concurrency": settings.concurrency or endpoint.parallel,
-            }
-        )
-        self._ready = self.config.model_copy(update={"generate": generate})
-        return self._ready
 
-    def _teacher_path(self) -> Path:
-        ref = self.config.generate.teacher_model or self.config.models.teacher
-        from taxolab.models.resolve import resolve_model
+def reused_models(config: Config, benchmarks: list[str]) -> list[str]:
+    """The models whose local server ``taxolab run`` keeps from generation to evaluation: the teacher, when
+    evaluation serves the same model again (as judge or as base model) for a benchmark that asks a served model.
 
-        return resolve_model(ref, self.config.paths.resolved("models")).path
+    Empty when the teacher is remote or up to date runs would serve nothing; the
+    server then lives only as long as its stage, as before.
+    """
+    from taxolab.evaluation.api import REGISTRY
+    from taxolab.evaluation.benchmark import JudgedBenchmark
+    from taxolab.models.resolve import resolve_model
+
+    if config.generate.endpoint_urls:
+        return []
+    evaluate = config.evaluate
+    served = []
+    if not evaluate.judge_endpoint_url:
+        served.append(evaluate.judge_model or config.models.judge)
+    if not evaluate.base_endpoint_url:
+        served.append(evaluate.base_model or config.models.student)
+    if not any(issubclass(_benchmark(REGISTRY[name]), JudgedBenchmark) for name in benchmarks if name in REGISTRY):
+        return []
+    teacher = config.generate.teacher_model or config.models.teacher
+    models_dir = config.paths.resolved("models")
+    try:
+        path = resolve_model(teacher, models_dir).path.resolve()
+        same = any(resolve_model(ref, models_dir).path.resolve() == path for ref in served)
+    except TaxolabError:
+        return []  # a model that does not resolve fails in its own stage, with its own message
+    return [teacher] if same else []
+
+
+def _benchmark(target: str) -> type:
+    import importlib
+
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
 def generate_leaf(
@@ -122,7 +134,6 @@ def limited_chunks(config: Config, max_chunks: int) -> Callable[[Leaf], list[str
     A small profile cannot afford a teacher pass over every chunk of a long
     document; an even spread keeps questions from all of it.
     """
-    from taxolab.config import paths
     from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, words_counter
 
     settings = config.generate
@@ -131,15 +142,7 @@ def limited_chunks(config: Config, max_chunks: int) -> Callable[[Leaf], list[str
     )
 
     def chunks(leaf: Leaf) -> list[str]:
-        found = leaf_chunks(
-            leaf,
-            plan,
-            words_counter,
-            mirrors=config.documents.mirrors,
-            cache_dir=paths.cache_dir() / "documents",
-            offline=config.documents.offline,
-        )
-        return spread(found, max_chunks)
+        return spread(leaf_chunks(leaf, plan, words_counter, config.documents), max_chunks)
 
     return chunks
 
@@ -162,88 +165,57 @@ class LeafData:
 def mix_leaves(
     items: list[LeafData], out_dir: Path, run_name: str, config: Config, *, with_seeds: bool
 ) -> dict[str, Any]:
-    """Write the run's training mixes and test questions from every leaf's folder; stage outputs."""
+    """Write the run's training sets, held-out and test files from every leaf's folder; stage outputs.
+
+    The same mixing as ``data generate`` (:func:`taxolab.mixing.build_training_sets`),
+    into ``out_dir``, which is emptied first.
+    """
+    from taxolab.mixing import LeafSource, MixOptions, build_training_sets
+
     if out_dir.exists():
         shutil.rmtree(out_dir)
-    knowledge: dict[str, list[dict[str, Any]]] = {}
-    skills: dict[str, list[dict[str, Any]]] = {}
-    per_leaf: dict[str, dict[str, Any]] = {}
-    for item in items:
-        name = item.leaf.name
-        rows = _read_rows(item.folder / "generated" / f"{name}.jsonl")
-        seeds = seed_rows(item.leaf) if with_seeds else []
-        (knowledge if item.leaf.is_knowledge else skills)[name] = rows + seeds
-        tests = _read_rows(item.folder / "test" / f"{name}.jsonl")
-        source = "generated"
-        if item.leaf.is_knowledge and not tests:
-            tests, source = seed_test_questions(item.leaf, config.generate.seed), "seed examples"
-        if tests:
-            fsio.write_jsonl(out_dir / "test" / f"{name}.jsonl", tests)
-        per_leaf[name] = {
-            "generated": len(rows),
-            "seed_examples": len(seeds),
-            "test_questions": len(tests),
-            "test_source": source if tests else None,
-        }
-    settings = config.generate
-    counts = write_training_sets(
+    built = build_training_sets(
+        [LeafSource(item.leaf, item.folder) for item in items],
         out_dir,
         run_name,
-        knowledge,
-        skills,
-        MixOptions(settings.seed, settings.distractor_ratio, settings.knowledge_replay),
+        MixOptions.from_config(config, with_seeds=with_seeds),
     )
-    # An empty mix would plan a phase with nothing to train on: leave it out.
-    for name, count in counts.items():
-        if count == 0:
-            (out_dir / f"{name}_{run_name}.jsonl").unlink(missing_ok=True)
-    mixes = sorted(str(p) for p in out_dir.glob("*_train_msgs_*.jsonl"))
-    return {"paths": [str(out_dir), *mixes], "folder": str(out_dir), "mixes": counts, "leaves": per_leaf}
+    return {"paths": [str(out_dir), *built["paths"]], "folder": str(out_dir), **built}
+
+
+def generate_and_mix(config: Config, **generate: Any) -> Any:
+    """``taxolab data generate``: generate (:func:`taxolab.sdg.generate.generate_data`), then mix in the same folder.
+
+    The mix is the one ``taxolab run`` makes (:func:`mix_leaves` calls the same
+    function); its counts join the manifest under ``counts``. Keyword arguments
+    go to ``generate_data``; returns its :class:`~taxolab.sdg.generate.GenerateResult`.
+    """
+    from taxolab.mixing import LeafSource, MixOptions, build_training_sets
+    from taxolab.sdg.generate import generate_data
+    from taxolab.sdg.runs import write_manifest
+    from taxolab.taxonomy import load_leaves
+
+    result = generate_data(config, **generate)
+    leaves = generate.get("leaves") or load_leaves(config.paths.resolved("taxonomy"), config.taxonomy.base)
+    built = build_training_sets(
+        [LeafSource(leaf, result.output_dir) for leaf in leaves],
+        result.output_dir,
+        result.output_dir.name,
+        MixOptions.from_config(config),
+    )
+    counts = result.manifest.setdefault("counts", {})
+    counts.update(built["mixes"])
+    for name, mixed in built["leaves"].items():
+        counts.setdefault("leaves", {}).setdefault(name, {})["mixed"] = mixed
+    write_manifest(result.output_dir, result.manifest)
+    return result
 
 
 def seed_rows(leaf: Leaf) -> list[dict[str, Any]]:
-    """The leaf's seed examples as rows of the generated shape (knowledge rows carry their context as document)."""
-    rows = []
-    for example in leaf.seed_examples:
-        row: dict[str, Any] = {"question": example.question, "answer": example.answer, "leaf": leaf.name}
-        if leaf.is_knowledge:
-            row.update(document=example.context or "", dataset_type="seed_example")
-        elif example.context:
-            row["context"] = example.context
-        rows.append(row)
-    return rows
+    """The leaf's seed examples as rows of the generated shape (see :func:`taxolab.mixing.seed_rows`)."""
+    from taxolab.mixing import seed_rows as rows_of
 
-
-def seed_test_questions(leaf: Leaf, seed: int) -> list[dict[str, Any]]:
-    """Multiple-choice questions from the leaf's own seed pairs, the other pairs' answers as wrong choices.
-
-    The fallback when the teacher wrote no usable test question (small
-    teachers often do not): mmlu_branch then measures whether training made
-    the model prefer the documented answers, which is what the seeds teach.
-    """
-    pairs = [(e.question.strip(), e.answer.strip()) for e in leaf.seed_examples]
-    answers = list(dict.fromkeys(answer for _, answer in pairs))
-    if len(answers) < 4:
-        return []
-    rng = random.Random(f"{seed}:{leaf.name}")
-    questions = []
-    for question, answer in pairs:
-        choices = [answer, *rng.sample([a for a in answers if a != answer], 3)]
-        rng.shuffle(choices)
-        questions.append({"question": question, "choices": choices, "answer": choices.index(answer), "leaf": leaf.name})
-    return questions
-
-
-REPORT_COLUMNS = ("dataset_type", "context", "document", "question", "answer")
-
-
-def sample_rows(folder: Path, leaf: str, limit: int = 3, width: int = 400) -> list[dict[str, Any]]:
-    """A few generated rows of a leaf for the report: the columns a reader checks, long texts shortened."""
-    rows = []
-    for row in _read_rows(folder / "generated" / f"{leaf}.jsonl")[:limit]:
-        shown = {key: row[key] for key in REPORT_COLUMNS if row.get(key)}
-        rows.append({k: v[:width] + " ..." if isinstance(v, str) and len(v) > width else v for k, v in shown.items()})
-    return rows
+    return rows_of(leaf)
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

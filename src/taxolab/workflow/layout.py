@@ -8,10 +8,11 @@ get a fresh folder and the stale one is removed.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+
+from taxolab.hashing import hash_text
 
 HASH_CHARS = 12
 
@@ -24,7 +25,7 @@ class RunLayout:
     def for_taxonomy(cls, runs_dir: Path, taxonomy_root: Path) -> RunLayout:
         """The default run folder of a taxonomy: the same one every time, so a plain rerun resumes."""
         resolved = Path(taxonomy_root).expanduser().resolve()
-        tag = hashlib.sha256(str(resolved).encode()).hexdigest()[:8]
+        tag = hash_text(str(resolved))[:8]
         return cls(Path(runs_dir) / f"{resolved.name}-{tag}")
 
     @property

@@ -73,7 +73,8 @@ def evaluate_models(
         update={
             "model": str(trained),
             "base_model": config.evaluate.base_model or config.models.student,
-            "tasks_dir": test_dir if any(test_dir.glob("*.jsonl")) else config.evaluate.tasks_dir,
+            # the mix folder is this run's data run: mmlu_branch reads its test/, recall its heldout/
+            "tasks_dir": test_dir.parent,
             "taxonomy_path": taxonomy_root,
             "taxonomy_base": taxonomy_base,
             "output_dir": out_dir,

@@ -1,69 +1,84 @@
 """``taxolab run`` as one library call: taxonomy -> data -> mix -> train -> evaluate -> GGUF -> report.
 
-Stages and what their input hash covers (so what an edit redoes):
+The stages are declared once, in :data:`taxolab.workflow.stages.STAGES`, each
+with the config sections and keys it reads. A stage's fingerprint holds the
+content hashes of its input files, the fingerprints of the stages it builds
+on, and the values of what it reads that affect results (as each setting
+declares on its settings model, :mod:`taxolab.config.affects`):
 
 =================  ==========================================================
 taxonomy           always runs (a git diff and validation take a second)
 generate:<leaf>    that leaf's folder files, teacher, generation settings
 mix                every leaf's generation hash, mixing settings
-train              the mix files' bytes, student, training settings
-evaluate           the training hash, benchmarks, evaluation settings, judge
-convert            the training hash, GGUF type
+train              the mix files' bytes, student, training settings;
+                   ``select_by`` and the test questions only re-select
+evaluate           the training hash, the mix folder, models, evaluation settings
+convert            the training hash, ``run.outtype``
 report             always runs (reads every stage's recorded outputs)
 =================  ==========================================================
 
 Editing one leaf therefore regenerates that leaf only, then remixes, retrains,
 re-evaluates and reconverts; a kill during training resumes training from its
-own journal and saved state.
+own journal and saved state; a speed-only setting (``generate.batch_size``,
+``train.nproc_per_node``, ...) changes nothing that is done; a changed
+``train.select_by`` picks again among the finished checkpoints.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from taxolab.config import Config
+from taxolab.console import stderr
 from taxolab.errors import TaxolabError
+from taxolab.hashing import hash_files, hash_json
 from taxolab.taxonomy.model import Leaf
-from taxolab.workflow.data import LeafData, TeacherSession, generate_leaf, leaf_generation_inputs, mix_leaves
-from taxolab.workflow.hashing import hash_files, hash_json
+from taxolab.workflow.data import (
+    LeafData,
+    TeacherSession,
+    generate_leaf,
+    leaf_generation_inputs,
+    mix_leaves,
+    reused_models,
+)
 from taxolab.workflow.layout import RunLayout
-from taxolab.workflow.manifest import RunManifest
+from taxolab.workflow.manifest import RunManifest, StageRecord
 from taxolab.workflow.model_steps import convert_model, evaluate_models, train_model
 from taxolab.workflow.profiles import Profile
-from taxolab.workflow.stages import Stage, StageRunner
-
-# Training settings that change how fast a run goes, not what it computes.
-_TRAIN_EXECUTION_ONLY = {
-    "nproc_per_node",
-    "nnodes",
-    "node_rank",
-    "rdzv_endpoint",
-    "threads",
-    "data_workers",
-    "tensorboard",
-}
-_EVAL_PLACES = {"output_dir", "cache_dir", "concurrency", "device"}
+from taxolab.workflow.stages import STAGE, Stage, StageRunner, stage_names
 
 
 @dataclass
 class RunOptions:
-    """Choices of the loop itself; everything else is the config (which the profile has already shaped)."""
+    """Where the loop runs and how it talks; every choice of *what* it computes is the config.
 
-    taxonomy_root: Path
-    taxonomy_base: str
-    profile: Profile
+    ``taxonomy_root`` and ``taxonomy_base`` default to ``paths.taxonomy`` and
+    ``taxonomy.base``. ``profile``, when given, must be the profile the config
+    was built with (:func:`taxolab.workflow.profiles.load_run_config`); it is
+    recorded in the report.
+    """
+
+    taxonomy_root: Path | None = None
+    taxonomy_base: str | None = None
+    profile: Profile | None = None
     output_dir: Path | None = None
-    benchmarks: list[str] = field(default_factory=list)
-    mt_bench: bool = False
-    outtype: str = "q8_0"
-    max_chunks_per_leaf: int | None = None
-    with_seed_examples: bool = True
     show_progress: bool = True
     debug: bool = False
+
+
+@dataclass(frozen=True)
+class StageSummary:
+    name: str
+    title: str
+    skipped: bool
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "title": self.title, "skipped": self.skipped, "seconds": self.seconds}
 
 
 @dataclass
@@ -73,7 +88,7 @@ class RunResult:
     gguf: Path
     trained_model: Path
     evaluation: Path
-    stages: list[dict[str, Any]]
+    stages: list[StageSummary]
     chat_command: str
 
     def to_json(self) -> dict[str, Any]:
@@ -83,24 +98,84 @@ class RunResult:
             "gguf": str(self.gguf),
             "trained_model": str(self.trained_model),
             "evaluation": str(self.evaluation),
-            "stages": self.stages,
+            "stages": [stage.to_json() for stage in self.stages],
             "chat_command": self.chat_command,
         }
 
 
-def benchmarks_for(config: Config, options: RunOptions) -> list[str]:
-    """The benchmarks of this run: as asked, else the config's, plus mt_bench with ``--mt-bench``."""
-    names = list(options.benchmarks or config.evaluate.benchmarks)
-    if options.mt_bench and "mt_bench" not in names:
+# Typed views of what each stage recorded (the manifest keeps JSON; these read it by name, never by position).
+
+
+@dataclass(frozen=True)
+class MixOutputs:
+    folder: Path
+    mixes: list[Path]
+
+    @classmethod
+    def of(cls, record: StageRecord) -> MixOutputs:
+        folder = Path(record.outputs["folder"])
+        return cls(folder, sorted(folder.glob("*_train_msgs_*.jsonl")))
+
+
+@dataclass(frozen=True)
+class TrainOutputs:
+    final_dir: Path
+    selected_by: str | None
+
+    @classmethod
+    def of(cls, record: StageRecord) -> TrainOutputs:
+        return cls(Path(record.outputs["final_dir"]), record.outputs.get("selected_by"))
+
+
+@dataclass(frozen=True)
+class EvaluateOutputs:
+    results: Path
+
+    @classmethod
+    def of(cls, record: StageRecord) -> EvaluateOutputs:
+        return cls(Path(record.outputs["results"]))
+
+
+@dataclass(frozen=True)
+class ConvertOutputs:
+    gguf: Path
+
+    @classmethod
+    def of(cls, record: StageRecord) -> ConvertOutputs:
+        return cls(Path(record.outputs["gguf"]))
+
+
+def benchmarks_for(config: Config) -> list[str]:
+    """The benchmarks of this run: ``evaluate.benchmarks``, plus mt_bench when ``run.mt_bench`` is set."""
+    names = list(config.evaluate.benchmarks)
+    if config.run.mt_bench and "mt_bench" not in names:
         names.append("mt_bench")
     return names
 
 
-def run_workflow(config: Config, options: RunOptions) -> RunResult:
-    """Run (or resume) the whole loop for ``options.taxonomy_root``; returns where everything is."""
+@dataclass
+class RunContext:
+    """What every stage of one run shares: the effective config, the folder layout, the leaves."""
+
+    config: Config
+    options: RunOptions
+    root: Path
+    base: str
+    layout: RunLayout
+    leaves: list[Leaf]
+
+
+def prepare_run(config: Config, options: RunOptions) -> RunContext:
+    """Check the options against the config, read the changed leaves, and find the run folder (creates nothing)."""
     from taxolab.taxonomy import load_leaves
 
-    root = Path(options.taxonomy_root).expanduser()
+    if options.profile is not None and config.profile != options.profile.name:
+        raise TaxolabError(
+            f"the config was not built with profile {options.profile.name!r}: build it with "
+            "taxolab.workflow.profiles.load_run_config(path, profile, overrides) so the whole profile applies"
+        )
+    root = Path(options.taxonomy_root or config.paths.resolved("taxonomy")).expanduser()
+    base = options.taxonomy_base or config.taxonomy.base
     if not root.is_dir():
         raise TaxolabError(f"{root}: no such taxonomy folder (see --taxonomy-path)")
     layout = (
@@ -108,131 +183,193 @@ def run_workflow(config: Config, options: RunOptions) -> RunResult:
         if options.output_dir
         else RunLayout.for_taxonomy(config.paths.resolved("runs"), root)
     )
-    layout.root.mkdir(parents=True, exist_ok=True)
-    config = _with_taxonomy(config, root, options.taxonomy_base)
-    leaves = load_leaves(root, options.taxonomy_base)
+    config = _with_taxonomy(config, root, base)
+    leaves = load_leaves(root, base)
     if not leaves:
         raise TaxolabError(
-            f"no changed leaves in {root} against base {options.taxonomy_base!r}; "
-            "use --taxonomy-base empty to train on every leaf"
+            f"no changed leaves in {root} against base {base!r}; use --taxonomy-base empty to train on every leaf"
         )
+    return RunContext(config, options, root, base, layout, leaves)
+
+
+def run_workflow(config: Config, options: RunOptions) -> RunResult:
+    """Run (or resume) the whole loop for the taxonomy; returns where everything is.
+
+    ``config`` is the effective config (profile and overrides applied, see
+    :func:`taxolab.workflow.profiles.load_run_config`). When evaluation serves
+    the teacher's model again (as judge or base model), the teacher's server
+    is kept from generation to evaluation instead of being started twice
+    (:func:`taxolab.workflow.data.reused_models`).
+    """
+    from taxolab.llm.opener import ServerScope, model_sources
+
+    kept = model_sources(reused_models(config, benchmarks_for(config)), config.paths.resolved("models"))
+    with ServerScope(kept):
+        return _run_stages(config, options)
+
+
+def _run_stages(config: Config, options: RunOptions) -> RunResult:
+    run = prepare_run(config, options)
+    config, layout, leaves = run.config, run.layout, run.leaves
+    layout.root.mkdir(parents=True, exist_ok=True)
     manifest = RunManifest.load(layout.root)
-    _record_start(manifest, config, options)
+    _record_start(manifest, run)
     runner = StageRunner(manifest)
-    runner.plan(
-        ["taxonomy", *(f"generate:{leaf.name}" for leaf in leaves), "mix", "train", "evaluate", "convert", "report"]
-    )
+    runner.plan(stage_names([leaf.name for leaf in leaves]))
+    if config.run.max_chunks_per_leaf:
+        stderr.print(
+            f"budget: at most {config.run.max_chunks_per_leaf} document chunks per knowledge leaf "
+            "(run.max_chunks_per_leaf; unset it to use every chunk)",
+            highlight=False,
+        )
 
     runner.run(
         Stage(
             "taxonomy",
-            "taxonomy: diff and validate",
+            STAGE["taxonomy"].title,
             lambda: _leaf_hashes(leaves),
-            lambda: _describe(leaves, root),
+            lambda: _describe(leaves, run.root),
             always=True,
         )
     )
-    items = _generate(runner, config, options, layout, leaves)
-    mix = runner.run(
-        Stage(
-            "mix",
-            "mix the training sets",
-            lambda: {
-                "leaves": {item.leaf.name: item.folder.name for item in items},
-                "settings": config.generate.model_dump(include={"seed", "distractor_ratio", "knowledge_replay"}),
-                "seed_examples": options.with_seed_examples,
-            },
-            lambda: mix_leaves(items, layout.mix, layout.name, config, with_seeds=options.with_seed_examples),
+    items = _generate(runner, run)
+    mix = MixOutputs.of(
+        runner.run(
+            Stage(
+                "mix",
+                STAGE["mix"].title,
+                functools.partial(mix_inputs, config, items),
+                lambda: mix_leaves(items, layout.mix, layout.name, config, with_seeds=config.run.seed_examples),
+            )
         )
     )
-    mix_files = [Path(p) for p in mix.outputs["paths"][1:]]
-    train_inputs = {
-        "mix": hash_files(mix_files),
-        "tests": hash_files(sorted((layout.mix / "test").glob("*.jsonl"))),
-        "student": config.models.student,
-        "settings": config.train.model_dump(mode="json", exclude=_TRAIN_EXECUTION_ONLY),
-    }
-    train_dir = layout.training(hash_json(train_inputs))
-    trained = runner.run(
+    work, selection = train_inputs(config, mix)
+    train_dir = layout.training(hash_json(work))
+    trained_record = runner.run(
         Stage(
             "train",
-            "train (multi-phase)",
-            lambda: train_inputs,
+            STAGE["train"].title,
+            lambda: {**work, "selection": selection},
             lambda: train_model(
                 config, layout.mix, train_dir, show_progress=options.show_progress, debug=options.debug
             ),
         )
     )
-    final_dir = Path(trained.outputs["final_dir"])
-    benchmarks = benchmarks_for(config, options)
-    evaluation = runner.run(
-        Stage(
-            "evaluate",
-            f"evaluate base vs trained ({', '.join(benchmarks)})",
-            lambda: {
-                "train": trained.input_hash,
-                "benchmarks": benchmarks,
-                "judge": config.models.judge,
-                "settings": config.evaluate.model_dump(mode="json", exclude=_EVAL_PLACES),
-                "taxonomy": _leaf_hashes(leaves),
-            },
-            lambda: evaluate_models(
-                config,
-                final_dir,
-                test_dir=layout.mix / "test",
-                taxonomy_root=root,
-                taxonomy_base=options.taxonomy_base,
-                benchmarks=benchmarks,
-                out_dir=layout.evaluation,
-            ),
+    trained = TrainOutputs.of(trained_record)
+    benchmarks = benchmarks_for(config)
+    evaluation = EvaluateOutputs.of(
+        runner.run(
+            Stage(
+                "evaluate",
+                f"{STAGE['evaluate'].title} ({', '.join(benchmarks)})",
+                lambda: evaluate_inputs(config, trained_record.input_hash, layout, leaves),
+                lambda: evaluate_models(
+                    config,
+                    trained.final_dir,
+                    test_dir=layout.mix / "test",
+                    taxonomy_root=run.root,
+                    taxonomy_base=run.base,
+                    benchmarks=benchmarks,
+                    out_dir=layout.evaluation,
+                ),
+            )
         )
     )
-    converted = runner.run(
-        Stage(
-            "convert",
-            f"convert the trained model to GGUF ({options.outtype})",
-            lambda: {"train": trained.input_hash, "outtype": options.outtype},
-            lambda: convert_model(final_dir, layout.gguf(options.outtype), options.outtype),
+    outtype = config.run.outtype
+    converted = ConvertOutputs.of(
+        runner.run(
+            Stage(
+                "convert",
+                f"{STAGE['convert'].title} ({outtype})",
+                lambda: {"train": trained_record.input_hash, **STAGE["convert"].config_inputs(config)},
+                lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
+            )
         )
     )
-    gguf = Path(converted.outputs["gguf"])
-    chat = f"taxolab model chat --model-path {gguf}"
+    chat = f"taxolab model chat --model-path {converted.gguf}"
     manifest.info.update(status="complete", finished=_now())
     manifest.save()
-    runner.run(Stage("report", "write the report", dict, lambda: _report(layout, manifest, options, chat), always=True))
+    runner.run(Stage("report", STAGE["report"].title, dict, lambda: _report(layout, manifest, chat), always=True))
     return RunResult(
         run_dir=layout.root,
         report=layout.report,
-        gguf=gguf,
-        trained_model=final_dir,
-        evaluation=Path(evaluation.outputs["results"]),
-        stages=[
-            {"name": o.name, "title": o.title, "skipped": o.skipped, "seconds": round(o.record.seconds, 1)}
-            for o in runner.outcomes
-        ],
+        gguf=converted.gguf,
+        trained_model=trained.final_dir,
+        evaluation=evaluation.results,
+        stages=[StageSummary(o.name, o.title, o.skipped, round(o.record.seconds, 1)) for o in runner.outcomes],
         chat_command=chat,
     )
 
 
-def _generate(
-    runner: StageRunner, config: Config, options: RunOptions, layout: RunLayout, leaves: list[Leaf]
-) -> list[LeafData]:
+# The inputs of each stage: one function each, shared by the run and by ``--plan``.
+
+
+def generation_inputs(config: Config, leaf: Leaf) -> dict[str, Any]:
+    """What one leaf's generation depends on (its folder is named by this hash)."""
+    return {**leaf_generation_inputs(leaf, config), **STAGE["generate"].config_inputs(config)}
+
+
+def mix_inputs(config: Config, items: list[LeafData]) -> dict[str, Any]:
+    """The leaves' generation folders (named by their input hashes) and what mixing reads."""
+    return {
+        "leaves": {item.leaf.name: item.folder.name for item in items},
+        **STAGE["mix"].config_inputs(config),
+    }
+
+
+def train_inputs(config: Config, mix: MixOutputs) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what training computes from, what only chooses among its checkpoints).
+
+    The training folder is named by the first alone, so a changed
+    ``select_by`` (or new test questions) re-selects in the same folder,
+    where the journal skips the finished phases.
+    """
+    kind = STAGE["train"]
+    settings = kind.config_inputs(config)
+    with_selection = kind.config_inputs(config, selection=True)
+    work = {"mix": hash_files(mix.mixes), **settings}
+    selection = {
+        "tests": hash_files(sorted((mix.folder / "test").glob("*.jsonl"))),
+        "settings": {read: value for read, value in with_selection.items() if settings.get(read) != value},
+    }
+    return work, selection
+
+
+def evaluate_inputs(config: Config, train_hash: str, layout: RunLayout, leaves: list[Leaf]) -> dict[str, Any]:
+    """The trained model (by its stage hash), this run's questions, the taxonomy and what evaluation reads."""
+    mix_files = [p for p in layout.mix.rglob("*") if p.is_file() and "_train_msgs_" not in p.name]
+    return {
+        "train": train_hash,
+        "questions": hash_files(mix_files, root=layout.mix),
+        "benchmarks": benchmarks_for(config),
+        "taxonomy": _leaf_hashes(leaves),
+        **STAGE["evaluate"].config_inputs(config),
+    }
+
+
+def _generate(runner: StageRunner, run: RunContext) -> list[LeafData]:
     """One stage per leaf, sharing one teacher that starts only if some leaf needs generating."""
     items = []
+    config = run.config
     with TeacherSession(config) as teacher:
-        for leaf in leaves:
-            inputs = {**leaf_generation_inputs(leaf, config), "max_chunks": options.max_chunks_per_leaf}
-            folder = layout.leaf_data(leaf.name, hash_json(inputs))
+        for leaf in run.leaves:
+            inputs = generation_inputs(config, leaf)
+            folder = run.layout.leaf_data(leaf.name, hash_json(inputs))
             work = functools.partial(
                 generate_leaf,
                 teacher,
                 leaf,
                 folder,
-                max_chunks=options.max_chunks_per_leaf,
-                show_progress=options.show_progress,
+                max_chunks=config.run.max_chunks_per_leaf,
+                show_progress=run.options.show_progress,
             )
             runner.run(
-                Stage(f"generate:{leaf.name}", f"generate data: {leaf.name}", functools.partial(dict, inputs), work)
+                Stage(
+                    f"generate:{leaf.name}",
+                    f"{STAGE['generate'].title}: {leaf.name}",
+                    functools.partial(dict, inputs),
+                    work,
+                )
             )
             items.append(LeafData(leaf, folder))
     return items
@@ -269,25 +406,26 @@ def _describe(leaves: list[Leaf], root: Path) -> dict[str, Any]:
     }
 
 
-def _record_start(manifest: RunManifest, config: Config, options: RunOptions) -> None:
+def _record_start(manifest: RunManifest, run: RunContext) -> None:
     from taxolab.system_info import collect
+    from taxolab.workflow.profiles import PROFILES
 
+    config = run.config
+    profile = run.options.profile or PROFILES.get(config.profile or "")
     manifest.info.update(
         status="running",
         started=_now(),
         created=manifest.info.get("created") or _now(),
         profile={
-            "name": options.profile.name,
-            "summary": options.profile.summary,
-            "overrides": options.profile.overrides,
+            "name": config.profile or "none",
+            "summary": profile.summary if profile else "the config as given, no profile",
+            "overrides": profile.overrides if profile else {},
         },
         options={
-            "taxonomy_path": str(options.taxonomy_root),
-            "taxonomy_base": options.taxonomy_base,
-            "benchmarks": benchmarks_for(config, options),
-            "outtype": options.outtype,
-            "max_chunks_per_leaf": options.max_chunks_per_leaf,
-            "with_seed_examples": options.with_seed_examples,
+            "taxonomy_path": str(run.root),
+            "taxonomy_base": run.base,
+            "benchmarks": benchmarks_for(config),
+            **config.run.model_dump(mode="json"),
         },
         versions=collect(),
         config=config.model_dump(mode="json"),
@@ -295,7 +433,7 @@ def _record_start(manifest: RunManifest, config: Config, options: RunOptions) ->
     manifest.save()
 
 
-def _report(layout: RunLayout, manifest: RunManifest, options: RunOptions, chat: str) -> dict[str, Any]:
+def _report(layout: RunLayout, manifest: RunManifest, chat: str) -> dict[str, Any]:
     from taxolab.reports.run_report import write_run_report
 
     path = write_run_report(layout, manifest, chat_command=chat)

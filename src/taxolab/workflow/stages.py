@@ -17,9 +17,86 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+
+from taxolab.config.affects import Affects, affects, result_settings
 from taxolab.console import stderr
-from taxolab.workflow.hashing import hash_json
+from taxolab.hashing import hash_json
 from taxolab.workflow.manifest import RunManifest, StageRecord
+
+
+@dataclass(frozen=True)
+class StageKind:
+    """One kind of stage of ``taxolab run``, declared once in :data:`STAGES`.
+
+    ``reads`` names the config sections (``"train"``) or keys
+    (``"models.student"``) the stage's work depends on; its fingerprint holds
+    their values that affect results, as each setting declares
+    (:mod:`taxolab.config.affects`), so no stage keeps its own list of what
+    to leave out. ``per_leaf`` stages run once per changed leaf
+    (``generate:<leaf>``); ``always`` stages run on every call.
+    """
+
+    name: str
+    title: str
+    reads: tuple[str, ...] = ()
+    per_leaf: bool = False
+    always: bool = False
+
+    def instances(self, leaves: list[str]) -> list[str]:
+        """The stage names this kind has for these leaves."""
+        return [f"{self.name}:{leaf}" for leaf in leaves] if self.per_leaf else [self.name]
+
+    def config_inputs(self, config: BaseModel, *, selection: bool = False) -> dict[str, Any]:
+        """The result-affecting values of what this stage reads (``selection`` ones too when asked)."""
+        return read_settings(config, self.reads, selection=selection)
+
+
+STAGES: tuple[StageKind, ...] = (
+    StageKind("taxonomy", "taxonomy: diff and validate", always=True),
+    StageKind(
+        "generate",
+        "generate data",
+        ("models.teacher", "generate", "serve", "run.max_chunks_per_leaf"),
+        per_leaf=True,
+    ),
+    StageKind("mix", "mix the training sets", ("generate", "models.system_prompt", "run.seed_examples")),
+    StageKind("train", "train (multi-phase)", ("models.student", "train")),
+    StageKind(
+        "evaluate",
+        "evaluate base vs trained",
+        ("models.student", "models.judge", "models.system_prompt", "evaluate", "run.mt_bench"),
+    ),
+    StageKind("convert", "convert the trained model to GGUF", ("run.outtype",)),
+    StageKind("report", "write the report", always=True),
+)
+"""The stages of ``taxolab run``, in order: the run, its stage count and ETA, and ``--plan`` read this list."""
+
+STAGE = {kind.name: kind for kind in STAGES}
+
+
+def stage_names(leaves: list[str]) -> list[str]:
+    """Every stage name of a run over ``leaves``, in order."""
+    return [name for kind in STAGES for name in kind.instances(leaves)]
+
+
+def read_settings(config: BaseModel, reads: tuple[str, ...], *, selection: bool = False) -> dict[str, Any]:
+    """``{"train": {...}, "models.student": "default"}``: result-affecting values of the named sections and keys.
+
+    A named key that only changes speed is left out like it is inside a
+    section; ``selection`` keys come in only when ``selection`` is true.
+    """
+    wanted = {Affects.RESULT, Affects.SELECTION} if selection else {Affects.RESULT}
+    values: dict[str, Any] = {}
+    for read in reads:
+        section_name, _, key = read.partition(".")
+        section = getattr(config, section_name)
+        if not key:
+            values[read] = result_settings(section, selection=selection)
+        elif affects(type(section), key) in wanted:
+            values[read] = to_jsonable_python(getattr(section, key))
+    return values
 
 
 @dataclass

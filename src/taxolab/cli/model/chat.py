@@ -12,20 +12,23 @@ from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
 from taxolab.config import paths
 from taxolab.console import stderr
+from taxolab.errors import TaxolabError
 from taxolab.llm.settings import ServeSettings
 
 
 @click.command("chat")
-@click.option("--model-path", default="default", show_default=True,
-              help="Model to start a server for: GGUF, HF folder (vLLM) or a name from `model list`.")  # fmt: skip
-@click.option("--endpoint-url", default=None, help="Chat with this OpenAI-compatible server instead of starting one.")
+@click.option("--model-path", "chat__model", default=None,
+              help="Model to start a server for: GGUF, HF folder (vLLM) or a name from `model list` [config: chat.model].")  # fmt: skip
+@click.option("--endpoint-url", "chat__endpoint_url", default=None,
+              help="Chat with this OpenAI-compatible server instead of starting one [config: chat.endpoint_url].")  # fmt: skip
 @click.option("--api-key", default=None, envvar="TAXOLAB_CHAT_API_KEY", help="API key for --endpoint-url.")
 @click.option("-q", "--question", default=None, help="Ask one question, print the answer and exit.")
-@click.option("--system", default=None, help='System prompt (default: "You are a helpful assistant."; "" for none).')
-@click.option("--max-tokens", type=click.IntRange(1), default=512, show_default=True, help="Longest answer.")
-@click.option("--temperature", type=click.FloatRange(0), default=0.0, show_default=True,
-              help="Sampling temperature; 0 (greedy) gives reproducible answers and keeps small models on topic.")  # fmt: skip
-@settings_options("serve", ServeSettings, "backend", "max_ctx_size", "threads")
+@click.option("--system", default=None, help='System prompt (default: models.system_prompt, the one training and evaluation use; "" for none).')
+@click.option("--max-tokens", "chat__max_tokens", type=click.IntRange(1), default=None,
+              help="Longest answer [config: chat.max_tokens].")  # fmt: skip
+@click.option("--temperature", "chat__temperature", type=click.FloatRange(0), default=None,
+              help="Sampling temperature; 0 (greedy) gives reproducible answers and keeps small models on topic [config: chat.temperature].")  # fmt: skip
+@settings_options("serve", ServeSettings, "backend", "max_ctx_size", "threads", "gpu_layers", "chat_template")
 @click.option(
     "--model-dir", "paths__models", type=click.Path(path_type=Path), help="Models folder [config: paths.models]."
 )
@@ -34,13 +37,9 @@ from taxolab.llm.settings import ServeSettings
 def command(
     app: AppContext,
     *,
-    model_path: str,
-    endpoint_url: str | None,
     api_key: str | None,
     question: str | None,
     system: str | None,
-    max_tokens: int,
-    temperature: float | None,
     as_json: bool,
     **flags: Any,
 ) -> None:
@@ -55,11 +54,19 @@ def command(
     from taxolab.llm.chat_app import ChatOptions, answer_question, interactive_chat
 
     config = app.config(flags)
-    options = ChatOptions(model_path, endpoint_url, api_key, system, max_tokens, temperature)
+    system = config.models.system_prompt if system is None else system
+    chat = config.chat
+    options = ChatOptions(chat.model, chat.endpoint_url, api_key, system, chat.max_tokens, chat.temperature)
     models_dir = config.paths.resolved("models")
     if question is not None:
         on_delta = None if as_json else _write
         answer = answer_question(question, options, config.serve, models_dir, on_delta=on_delta)
+        if not answer.answer.strip():
+            # a blank line and exit 0 would read as success to a person and to a script alike
+            raise TaxolabError(
+                f"{answer.model} at {answer.endpoint} returned an empty answer (it ended at once); "
+                "try --temperature 0.7, another --system prompt, or check its chat template (--chat-template)"
+            )
         result = {
             "question": answer.question,
             "answer": answer.answer,

@@ -14,7 +14,8 @@ from taxolab.models.formats import FORMAT_LABELS
 
 
 @click.command("download")
-@click.argument("repo")
+@click.argument("repo", required=False)
+@click.option("--repo", "repo_option", metavar="ORG/NAME", default=None, help="Same as the REPO argument.")
 @click.option("--revision", default=None, help="Branch, tag or commit (default: main).")
 @click.option("--filename", default=None, help="Download only this file of the repository (e.g. a GGUF).")
 @click.option(
@@ -23,7 +24,14 @@ from taxolab.models.formats import FORMAT_LABELS
 @json_option
 @click.pass_obj
 def command(
-    app: AppContext, repo: str, revision: str | None, filename: str | None, as_json: bool, **flags: Any
+    app: AppContext,
+    *,
+    repo: str | None,
+    repo_option: str | None,
+    revision: str | None,
+    filename: str | None,
+    as_json: bool,
+    **flags: Any,
 ) -> None:
     """Download REPO (ORG/NAME) from the Hugging Face hub into the models folder.
 
@@ -35,6 +43,11 @@ def command(
     """
     from taxolab.models.download import download_model
 
+    if repo and repo_option and repo != repo_option:
+        raise click.UsageError(f"two repositories given ({repo} and --repo {repo_option}); name one")
+    repo = repo or repo_option
+    if not repo:
+        raise click.UsageError("name the repository: taxolab model download ORG/NAME")
     done = download_model(repo, app.config(flags).paths.resolved("models"), revision=revision, filename=filename)
     result = {"repo": done.repo, "revision": done.revision, "path": str(done.path), "format": done.format}
     label = FORMAT_LABELS.get(done.format or "", "files")

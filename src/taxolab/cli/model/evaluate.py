@@ -10,6 +10,7 @@ import click
 from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
 from taxolab.console import stdout
+from taxolab.errors import TaxolabError
 from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
 
 
@@ -41,6 +42,8 @@ from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
     "mt_bench_limit",
     "dk_bench_data",
     "recall_data",
+    "recall_judge",
+    "recall_max_tokens",
     "mmlu_data",
     "mmlu_backend",
     "mmlu_subjects",
@@ -55,16 +58,27 @@ from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
     "min_delta",
 )
 @click.option(
+    "--taxonomy-ref",
+    metavar="REF",
+    default=None,
+    help="Evaluate the taxonomy as committed on this branch or commit (checked out aside), not the working tree.",
+)
+@click.option(
     "--data-path",
     "data_path",
     type=click.Path(path_type=Path),
     default=None,
-    help="Same as --tasks-dir: mmlu_branch questions (a data run folder, its test/ folder or one JSONL).",
+    help="Same as --tasks-dir: the data run to test on (its folder, its test/ folder or one JSONL).",
 )
 @json_option
 @click.pass_obj
 def command(
-    app: AppContext, benchmark_names: tuple[str, ...], data_path: Path | None, as_json: bool, **flags: Any
+    app: AppContext,
+    benchmark_names: tuple[str, ...],
+    taxonomy_ref: str | None,
+    data_path: Path | None,
+    as_json: bool,
+    **flags: Any,
 ) -> None:
     """Evaluate a trained model against its base: what it learned and forgot.
 
@@ -76,11 +90,24 @@ def command(
     """
     from taxolab.evaluation.api import evaluate
     from taxolab.reports.eval_console import print_report
+    from taxolab.taxonomy.worktree import taxonomy_at
 
     if data_path is not None and flags.get("evaluate__tasks_dir") is None:
         flags["evaluate__tasks_dir"] = data_path
-    report = evaluate(app.config(flags), list(benchmark_names) or None)
+    config = app.config(flags)
+    taxonomy = config.evaluate.taxonomy_path or config.paths.resolved("taxonomy")
+    with taxonomy_at(taxonomy, taxonomy_ref) as checkout:
+        if taxonomy_ref:
+            flags["evaluate__taxonomy_path"] = checkout
+        report = evaluate(app.config(flags), list(benchmark_names) or None, required=benchmark_names, require_some=True)
     emit(report.to_json(), as_json, lambda _: print_report(report, stdout))
+    if report.skipped:
+        # results were printed, but not every benchmark ran: say so in the exit code too
+        skipped = ", ".join(report.skipped)
+        raise TaxolabError(
+            f"{len(report.skipped)} of {len(report.skipped) + len(report.results)} benchmarks skipped ({skipped}; "
+            "reasons above); fix them, or choose the ones to run with --benchmark"
+        )
 
 
 COMMANDS = [command]

@@ -1,4 +1,4 @@
-"""``taxolab model prepare-default`` (hidden): what ``scripts/setup`` runs to make the default model ready."""
+"""``taxolab model prepare-default``: what ``scripts/setup`` runs to make the default model ready; users rerun it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from taxolab.cli.options import json_option
 from taxolab.console import stderr
 
 
-@click.command("prepare-default", hidden=True)
+@click.command("prepare-default")
 @click.option("--quiet", is_flag=True, help="No progress output.")
 @json_option
 def command(quiet: bool, as_json: bool) -> None:

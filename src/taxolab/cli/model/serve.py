@@ -27,6 +27,8 @@ from taxolab.llm.settings import ServeSettings
     "threads",
     "api_key",
     "startup_timeout",
+    "gpu_layers",
+    "chat_template",
 )
 @click.option(
     "--model-dir", "paths__models", type=click.Path(path_type=Path), help="Models folder [config: paths.models]."
@@ -39,6 +41,7 @@ def command(app: AppContext, model_path: str, **flags: Any) -> None:
     Examples:
       taxolab model serve                                  # the packaged default model on 127.0.0.1:8000
       taxolab model serve --model-path my-model.Q4_K_M.gguf --parallel 8 --max-ctx-size 8192
+      taxolab model serve --model-path my-model.Q4_K_M.gguf --gpu-layers -1 --chat-template chatml
     """
     from taxolab.llm.chat_app import serve_model
 

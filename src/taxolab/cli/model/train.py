@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,16 @@ from taxolab.training.settings import TrainSettings
     type=click.Path(path_type=Path),
     help="Run folder for checkpoints, metrics and the journal (default: <checkpoints>/train-<fingerprint>).",
 )
+@click.option(
+    "--knowledge-data",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Knowledge-phase messages JSONL, instead of --data-path (with --skills-data: lab-multiphase).",
+)
+@click.option(
+    "--skills-data",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Skills-phase messages JSONL, instead of --data-path (alone: lab-skills-only).",
+)
 @settings_options("train", TrainSettings, *TrainSettings.model_fields)
 @click.option("--debug", "local_debug", is_flag=True, help="Print a few samples with their trained tokens highlighted.")
 @json_option
@@ -39,6 +52,8 @@ def command(
     data_path: Path | None,
     model_path: str | None,
     output_dir: Path | None,
+    knowledge_data: Path | None,
+    skills_data: Path | None,
     local_debug: bool,
     as_json: bool,
     **flags: Any,
@@ -50,11 +65,16 @@ def command(
       taxolab model train                                 # newest data run, default student
       taxolab model train --data-path mix.jsonl --method lora --epochs 2
       taxolab model train --nproc-per-node 8 --max-batch-len 60000    # one node, 8 GPUs, FSDP2
+      taxolab model train --knowledge-data k.jsonl --skills-data s.jsonl --knowledge-epochs 2
     A rerun of the same command resumes where it stopped.
     """
     from taxolab.training.api import latest_data_run, resolve_student, train
 
     config = app.config(flags)
+    if knowledge_data or skills_data:
+        if data_path:
+            raise click.UsageError("give --data-path or the per-phase --knowledge-data/--skills-data, not both")
+        data_path = phased_data_folder(knowledge_data, skills_data, config.paths.resolved("checkpoints"))
     result = train(
         data_path or latest_data_run(config.paths.resolved("datasets")),
         model_path=resolve_student(model_path or config.models.student, config.paths.resolved("models")),
@@ -65,6 +85,33 @@ def command(
         debug=app.debug or local_debug,
     )
     emit(result.to_json(), as_json, _render)
+
+
+def phased_data_folder(knowledge: Path | None, skills: Path | None, checkpoints: Path) -> Path:
+    """A data folder holding the given phase files under the mix names training plans phases from.
+
+    ``--knowledge-data``/``--skills-data`` (``ilab``'s ``--phased-phase1-data``/``--phased-phase2-data``)
+    name the two files directly; linking them as ``knowledge_train_msgs_*.jsonl`` and
+    ``skills_train_msgs_*.jsonl`` into ``<checkpoints>/phased-data/<hash of the paths>`` lets the
+    one phase planner (``training.phases.plan_phases``) treat them like an SDG output folder.
+    A knowledge file needs a skills file beside it (the knowledge phase is never the last).
+    """
+    if knowledge and not skills:
+        raise click.UsageError("--knowledge-data needs --skills-data too (the skills phase comes after it)")
+    files = {"knowledge": knowledge, "skills": skills}
+    chosen = {name: Path(path).resolve() for name, path in files.items() if path is not None}
+    key = hashlib.sha256(json.dumps({k: str(v) for k, v in chosen.items()}, sort_keys=True).encode()).hexdigest()
+    folder = checkpoints / "phased-data" / key[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, source in chosen.items():
+        link = folder / f"{name}_train_msgs_given.jsonl"
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        try:
+            link.symlink_to(source)
+        except OSError:  # no symlinks on this file system: copy instead
+            shutil.copyfile(source, link)
+    return folder
 
 
 def _render(data: dict[str, Any]) -> None:

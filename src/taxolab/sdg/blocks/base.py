@@ -40,6 +40,8 @@ class BlockContext:
     teacher: Teacher | None
     seed: str
     gen_defaults: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    """Run settings blocks may read (e.g. ``questions_per_span``); never sent to the teacher."""
 
     def rng(self, block_name: str) -> random.Random:
         return random.Random(f"{self.seed}:{block_name}")
@@ -47,8 +49,16 @@ class BlockContext:
 
 @dataclass
 class BlockOutput:
+    """Rows made, drops counted per reason, and the dropped rows themselves where a block keeps them.
+
+    ``rejected`` entries are ``{"reason", "block", "row"}`` (the row with its raw
+    teacher text under ``_raw``), written to ``dropped/<leaf>.jsonl`` so a user
+    can read what a check refused (``taxolab data show --dropped``).
+    """
+
     rows: list[Row]
     dropped: Counter[str] = field(default_factory=Counter)
+    rejected: list[Row] = field(default_factory=list)
 
 
 class BlockConfig(BaseModel):
@@ -89,3 +99,9 @@ class Block(ABC, Generic[C]):
     def reason(self, what: str) -> str:
         """Drop reasons name the block so counts say where rows were lost."""
         return f"{self.name}: {what}"
+
+    def reject(self, out: BlockOutput, row: Row, what: str, **details: Any) -> None:
+        """Count a dropped row under ``what`` and keep it (with ``details``) for ``dropped/<leaf>.jsonl``."""
+        reason = self.reason(what)
+        out.dropped[reason] += 1
+        out.rejected.append({"reason": reason, "block": self.name, **details, "row": row})

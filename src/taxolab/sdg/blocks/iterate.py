@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -19,12 +20,15 @@ class IterateConfig(BlockConfig):
 class Iterate(Block[IterateConfig]):
     kind = "iterate"
     Config = IterateConfig
+    build_inner: ClassVar[Callable[[dict[str, Any], BuildEnv | None], Block[Any]] | None] = None
+    """Builds the inner block. :mod:`taxolab.sdg.blocks.registry` sets it, since it knows every block kind;
+    this module therefore does not import the registry that imports it (no import cycle)."""
 
     def __init__(self, config: IterateConfig, env: BuildEnv | None = None) -> None:
         super().__init__(config, env)
-        from taxolab.sdg.blocks.registry import build_block
-
-        self.inner = build_block({"name": f"{config.name}.inner", **config.inner}, env)
+        if Iterate.build_inner is None:
+            raise RuntimeError("build iterate blocks with taxolab.sdg.blocks.registry.build_block")
+        self.inner = Iterate.build_inner({"name": f"{config.name}.inner", **config.inner}, env)
 
     @property
     def input_columns(self) -> set[str]:
@@ -36,7 +40,7 @@ class Iterate(Block[IterateConfig]):
     async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
         results = await asyncio.gather(
             *(
-                self.inner.run(rows, BlockContext(ctx.teacher, f"{ctx.seed}:{i}", ctx.gen_defaults))
+                self.inner.run(rows, BlockContext(ctx.teacher, f"{ctx.seed}:{i}", ctx.gen_defaults, ctx.settings))
                 for i in range(self.config.times)
             )
         )
@@ -44,4 +48,5 @@ class Iterate(Block[IterateConfig]):
         for result in results:
             out.rows.extend(result.rows)
             out.dropped.update(result.dropped)
+            out.rejected.extend(result.rejected)
         return out

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections import Counter
 from typing import Any, ClassVar
 
 import jinja2
 from pydantic import Field, field_validator
 
+from taxolab.llm.client import Completion
 from taxolab.llm.errors import EndpointDownError, EndpointError
 from taxolab.sdg.blocks.base import Block, BlockConfig, BlockContext, BlockOutput, Row
 from taxolab.sdg.blocks.build import BuildEnv, BuildError
@@ -84,40 +84,44 @@ class LLMBlock(Block[LLMConfig]):
     async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
         results = await asyncio.gather(*(self._one(row, ctx) for row in rows))
         out = BlockOutput(rows=[])
-        for made, dropped in results:
-            out.rows.extend(made)
-            out.dropped.update(dropped)
+        for result in results:
+            out.rows.extend(result.rows)
+            out.dropped.update(result.dropped)
+            out.rejected.extend(result.rejected)
         return out
 
-    async def _one(self, row: Row, ctx: BlockContext) -> tuple[list[Row], Counter[str]]:
-        dropped: Counter[str] = Counter()
+    async def _one(self, row: Row, ctx: BlockContext) -> BlockOutput:
+        out = BlockOutput(rows=[])
         key = self.choose(row)
         if key not in self.prompts:
-            dropped[self.reason(f"no prompt for value {key!r}")] += 1
-            return [], dropped
+            out.dropped[self.reason(f"no prompt for value {key!r}")] += 1
+            return out
         try:
             messages = self.prompts[key].messages(row)
         except jinja2.TemplateError as exc:
-            dropped[self.reason(f"prompt could not be rendered ({exc})")] += 1
-            return [], dropped
-        assert ctx.teacher is not None, "an LLM block needs a teacher"
+            out.dropped[self.reason(f"prompt could not be rendered ({exc})")] += 1
+            return out
         try:
-            completions = await ctx.teacher.chat(messages, n=self.config.n, **self._gen_kwargs(ctx))
+            completions = await self._ask(messages, row, ctx)
         except EndpointDownError:
             raise
         except EndpointError:
-            dropped[self.reason("teacher request failed")] += 1
-            return [], dropped
-        made: list[Row] = []
+            out.dropped[self.reason("teacher request failed")] += 1
+            return out
         for completion in completions:
             records = self.parsers[key].parse(completion.text)
-            if not records:
-                dropped[self.reason("unparseable teacher output")] += 1
-                continue
             raw = {**row.get("_raw", {}), self.name: completion.text}
+            if not records:
+                self.reject(out, {**row, "_raw": raw}, "unparseable teacher output")
+                continue
             for record in records if self.config.multiple else records[:1]:
-                made.append({**row, **record, "_raw": raw})
-        return made, dropped
+                out.rows.append({**row, **record, "_raw": raw})
+        return out
+
+    async def _ask(self, messages: list[dict[str, Any]], row: Row, ctx: BlockContext) -> list[Completion]:
+        """The teacher's answers for one row (``n`` samples in one request)."""
+        assert ctx.teacher is not None, "an LLM block needs a teacher"
+        return await ctx.teacher.chat(messages, n=self.config.n, **self._gen_kwargs(ctx))
 
     def _gen_kwargs(self, ctx: BlockContext) -> dict[str, Any]:
         kwargs = {**ctx.gen_defaults, **self.config.gen_kwargs}

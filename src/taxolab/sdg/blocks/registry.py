@@ -15,6 +15,7 @@ from taxolab.sdg.blocks.columns import (
     RenameColumns,
 )
 from taxolab.sdg.blocks.iterate import Iterate
+from taxolab.sdg.blocks.knowledge import GroundingCheck, QuestionCheck, SpanQuestions, SplitSpans
 from taxolab.sdg.blocks.llm import ConditionalLLMBlock, LLMBlock
 from taxolab.sdg.blocks.select import Dedup, FilterByValue, SamplePopulation, Selector, SetToMajority
 
@@ -35,6 +36,10 @@ BLOCKS: dict[str, type[Block[Any]]] = {
         SetToMajority,
         Dedup,
         Iterate,
+        SplitSpans,
+        SpanQuestions,
+        QuestionCheck,
+        GroundingCheck,
     )
 }
 
@@ -46,3 +51,6 @@ def build_block(config: dict[str, Any], env: BuildEnv | None) -> Block[Any]:
         raise BuildError("block", f"unknown block kind {kind!r} (known: {', '.join(sorted(BLOCKS))})")
     cls = BLOCKS[kind]
     return cls(cls.Config.model_validate(config), env)
+
+
+Iterate.build_inner = build_block

@@ -1,0 +1,270 @@
+"""The one mixing step: every leaf's generation folder -> the run's training sets and test files.
+
+``taxolab data generate`` and ``taxolab run`` both call :func:`build_training_sets`,
+so for the same taxonomy, teacher and seed they train on the same files.
+
+Per leaf it reads what generation wrote (:mod:`taxolab.sdg.outputs`) and writes,
+under ``out_dir``:
+
+- ``messages/<leaf>.jsonl``: knowledge leaves -- every pair closed-book, a
+  ``context_ratio`` share also with its passage (RAFT, sometimes beside a
+  distractor passage), the leaf's seed examples the same way, and every
+  document passage as a ``pretraining`` sample; skill leaves -- one sample per
+  row plus the seed examples. Every chat sample starts with ``models.system_prompt``.
+- ``heldout/<leaf>.jsonl``: the held-out pairs, minus any whose question is
+  also a training question (a seed example, say); and no training row keeps a
+  held-out question (compared normalised, :func:`taxolab.sdg.spans.normalize`).
+- ``test/<leaf>.jsonl``: the teacher's multiple-choice questions, or, when it
+  made none, questions built from the held-out pairs with other spans of the
+  same documents as wrong choices (``"source": "heldout"``; no teacher needed).
+- ``recipes/{knowledge,skills}.yaml`` and ``knowledge_train_msgs_<run>.jsonl``,
+  ``skills_train_msgs_<run>.jsonl`` (the skills mix replays ``knowledge_replay``
+  of the knowledge samples).
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from taxolab import fsio
+from taxolab.errors import TaxolabError
+from taxolab.mixing.messages import knowledge_samples, pretraining_samples, skill_samples
+from taxolab.mixing.mix import mix_recipe
+from taxolab.mixing.recipe import write_recipe
+from taxolab.sdg.spans import document_spans, normalize, strip_markdown
+
+if TYPE_CHECKING:
+    from taxolab.config.schema import Config
+    from taxolab.taxonomy.model import Leaf
+
+LEAF_FOLDERS = ("generated", "heldout", "test", "passages", "dropped")
+
+
+@dataclass(frozen=True)
+class LeafSource:
+    """A leaf and the folder its generation wrote (``generated/<leaf>.jsonl`` ...)."""
+
+    leaf: Leaf
+    folder: Path
+
+
+@dataclass(frozen=True)
+class MixOptions:
+    seed: int
+    distractor_ratio: float
+    knowledge_replay: float
+    context_ratio: float
+    system_prompt: str
+    with_seeds: bool = True
+
+    @classmethod
+    def from_config(cls, config: Config, *, with_seeds: bool = True) -> MixOptions:
+        settings = config.generate
+        return cls(
+            seed=settings.seed,
+            distractor_ratio=settings.distractor_ratio,
+            knowledge_replay=settings.knowledge_replay,
+            context_ratio=settings.context_ratio,
+            system_prompt=config.models.system_prompt,
+            with_seeds=with_seeds,
+        )
+
+
+def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, options: MixOptions) -> dict[str, Any]:
+    """Write the training sets, held-out and test files of ``sources`` under ``out_dir``; returns counts and paths.
+
+    ``out_dir`` may be the generation folder itself (``data generate``) or a
+    separate folder the leaves' files are copied into (``taxolab run``).
+    Returns ``{"mixes": {name: samples}, "leaves": {leaf: counts}, "paths": [...]}``.
+    Raises :class:`taxolab.errors.TaxolabError` when a recipe names a missing file.
+    """
+    for source in sources:
+        if not (source.folder / "generated" / f"{source.leaf.name}.jsonl").is_file():
+            raise TaxolabError(
+                f"{source.folder}: no generated rows for leaf {source.leaf.name}; generate it again "
+                "(rerun the same command)"
+            )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _clear_mix(out_dir)
+    for source in sources:
+        if source.folder.resolve() != out_dir.resolve():
+            _copy_leaf(source, out_dir)
+    leaves = sorted(sources, key=lambda source: source.leaf.name)
+    rows = {s.leaf.name: _read(out_dir / "generated" / f"{s.leaf.name}.jsonl") for s in leaves}
+    seeds = {s.leaf.name: seed_rows(s.leaf) if options.with_seeds else [] for s in leaves}
+    heldout = {s.leaf.name: _read(out_dir / "heldout" / f"{s.leaf.name}.jsonl") for s in leaves}
+    # a held-out question that is also a training question (a seed, say) cannot be held out
+    trained = {normalize(str(r["question"])) for name in rows for r in rows[name] + seeds[name]}
+    heldout = {name: [h for h in pairs if normalize(h["question"]) not in trained] for name, pairs in heldout.items()}
+    held = {normalize(h["question"]) for pairs in heldout.values() for h in pairs}
+
+    rng = random.Random(options.seed)
+    shown = {s.leaf.name: [_shown(r) for r in rows[s.leaf.name] + seeds[s.leaf.name]] for s in leaves}
+    pool = sorted({r["document"] for s in leaves if s.leaf.is_knowledge for r in shown[s.leaf.name]})
+    knowledge_files: list[Path] = []
+    skill_files: list[Path] = []
+    per_leaf: dict[str, dict[str, Any]] = {}
+    for source in leaves:
+        name = source.leaf.name
+        kept = [r for r in rows[name] if normalize(str(r["question"])) not in held]
+        training = kept + seeds[name]
+        shown_training = [r for r in shown[name] if normalize(str(r["question"])) not in held]
+        path = out_dir / "messages" / f"{name}.jsonl"
+        counts: dict[str, Any] = {
+            "generated": len(rows[name]),
+            "seed_examples": len(seeds[name]),
+            "removed_as_heldout": len(rows[name]) - len(kept),
+        }
+        if source.leaf.is_knowledge:
+            passages = _read(out_dir / "passages" / f"{name}.jsonl")
+            samples = knowledge_samples(
+                shown_training,
+                pool,
+                distractor_ratio=options.distractor_ratio,
+                rng=rng,
+                system=options.system_prompt,
+                context_ratio=options.context_ratio,
+            )
+            samples += pretraining_samples(passages)
+            fsio.write_jsonl(path, samples)
+            knowledge_files.append(path)
+            tests, test_source = _tests(out_dir, name, heldout[name], passages, options.seed)
+            fsio.write_jsonl(out_dir / "heldout" / f"{name}.jsonl", heldout[name])
+            counts.update(
+                heldout=len(heldout[name]),
+                passages=len(passages),
+                samples=len(samples),
+                test_questions=len(tests),
+                test_source=test_source,
+            )
+        else:
+            samples = skill_samples(training, system=options.system_prompt)
+            fsio.write_jsonl(path, samples)
+            skill_files.append(path)
+            counts.update(samples=len(samples))
+        per_leaf[name] = counts
+
+    mixes = _write_mixes(out_dir, run, knowledge_files, skill_files, options)
+    paths = sorted(str(p) for p in out_dir.glob("*_train_msgs_*.jsonl"))
+    return {"mixes": mixes, "leaves": per_leaf, "paths": paths}
+
+
+def seed_rows(leaf: Leaf) -> list[dict[str, Any]]:
+    """The leaf's seed examples as rows of the generated shape (knowledge rows carry their context as document)."""
+    rows = []
+    for example in leaf.seed_examples:
+        row: dict[str, Any] = {"question": example.question, "answer": example.answer, "leaf": leaf.name}
+        if leaf.is_knowledge:
+            row.update(document=example.context or "", dataset_type="seed_example")
+        elif example.context:
+            row["context"] = example.context
+        rows.append(row)
+    return rows
+
+
+def heldout_test_questions(
+    heldout: list[dict[str, Any]], passages: list[dict[str, Any]], seed: int, leaf: str
+) -> list[dict[str, Any]]:
+    """Four-choice questions from held-out pairs: the source span and three other spans of the leaf's documents.
+
+    No teacher is needed; each row says ``"source": "heldout"``. Pairs whose
+    documents hold fewer than three other spans give no question.
+    """
+    spans = list(dict.fromkeys(span for p in passages for span in document_spans(str(p["text"]))))
+    rng = random.Random(f"{seed}:{leaf}:heldout-mcq")
+    questions = []
+    for pair in heldout:
+        answer = str(pair["answer"]).strip()
+        others = [span for span in spans if normalize(span) != normalize(answer)]
+        if len(others) < 3:
+            continue
+        choices = [answer, *rng.sample(others, 3)]
+        rng.shuffle(choices)
+        questions.append(
+            {
+                "question": pair["question"],
+                "choices": choices,
+                "answer": choices.index(answer),
+                "leaf": leaf,
+                "source": "heldout",
+            }
+        )
+    return questions
+
+
+def _tests(
+    out_dir: Path, leaf: str, heldout: list[dict[str, Any]], passages: list[dict[str, Any]], seed: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    path = out_dir / "test" / f"{leaf}.jsonl"
+    teacher = [row for row in _read(path) if row.get("source", "teacher") != "heldout"]
+    if teacher:
+        fsio.write_jsonl(path, teacher)
+        return teacher, "teacher"
+    built = heldout_test_questions(heldout, passages, seed, leaf)
+    if built:
+        fsio.write_jsonl(path, built)
+        return built, "heldout"
+    path.unlink(missing_ok=True)
+    return [], None
+
+
+def _write_mixes(
+    out_dir: Path, run: str, knowledge: list[Path], skills: list[Path], options: MixOptions
+) -> dict[str, int]:
+    """Both recipes and both mixes; a mix with no sample is left out (no phase to train)."""
+    outputs = {
+        "knowledge_train_msgs": [(p, 1.0) for p in knowledge],
+        "skills_train_msgs": [(p, 1.0) for p in skills] + [(p, options.knowledge_replay) for p in knowledge],
+    }
+    counts = {}
+    for name, datasets in outputs.items():
+        output = out_dir / f"{name}_{run}.jsonl"
+        recipe = out_dir / "recipes" / f"{name.split('_')[0]}.yaml"
+        write_recipe(recipe, output, list(datasets), options.seed)
+        counts[name] = mix_recipe(recipe).rows
+        if counts[name] == 0:
+            output.unlink(missing_ok=True)
+    return counts
+
+
+def _shown(row: dict[str, Any]) -> dict[str, Any]:
+    """The row as a training sample shows it: passages as plain text (no Markdown link targets), and for an
+    answer-first row the paragraph holding its span rather than the whole chunk (a chunk is ~1,300 tokens;
+    a paragraph is what the question needs, and keeps the with-context samples cheap to train on CPU)."""
+    document = _plain(row.get("document") or "")
+    span = row.get("span")
+    if span:
+        document = next((p for p in document.split("\n\n") if span in p), span)
+    shown = {**row, "document": document}
+    if row.get("raw_document"):
+        shown["raw_document"] = _plain(row["raw_document"])
+    return shown
+
+
+def _plain(text: Any) -> str:
+    return strip_markdown(str(text))
+
+
+def _clear_mix(out_dir: Path) -> None:
+    for folder in ("messages", "recipes"):
+        shutil.rmtree(out_dir / folder, ignore_errors=True)
+    for old in out_dir.glob("*_train_msgs_*.jsonl"):
+        old.unlink()
+
+
+def _copy_leaf(source: LeafSource, out_dir: Path) -> None:
+    for folder in LEAF_FOLDERS:
+        path = source.folder / folder / f"{source.leaf.name}.jsonl"
+        target = out_dir / folder / path.name
+        target.unlink(missing_ok=True)
+        if path.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+
+
+def _read(path: Path) -> list[dict[str, Any]]:
+    return fsio.read_jsonl(path) if path.is_file() else []

@@ -1,0 +1,324 @@
+"""Blocks for knowledge data that is true by construction (issue 11).
+
+- ``split_spans``: a document chunk -> one row per answer span (a sentence, or
+  two short ones), the span being the answer (answer-first generation,
+  instruction backtranslation, Li et al. 2023).
+- ``span_questions``: the teacher writes only a question for a span, several
+  phrasings per span (``generate.questions_per_span``, separate samples).
+- ``question_check``: a closed-book question must stand on its own, be a
+  question, and not contain its answer.
+- ``grounding_check``: teacher-written answers and summaries must take their
+  numbers, names and content words from the source passage
+  (:mod:`taxolab.sdg.grounding`).
+
+Checks keep every row they drop (with the reason) for ``dropped/<leaf>.jsonl``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from typing import Any, ClassVar
+
+from pydantic import Field
+
+from taxolab.llm.client import Completion
+from taxolab.sdg.blocks.base import Block, BlockConfig, BlockContext, BlockOutput, Row
+from taxolab.sdg.blocks.build import BuildEnv
+from taxolab.sdg.blocks.llm import LLMBlock, LLMConfig
+from taxolab.sdg.grounding import DEFAULT_MIN_SHARE, check_grounding, content_stems
+from taxolab.sdg.prompts import PromptConfig
+from taxolab.sdg.spans import MIN_SPAN_WORDS, document_spans, normalize, strip_markdown
+
+ANSWER_FIRST = "answer_first"
+DEFAULT_QUESTIONS_PER_SPAN = 3
+
+
+class SplitSpansConfig(BlockConfig):
+    column: str = Field("document", description="The Markdown text to split (a document chunk).")
+    min_words: int = Field(MIN_SPAN_WORDS, ge=1, description="A shorter sentence is merged with its neighbour.")
+
+
+class SplitSpans(Block[SplitSpansConfig]):
+    """One row per span of ``column``: adds ``span``, ``answer`` (= span), ``span_id`` and ``dataset_type``.
+
+    ``span_id`` is ``"<chunk index>:<span index>"`` (stable for a given chunking).
+    """
+
+    kind = "split_spans"
+    Config = SplitSpansConfig
+
+    @property
+    def input_columns(self) -> set[str]:
+        return {self.config.column}
+
+    def output_columns(self, available: set[str]) -> set[str]:
+        return available | {"span", "answer", "span_id", "dataset_type"}
+
+    async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
+        out = BlockOutput([])
+        for row in rows:
+            chunk = row.get("chunk_index", row.get("seed_index", 0))
+            for index, span in enumerate(document_spans(str(row[self.config.column]), min_words=self.config.min_words)):
+                out.rows.append(
+                    {**row, "span": span, "answer": span, "span_id": f"{chunk}:{index}", "dataset_type": ANSWER_FIRST}
+                )
+        return out
+
+
+class SpanQuestionsConfig(LLMConfig):
+    output_columns: list[str] = Field(default_factory=lambda: ["question"], min_length=1, max_length=1)
+    questions: int | None = Field(
+        None, ge=1, description="Questions to sample per span (default: generate.questions_per_span, else 3)."
+    )
+
+
+class SpanQuestions(LLMBlock):
+    """The teacher writes a question for each span, ``questions`` times (one sample per request, seeded).
+
+    Its answer is parsed leniently: a leading "Question:" label is dropped and
+    the first line is kept, up to its first "?"; whether that is a usable
+    question is :class:`QuestionCheck`'s call, so bad phrasings are counted.
+    """
+
+    kind = "span_questions"
+    Config: ClassVar[type[BlockConfig]] = SpanQuestionsConfig
+
+    async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
+        """Questions per span; one that takes words from the prompt's examples absent from the passage, or
+        that repeats an example's question, is dropped as ``copied_example`` (the 135M teacher often asks
+        about a generic example's koala instead, or echoes a seed question)."""
+        out = await super().run(rows, ctx)
+        kept = BlockOutput([], out.dropped, out.rejected)
+        column = self.config.output_columns[0]
+        for row in out.rows:
+            prompt = self.prompts[self.choose(row)]
+            turns = prompt.example_turns(row)
+            question = str(row.get(column) or "")
+            copied: set[str] = set()
+            if turns == prompt.turns:
+                # generic examples: their distinctive words (5+ letters: "koala", "eucalyptus", "Warsaw"), not
+                # "eat" or "live", must not appear unless the passage has them. The leaf's own seed examples
+                # share the leaf's topic, so for them only an echoed question counts as copied.
+                example_stems = {s for s in content_stems(" ".join(f"{u} {a}" for u, a in turns)) if len(s) >= 5}
+                source = set(content_stems(f"{row.get('span', '')} {row.get('document', '')}"))
+                copied = set(content_stems(question)) & (example_stems - source)
+            echoed = any(normalize(question) == normalize(_QUESTION_LABEL.sub("", answer)) for _, answer in turns)
+            if copied or echoed:
+                self.reject(kept, row, "copied_example", words=sorted(copied) or ["<an example's question>"])
+            else:
+                kept.rows.append(row)
+        return kept
+
+    @staticmethod
+    def _parser(prompt: PromptConfig, config: LLMConfig) -> Any:
+        return _QuestionParser(config.output_columns[0])
+
+    async def _ask(self, messages: list[dict[str, Any]], row: Row, ctx: BlockContext) -> list[Completion]:
+        assert ctx.teacher is not None, "an LLM block needs a teacher"
+        assert isinstance(self.config, SpanQuestionsConfig)
+        times = self.config.questions or int(ctx.settings.get("questions_per_span") or DEFAULT_QUESTIONS_PER_SPAN)
+        kwargs = self._gen_kwargs(ctx)
+        key = f"{ctx.seed}:{self.name}:{row.get('span_id')}:{row.get('span')}"
+        answers = await asyncio.gather(
+            *(ctx.teacher.chat(messages, n=1, **{"seed": _int_seed(f"{key}:{i}"), **kwargs}) for i in range(times))
+        )
+        return [completion for answer in answers for completion in answer]
+
+
+def _int_seed(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
+
+
+_QUESTION_LABEL = re.compile(r"^\s*question\s*:\s*", re.IGNORECASE)
+_LABEL = re.compile(r"^\W*(?:q(?:uestion)?\s*\d*\s*[:.)\-]\s*)", re.IGNORECASE)
+_QUESTION = re.compile(
+    r"\b((?:what|who|whom|whose|when|where|why|how|which|is|are|was|were|does|do|did|can|could|in|on|at|from|for|by|"
+    r"to|during|after|before|about)\b[^?\n\"“”:]{6,}\?)",
+    re.IGNORECASE,
+)
+
+
+class _QuestionParser:
+    """The first question-worded clause ending in "?" anywhere in the answer (small teachers add preambles
+    such as 'Sure! Here is a question:'); failing that, the first line without its label, for the checks to judge.
+    """
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+
+    def parse(self, text: str) -> list[dict[str, str]]:
+        match = _QUESTION.search(text)
+        if match:
+            question = match.group(1).strip()
+            return [{self.column: question[:1].upper() + question[1:]}]
+        for line in text.splitlines():
+            line = _LABEL.sub("", line.strip()).strip(" \t*_`\"'")  # noqa: PLW2901
+            if not line:
+                continue
+            if "?" in line:
+                line = line[: line.index("?") + 1]  # noqa: PLW2901
+            return [{self.column: line.strip()}]
+        return []
+
+
+NOT_STANDALONE = (
+    r"\bth(?:is|e|at) (?:sentence|passage|document|text|paragraph|article|excerpt|statement|context|section)s?\b",
+    r"\b(?:above|below|mentioned|aforementioned|given text|provided|according to the)\b",
+    r"\bthe (?:author|writer)\b",
+)
+_PRONOUNS = {"it", "its", "they", "their", "them", "he", "his", "she", "her", "this", "these", "those"}
+
+
+class QuestionCheckConfig(BlockConfig):
+    question: str = Field("question", description="Column holding the question.")
+    answer: str = Field("answer", description="Column holding its answer.")
+    topic: str | None = Field(
+        None, description="Optional column naming the subject: a question whose only subject is a pronoun is dropped."
+    )
+    not_standalone: list[str] = Field(
+        default_factory=lambda: list(NOT_STANDALONE),
+        description="Regexes (case-insensitive) of phrases that make a question lean on an unseen text.",
+    )
+    min_words: int = Field(3, ge=1, description="Shorter questions are not questions.")
+    related: bool = Field(
+        True, description="Drop a question that shares no content word with its answer (``unrelated``)."
+    )
+
+
+class QuestionCheck(Block[QuestionCheckConfig]):
+    """Keep a closed-book question only if it stands alone, is a question, and does not hold its answer.
+
+    Dropped rows are counted under ``not_standalone`` (it points at a text the
+    reader does not see: "this sentence", "the passage", "mentioned" ...; or,
+    with ``topic`` set, its only subject is a pronoun), ``not_a_question`` (no
+    "?" at the end, or under ``min_words`` words) and ``answer_in_question``
+    (the answer's normalised text is in the question, or the question copies
+    a run of at least max(4, 60%) of the answer's words), and ``unrelated``
+    (no content word in common with the answer, besides the topic's words:
+    the teacher copied a prompt example or asked about the document's subject
+    in general, which the 135M default teacher often does). Source: issue 11.
+    """
+
+    kind = "question_check"
+    Config = QuestionCheckConfig
+
+    def __init__(self, config: QuestionCheckConfig, env: BuildEnv | None = None) -> None:
+        super().__init__(config, env)
+        self.patterns = [re.compile(pattern, re.IGNORECASE) for pattern in config.not_standalone]
+
+    @property
+    def input_columns(self) -> set[str]:
+        config = self.config
+        return {config.question, config.answer} | ({config.topic} if config.topic else set())
+
+    async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
+        out = BlockOutput([])
+        for row in rows:
+            problem = self.problem(row)
+            if problem is None:
+                out.rows.append(row)
+            else:
+                self.reject(out, row, problem)
+        return out
+
+    def problem(self, row: Row) -> str | None:
+        """The drop reason for one row, or None when the question is usable."""
+        question = str(row.get(self.config.question) or "").strip()
+        answer = str(row.get(self.config.answer) or "")
+        words = normalize(question).split()
+        if not question.endswith("?") or len(words) < self.config.min_words or "\n" in question:
+            return "not_a_question"
+        if any(pattern.search(question) for pattern in self.patterns):
+            return "not_standalone"
+        if answer_in_question(question, answer):
+            return "answer_in_question"
+        if self.config.related and answer and not self._related(question, answer, row):
+            return "unrelated"
+        if self.config.topic and self._pronoun_only(words, str(row.get(self.config.topic) or "")):
+            return "not_standalone"
+        return None
+
+    def _related(self, question: str, answer: str, row: Row) -> bool:
+        """A content word in common with the answer, besides the topic's own words when the answer has others."""
+        answer_stems = set(content_stems(answer))
+        topic = set(content_stems(str(row.get(self.config.topic) or ""))) if self.config.topic else set()
+        specific = answer_stems - topic or answer_stems
+        return bool(set(content_stems(question)) & specific)
+
+    @staticmethod
+    def _pronoun_only(words: list[str], topic: str) -> bool:
+        if not _PRONOUNS.intersection(words):
+            return False
+        topic_words = {word for word in normalize(strip_markdown(topic)).split() if len(word) >= 4}
+        return not any(word in topic_words or word.rstrip("s") in topic_words for word in words)
+
+
+def answer_in_question(question: str, answer: str) -> bool:
+    """The answer (normalised) is inside the question, or the question copies a long run of its words."""
+    q, a = normalize(question).split(), normalize(answer).split()
+    if not a:
+        return False
+    if _contains(q, a):
+        return True
+    need = max(4, -(-len(a) * 3 // 5))
+    return len(a) >= need and _longest_common_run(q, a) >= need
+
+
+def _contains(haystack: list[str], needle: list[str]) -> bool:
+    n = len(needle)
+    return any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+def _longest_common_run(a: list[str], b: list[str]) -> int:
+    best = 0
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0] * (len(b) + 1)
+        for j, y in enumerate(b, 1):
+            if x == y:
+                current[j] = previous[j - 1] + 1
+                best = max(best, current[j])
+        previous = current
+    return best
+
+
+class GroundingCheckConfig(BlockConfig):
+    columns: list[str] = Field(min_length=1, description="Teacher-written columns to check (answers, summaries).")
+    source: str = Field("raw_document", description="Column holding the source passage.")
+    min_share: float = Field(DEFAULT_MIN_SHARE, ge=0, le=1, description="Share of content words found in the source.")
+
+
+class GroundingCheck(Block[GroundingCheckConfig]):
+    """Drop a row when a checked column is not grounded in ``source`` (rule: :mod:`taxolab.sdg.grounding`).
+
+    Dropped rows count as ``ungrounded`` and are kept with what was missing.
+    A column equal to the source (e.g. the chunk itself) passes unchecked.
+    """
+
+    kind = "grounding_check"
+    Config = GroundingCheckConfig
+
+    @property
+    def input_columns(self) -> set[str]:
+        return {*self.config.columns, self.config.source}
+
+    async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
+        out = BlockOutput([])
+        for row in rows:
+            source = str(row.get(self.config.source) or "")
+            failed = None
+            for column in self.config.columns:
+                text = str(row.get(column) or "")
+                if not text or text == source:
+                    continue
+                verdict = check_grounding(text, source, min_share=self.config.min_share)
+                if not verdict.grounded:
+                    failed = {"column": column, **verdict.explain()}
+                    break
+            if failed is None:
+                out.rows.append(row)
+            else:
+                self.reject(out, row, "ungrounded", detail=failed)
+        return out

@@ -1,0 +1,125 @@
+"""Is a teacher-written text taken from its source passage? Numbers, names and content words, no LLM.
+
+Why: measured on this machine (DESIGN.md, "Knowledge that sticks"; issue 11),
+most rows the 135M default teacher wrote as answers and summaries were false
+(answers contradicting the document, invented names, stars moved into other
+constellations), and they were trained as truth. A small teacher can write
+questions, not facts; what it writes as a fact must therefore come from the
+passage. The rule, checked on the plain text of both (Markdown removed):
+
+1. every number in the text appears in the passage;
+2. every name -- a capitalised word that does not start a sentence -- appears
+   in the passage (case-insensitive);
+3. at least ``min_share`` (default 0.8) of the text's content words (words of
+   3+ letters outside :data:`STOPWORDS`, compared by a light suffix-stripping
+   stem) appear in the passage.
+
+It cannot tell a true paraphrase with new words from an invention, so it
+errs on the side of dropping: a dropped row costs one sample, a kept false row
+teaches a falsehood.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from taxolab.sdg.spans import strip_markdown
+
+DEFAULT_MIN_SHARE = 0.8
+
+_STOPWORD_TEXT = """
+    a about above after again against all also although am among an and any are as at be because been before
+    being below between both but by can could did do does doing done down during each either else even ever
+    every few for from further had has have having he her here hers herself him himself his how however i if
+    in into is it its itself just least less like made make many may me might more most much must my myself
+    near neither no nor not now of off often on once one only onto or other others otherwise our ours
+    ourselves out over own per rather same several she should since so some such than that the their theirs
+    them themselves then there therefore these they this those though through thus to too toward towards
+    under until up upon us used using very via was we well were what whatever when where whereas whether which
+    while who whom whose why will with within without would yet you your yours yourself also called known
+    include includes including based generally usually typically around still among another
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+"""Words that carry no fact: function words and a few fillers small teachers add ("known", "called")."""
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_SUFFIXES = ("ational", "ations", "ation", "ingly", "ings", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
+
+
+def stem(word: str) -> str:
+    """A light stem: lower case, possessive and one common suffix removed, then a final "e" (at least 3 letters
+    kept), so "cache", "caches" and "cached" -- or "chickadee" and "chickadees" -- meet."""
+    word = word.lower().removesuffix("'s").strip("'-")
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            # "chickadees" -> "chickadee", but "caches" -> "cach"
+            cut = 1 if suffix == "es" and not word.endswith(("ses", "xes", "zes", "ches", "shes")) else len(suffix)
+            word = word[:-cut] + ("y" if suffix in ("ies", "ied") else "")
+            break
+    return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, thousands separators removed ("1,200" == "1200")."""
+    return {match.group(0).replace(",", "").rstrip(".") for match in _NUMBER.finditer(text)}
+
+
+def names(text: str) -> set[str]:
+    """Capitalised words that do not start a sentence (lower-cased), e.g. {"brisson", "canada"}."""
+    found: set[str] = set()
+    for sentence in re.split(r"(?<=[.!?:])\s+|\n+", text):
+        words = _WORD.findall(sentence)
+        for word in words[1:]:
+            if word[0].isupper() and word.lower() not in STOPWORDS and word != "I":
+                found.add(word.lower().removesuffix("'s"))
+    return found
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the content words, in order (repeats kept: the share counts every occurrence)."""
+    stems = []
+    for word in _WORD.findall(text):
+        for part in word.split("-"):
+            if len(part) >= 3 and part.lower() not in STOPWORDS:
+                stems.append(stem(part))
+    return stems
+
+
+@dataclass(frozen=True)
+class Grounding:
+    """What of a text its passage lacks; ``grounded`` is the verdict."""
+
+    missing_numbers: list[str] = field(default_factory=list)
+    missing_names: list[str] = field(default_factory=list)
+    word_share: float = 1.0
+    min_share: float = DEFAULT_MIN_SHARE
+
+    @property
+    def grounded(self) -> bool:
+        return not self.missing_numbers and not self.missing_names and self.word_share >= self.min_share
+
+    def explain(self) -> dict[str, object]:
+        return {
+            "missing_numbers": self.missing_numbers,
+            "missing_names": self.missing_names,
+            "content_word_share": round(self.word_share, 3),
+        }
+
+
+def check_grounding(text: str, source: str, *, min_share: float = DEFAULT_MIN_SHARE) -> Grounding:
+    """Compare a teacher-written ``text`` with its ``source`` passage by the rule of this module."""
+    text, source = strip_markdown(text), strip_markdown(source)
+    source_words = {word.lower().removesuffix("'s") for word in _WORD.findall(source)}
+    source_words |= {part.lower() for word in source_words for part in word.split("-")}
+    source_stems = {stem(word) for word in source_words}
+    source_numbers = numbers(source)
+    stems = content_stems(text)
+    share = sum(1 for s in stems if s in source_stems) / len(stems) if stems else 1.0
+    return Grounding(
+        missing_numbers=sorted(numbers(text) - source_numbers),
+        missing_names=sorted(name for name in names(text) if name not in source_words and stem(name) not in source_stems),
+        word_share=share,
+        min_share=min_share,
+    )
