@@ -104,7 +104,7 @@ class SpanQuestions(LLMBlock):
                 example_stems = {s for s in content_stems(" ".join(f"{u} {a}" for u, a in turns)) if len(s) >= 5}
                 source = set(content_stems(f"{row.get('span', '')} {row.get('document', '')}"))
                 copied = set(content_stems(question)) & (example_stems - source)
-            echoed = any(normalize(question) == normalize(_QUESTION_LABEL.sub("", answer)) for _, answer in turns)
+            echoed = any(normalize(question) == normalize(_LABEL.sub("", answer)) for _, answer in turns)
             if copied or echoed:
                 self.reject(kept, row, "copied_example", words=sorted(copied) or ["<an example's question>"])
             else:
@@ -131,7 +131,6 @@ def _int_seed(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big") & 0x7FFFFFFF
 
 
-_QUESTION_LABEL = re.compile(r"^\s*question\s*:\s*", re.IGNORECASE)
 _LABEL = re.compile(r"^\W*(?:q(?:uestion)?\s*\d*\s*[:.)\-]\s*)", re.IGNORECASE)
 _QUESTION = re.compile(
     r"\b((?:what|who|whom|whose|when|where|why|how|which|is|are|was|were|does|do|did|can|could|in|on|at|from|for|by|"
