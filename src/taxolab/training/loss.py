@@ -20,10 +20,15 @@ def row_loss_sum(model: nn.Module, row: PackedRow, device: torch.device) -> torc
     """Sum of cross-entropy over the row's target tokens (0 with a graph for a row without targets)."""
     targets = row.targets.to(device)
     keep = targets != IGNORE
+    # Positions as a 1-D index tensor (rows have batch size 1): every transformers release since 4.50
+    # slices `hidden_states[:, index, :]` with it; a 2-D boolean mask is only understood from 5.2x
+    # (5.17 raised "too many indices" on the GPU machine).
+    positions = keep[0].nonzero().squeeze(-1)
     output = model(
         input_ids=row.input_ids.to(device),
         position_ids=row.position_ids.to(device),
         use_cache=False,
-        logits_to_keep=keep,
+        logits_to_keep=positions,
     )
-    return functional.cross_entropy(output.logits.float(), targets[keep], reduction="sum")
+    logits = output.logits.reshape(-1, output.logits.shape[-1])
+    return functional.cross_entropy(logits.float(), targets[keep], reduction="sum")
