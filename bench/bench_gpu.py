@@ -212,7 +212,7 @@ def main() -> int:
         params = sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters())
     seq = 1024  # typical sample length in this mix, for the attention term
     flops_per_token = 6 * params + 12 * config.num_hidden_layers * config.hidden_size * seq
-    for name, run in (("plain", plain), ("fsdp", fsdp)):
+    for run in (plain, fsdp):
         run["model_tflops"] = run["tokens_per_s_steady"] * flops_per_token / 1e12
         run["utilisation_vs_matmul"] = run["model_tflops"] / peak
     summary.update(plain=plain, fsdp=fsdp, params=params, flops_per_token=flops_per_token)
