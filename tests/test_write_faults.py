@@ -190,3 +190,12 @@ def test_generate_on_a_full_disk_stops_with_one_line_and_a_rerun_resumes(tmp_pat
     finally:
         teacher.kill()
         teacher.wait()
+
+
+def test_config_init_on_a_full_disk_names_the_config_file(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "TAXOLAB_CONFIG_DIR": str(tmp_path / "config")}
+    done = cli(["config", "init", "--non-interactive"], env, limit_bytes=1024)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: cannot write {tmp_path / 'config' / 'config.yaml'}: file too large")
+    assert "TAXOLAB_CONFIG_DIR" in done.stderr
+    assert not (tmp_path / "config" / "config.yaml").exists()

@@ -136,15 +136,17 @@ def writing(path: Path | str, *, elsewhere: str = "--output-dir") -> Iterator[No
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+def atomic_open(
+    path: Path, mode: str = "w", encoding: str | None = "utf-8", *, elsewhere: str = "--output-dir"
+) -> Iterator[IO[Any]]:
     """Open a temporary sibling of ``path`` and rename it over ``path`` on success.
 
     Raises :class:`WriteError` naming ``path`` when the disk is full or the
-    folder is not writable; the temporary file is removed and ``path`` keeps
-    its previous content.
+    folder is not writable (``elsewhere``: see :func:`writing`); the temporary
+    file is removed and ``path`` keeps its previous content.
     """
     path = Path(path)
-    with writing(path):
+    with writing(path, elsewhere=elsewhere):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         tmp = Path(tmp_name)
@@ -160,9 +162,15 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> 
             raise
 
 
-def write_text(path: Path, text: str) -> None:
-    """Atomically replace ``path`` with ``text``."""
-    with atomic_open(path) as handle:
+def copy_file(source: Path, target: Path) -> None:
+    """Atomically replace ``target`` with a copy of ``source`` (a :class:`WriteError` when the disk refuses)."""
+    with Path(source).open("rb") as src, atomic_open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst, length=1 << 20)
+
+
+def write_text(path: Path, text: str, *, elsewhere: str = "--output-dir") -> None:
+    """Atomically replace ``path`` with ``text`` (``elsewhere``: see :func:`writing`)."""
+    with atomic_open(path, elsewhere=elsewhere) as handle:
         handle.write(text)
 
 

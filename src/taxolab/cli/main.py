@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
             return 1
-        refused = write_error(exc, None)  # a full disk or a read-only folder reached by a writer not wrapped
+        # a full disk or a read-only folder met by a writer that does not name its file itself
+        refused = write_error(exc, None, elsewhere="folder (e.g. --output-dir)")
         if refused is not None:
             stderr.print(f"[red]error:[/red] {escape(str(refused))}", markup=True, highlight=False, soft_wrap=True)
             return refused.exit_code
