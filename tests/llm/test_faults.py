@@ -102,3 +102,16 @@ def test_a_pool_of_several_keeps_the_kind_and_names_them_all() -> None:
     message = str(info.value)
     assert "all 2 teacher endpoints failed" in message and all(url in message for url in urls)
     assert "HTTP 503" in message
+
+
+def test_chat_streaming_gets_the_same_words() -> None:
+    with FakeOpenAIServer(latency=1.0) as server:
+        client = OpenAIClient(server.url, "fake-teacher", timeout=0.2, max_retries=0)
+
+        async def go() -> None:
+            async with client:
+                async for _ in client.stream_chat([{"role": "user", "content": "x"}]):
+                    pass
+
+        with pytest.raises(EndpointSlowError, match=r"no answer within 0\.2 s \(client\.timeout\) after 1 try"):
+            asyncio.run(go())
