@@ -146,7 +146,7 @@ def _render_generate(manifest: dict[str, Any]) -> None:
     counts = manifest["counts"]
     teacher = manifest.get("teacher") or {}
     retried = (
-        f"; {teacher['retries']} teacher requests retried after a transient error (HTTP 429/5xx, timeout)"
+        f"; {teacher['retries']} teacher retries after transient errors (HTTP 429/5xx, timeouts, lost connections)"
         if teacher.get("retries")
         else ""
     )
