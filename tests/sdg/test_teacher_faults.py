@@ -86,3 +86,27 @@ def test_a_teacher_failing_mid_run_says_the_finished_batches_are_saved(
     with FakeOpenAIServer(scripted) as healthy:
         code, _, errors = generate(healthy.url, tmp_path, capsys)
     assert code == 0 and not errors
+
+
+class EveryThirdFails(FakeOpenAIServer):
+    """Answers HTTP 503 to every third request (a flaky teacher that recovers at once)."""
+
+    seen: int = 0
+
+    def _track(self, delta: int) -> None:
+        super()._track(delta)
+        if delta > 0:
+            self.seen += 1
+            self.fail_with = 503 if self.seen % 3 == 0 else None
+
+
+def test_a_flaky_teacher_is_retried_and_the_summary_counts_the_retries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TAXOLAB_CLIENT__MAX_RETRIES", "3")
+    with EveryThirdFails(scripted) as teacher:
+        code, out, errors = generate(teacher.url, tmp_path, capsys)
+    assert code == 0 and not errors
+    assert "teacher retries after transient errors" in out
+    rows = (tmp_path / "run" / "generated" / "compositional_skills_writing_freeform_haiku.jsonl").read_text()
+    assert len(rows.splitlines()) == 10  # 5 seeds x 2: nothing dropped for a transient error
