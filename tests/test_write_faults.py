@@ -199,3 +199,12 @@ def test_config_init_on_a_full_disk_names_the_config_file(tmp_path: Path) -> Non
     assert done.stderr.startswith(f"error: cannot write {tmp_path / 'config' / 'config.yaml'}: file too large")
     assert "TAXOLAB_CONFIG_DIR" in done.stderr
     assert not (tmp_path / "config" / "config.yaml").exists()
+
+
+def test_the_cli_safety_net_names_what_the_os_named() -> None:
+    """For writers that do not name their file (server logs, lock files), the OS's own filename is used."""
+    denied = fsio.write_error(PermissionError(errno.EACCES, "Permission denied", "/srv/logs/x.log"), None)
+    assert denied is not None and str(denied).startswith("cannot access /srv/logs/x.log: permission denied;")
+    full = fsio.write_error(OSError(errno.ENOSPC, "No space left on device", "/srv/x"), None)
+    assert full is not None and str(full).startswith("cannot write /srv/x: no space left on the device")
+    assert fsio.write_error(FileNotFoundError(errno.ENOENT, "No such file", "/srv/x"), None) is None

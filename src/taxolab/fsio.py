@@ -59,11 +59,11 @@ class WriteError(TaxolabError):
     machine, not of taxolab: shown as one line, never as an internal error.
     """
 
-    def __init__(self, path: Path | str | None, code: int, reason: str, remedy: str) -> None:
+    def __init__(self, path: Path | str | None, code: int, reason: str, remedy: str, verb: str = "write") -> None:
         self.path = None if path is None else Path(path)
         self.errno = code
         self.reason = reason
-        what = f"cannot write {self.path}" if self.path is not None else "a write failed"
+        what = f"cannot {verb} {self.path}" if self.path is not None else f"cannot {verb} a file"
         super().__init__(f"{what}: {reason}; {remedy}")
 
 
@@ -102,6 +102,9 @@ def write_error(exc: BaseException, path: Path | str | None, *, elsewhere: str =
     if code in SPACE_REASONS:
         free = _free_space(Path(target)) if target is not None and code != errno.EFBIG else ""
         return WriteError(target, code, SPACE_REASONS[code] + free, f"free space or use another {elsewhere}, {RERUN}")
+    if path is None:  # named by the OS alone, which may have been reading it: say "access", not "write"
+        remedy = f"check its permissions or use another {elsewhere}, {RERUN}"
+        return WriteError(target, code, ACCESS_REASONS[code], remedy, verb="access")
     return WriteError(
         target, code, ACCESS_REASONS[code], f"make the folder writable or use another {elsewhere}, {RERUN}"
     )
