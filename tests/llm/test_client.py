@@ -65,7 +65,7 @@ def test_unreachable_server_gives_up_after_retries() -> None:
         async with client:
             await client.complete("hello")
 
-    with pytest.raises(EndpointDownError, match="cannot reach the server after 3 tries") as info:
+    with pytest.raises(EndpointDownError, match=r"connection refused.* after 3 tries") as info:
         asyncio.run(go())
     assert url in str(info.value)
 

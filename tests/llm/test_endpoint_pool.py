@@ -58,7 +58,7 @@ def test_all_endpoints_down_is_one_clear_error() -> None:
         async with EndpointPool.from_urls(urls, max_retries=0) as pool:
             await pool.chat(MESSAGES)
 
-    with pytest.raises(EndpointDownError, match="all 2 teacher endpoints are down"):
+    with pytest.raises(EndpointDownError, match="all 2 teacher endpoints failed"):
         asyncio.run(run())
 
 

@@ -30,7 +30,13 @@ def test_simple_writes_answer_first_rows_heldout_passages_and_tests(
     folder = result.output_dir
     manifest = read_manifest(folder)
     assert manifest["status"] == "complete"
-    assert manifest["teacher"] == {"model": "fake-teacher", "endpoints": [teacher.url], "local": False}
+    assert manifest["teacher"] == {
+        "model": "fake-teacher",
+        "endpoints": [teacher.url],
+        "local": False,
+        "requests": len(teacher.requests),
+        "retries": 0,
+    }
     counts = manifest["counts"]["leaves"]
     # knowledge: 2 chunks -> 1 seed row each -> 1 span each (a short last sentence joins the one before)
     # -> 3 phrasings per span (generate.questions_per_span) -> 1 held out per span

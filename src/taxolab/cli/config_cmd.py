@@ -66,7 +66,9 @@ def init(
     if taxonomy_path:
         config.paths.taxonomy = taxonomy_path.expanduser().resolve()
     commented = [] if config.paths.data_dir != default_data_dir else ["paths.data_dir"]
-    write_text(target, render_documented(config, commented=commented))
+    write_text(
+        target, render_documented(config, commented=commented), elsewhere="config file (--config or TAXOLAB_CONFIG_DIR)"
+    )
     for name in ("taxonomy", "datasets", "checkpoints", "models", "runs"):
         config.paths.resolved(name).mkdir(parents=True, exist_ok=True)
     stderr.print(f"wrote {target}")

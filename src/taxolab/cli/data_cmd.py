@@ -144,9 +144,15 @@ def _render_generate(manifest: dict[str, Any]) -> None:
         for reason, number in sorted(counts["dropped"].items()):
             stdout.print(f"  [dim]{escape(leaf)}: dropped {number} at {escape(reason)}[/dim]")
     counts = manifest["counts"]
+    teacher = manifest.get("teacher") or {}
+    retried = (
+        f"; {teacher['retries']} teacher retries after transient errors (HTTP 429/5xx, timeouts, lost connections)"
+        if teacher.get("retries")
+        else ""
+    )
     stdout.print(
         f"knowledge samples: {counts['knowledge_train_msgs']}, skills samples: {counts['skills_train_msgs']} "
-        f"in {manifest['timings']['total_seconds']:.0f} s"
+        f"in {manifest['timings']['total_seconds']:.0f} s{retried}"
     )
 
 
@@ -191,7 +197,9 @@ def _render_rows(rows: list[dict[str, Any]]) -> None:
         heading(stdout, f"row {number}")
         if isinstance(row.get("messages"), list):
             for message in row["messages"]:
-                stdout.print(f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}")
+                stdout.print(
+                    f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}"
+                )
             continue
         for key, value in row.items():
             if not key.startswith("_"):

@@ -21,6 +21,7 @@ from taxolab.cli.system_cmd import system_group
 from taxolab.cli.taxonomy_cmd import taxonomy_group
 from taxolab.console import stderr
 from taxolab.errors import TaxolabError
+from taxolab.fsio import write_error
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -88,6 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             traceback.print_exc()
             return 1
+        # a full disk or a read-only folder met by a writer that does not name its file itself
+        refused = write_error(exc, None, elsewhere="folder (e.g. --output-dir)")
+        if refused is not None:
+            stderr.print(f"[red]error:[/red] {escape(str(refused))}", markup=True, highlight=False, soft_wrap=True)
+            return refused.exit_code
         stderr.print(
             f"[red]internal error:[/red] {type(exc).__name__}: {escape(str(exc))} (rerun with --debug for the traceback)",
             markup=True,

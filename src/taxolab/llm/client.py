@@ -38,7 +38,7 @@ from typing import Any
 import httpx
 
 from taxolab.errors import TaxolabError
-from taxolab.llm.errors import EndpointDownError, EndpointError
+from taxolab.llm.errors import EndpointError, status_fault, transport_fault
 
 Message = dict[str, Any]
 RETRY_STATUSES = {408, 409, 425, 429, 500, 502, 503, 504}
@@ -189,7 +189,7 @@ class OpenAIClient:
                             text = (await response.aread()).decode("utf-8", "replace")
                             if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
                                 self.stats.failures += 1
-                                raise self._status_error(response.status_code, text)
+                                raise self._status_error(response.status_code, text, attempt + 1)
                         else:
                             deltas = _stream_deltas(response)
                             async with contextlib.aclosing(deltas):
@@ -201,9 +201,7 @@ class OpenAIClient:
                 except httpx.TransportError as exc:
                     if started or attempt >= self.max_retries:
                         self.stats.failures += 1
-                        raise EndpointDownError(
-                            self.base_url, self.model, f"cannot reach the server: {exc!r}"
-                        ) from None
+                        raise self._transport_error(exc, attempt + 1) from None
                 attempt += 1
                 self.stats.retries += 1
                 await asyncio.sleep(self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
@@ -223,12 +221,10 @@ class OpenAIClient:
                 while True:
                     try:
                         response = await self._http.request(method, path, json=body)
-                    except (httpx.TransportError, httpx.TimeoutException) as exc:
+                    except httpx.TransportError as exc:
                         if attempt >= self.max_retries:
                             self.stats.failures += 1
-                            raise EndpointDownError(
-                                self.base_url, self.model, f"cannot reach the server after {attempt + 1} tries: {exc!r}"
-                            ) from None
+                            raise self._transport_error(exc, attempt + 1) from None
                     else:
                         if response.status_code < 400:
                             self.stats.requests += 1
@@ -239,22 +235,20 @@ class OpenAIClient:
                             return data
                         if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
                             self.stats.failures += 1
-                            raise self._status_error(response.status_code, response.text)
+                            raise self._status_error(response.status_code, response.text, attempt + 1)
                     attempt += 1
                     self.stats.retries += 1
                     await asyncio.sleep(self.backoff * 2 ** (attempt - 1) * (0.5 + random.random()))
             finally:
                 self._leave()
 
-    def _status_error(self, status: int, text: str) -> EndpointError:
-        detail = text.strip().replace("\n", " ")[:300]
-        try:
-            parsed = json.loads(text)
-            error = parsed.get("error", parsed)
-            detail = error.get("message", detail) if isinstance(error, dict) else str(error)
-        except (ValueError, AttributeError):
-            pass
-        return EndpointError(self.base_url, self.model, f"HTTP {status}: {detail}", status=status)
+    def _status_error(self, status: int, text: str, tries: int) -> EndpointError:
+        """The classified error for an HTTP error answer (see :mod:`taxolab.llm.errors`)."""
+        return status_fault(self.base_url, self.model, status, text, tries=tries)
+
+    def _transport_error(self, exc: httpx.TransportError, tries: int) -> EndpointError:
+        """The classified error for a request that got no answer: slow, or down."""
+        return transport_fault(self.base_url, self.model, exc, tries=tries, timeout=self.timeout)
 
     def _enter(self) -> None:
         loop_time = asyncio.get_running_loop().time()

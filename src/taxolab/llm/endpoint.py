@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from taxolab.llm.client import OpenAIClient, normalise_base_url
-from taxolab.llm.errors import EndpointDownError
+from taxolab.llm.errors import EndpointDownError, status_fault, transport_fault
 
 DEFAULT_SLOTS = 8
 """Requests to keep in flight at an endpoint that does not say how many it serves at once."""
@@ -85,11 +85,21 @@ def probe(
     with httpx.Client(headers=headers, timeout=wait, trust_env=False) as http:
         try:
             response = http.get(base + "/models")
-        except httpx.HTTPError as exc:
-            raise EndpointDownError(base, model, f"cannot reach the server: {exc!r}") from None
+        except httpx.TransportError as exc:
+            raise transport_fault(
+                base,
+                model,
+                exc,
+                tries=1,
+                timeout=wait,
+                setting="the probe's limit",
+                slow_hint="is it still loading its model? rerun once it answers",
+            ) from None
         if response.status_code >= 400:
-            detail = " ".join(response.text.split())[:200]
-            raise EndpointDownError(base, model, f"HTTP {response.status_code} from /models: {detail}")
+            fault = status_fault(base, model, response.status_code, response.text, tries=1)
+            if isinstance(fault, EndpointDownError):
+                raise fault
+            raise EndpointDownError(base, model, f"/models answered {fault.detail}; is this an OpenAI-compatible URL?")
         try:
             listed = response.json().get("data") or []
         except (ValueError, AttributeError):

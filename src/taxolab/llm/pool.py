@@ -4,8 +4,9 @@ A fleet of vLLM replicas (or llama.cpp servers) is used as one teacher. Each
 request goes to the healthy endpoint with the fewest requests in flight
 relative to its slots; an endpoint that stops answering is taken out for
 ``retry_after`` seconds and then tried again, while the run goes on with the
-others. Only when every endpoint is down does the caller see
-:class:`EndpointDownError`, which makes a run stop with resumable state.
+others. Only when every endpoint has failed does the caller see an
+:class:`EndpointDownError` (of the last endpoint's kind: slow, overloaded,
+down or refused), which makes a run stop with resumable state.
 """
 
 from __future__ import annotations
@@ -136,25 +137,18 @@ class EndpointPool:
 
     async def _route(self, call: Callable[[OpenAIClient], Awaitable[T]]) -> T:
         tried: set[int] = set()
-        last_error: EndpointError | None = None
+        last_error: EndpointDownError | None = None
         while True:
             member = self._pick(tried)
             if member is None:
-                count = len(self._members)
-                detail = f": last error: {last_error}" if last_error else ""
-                raise EndpointDownError(self.base_url, None, f"all {count} teacher endpoints are down{detail}")
+                assert last_error is not None, "a pool has at least one endpoint"
+                raise self._all_failed(last_error)
             tried.add(id(member))
             member.pending += 1
             try:
                 result = await call(member.client)
-            except EndpointDownError as exc:
+            except EndpointDownError as exc:  # slow, overloaded, down or refused: try another endpoint
                 member.failures += 1
-                member.down_until = time.monotonic() + self.retry_after
-                last_error = exc
-                continue
-            except EndpointError as exc:
-                if exc.status is not None and exc.status < 500 and exc.status != 429:
-                    raise
                 member.down_until = time.monotonic() + self.retry_after
                 last_error = exc
                 continue
@@ -162,6 +156,12 @@ class EndpointPool:
                 member.pending -= 1
             member.failures = 0
             return result
+
+    def _all_failed(self, last: EndpointDownError) -> EndpointError:
+        """Alone, an endpoint's own error as it is; several: the same kind of error, naming all of them."""
+        if len(self._members) == 1:
+            return last
+        return last.again(self.base_url, f"all {len(self._members)} teacher endpoints failed; the last one: {last}")
 
     def _pick(self, tried: set[int]) -> _Member | None:
         now = time.monotonic()

@@ -262,8 +262,7 @@ def _copy_leaf(source: LeafSource, out_dir: Path) -> None:
         target = out_dir / folder / path.name
         target.unlink(missing_ok=True)
         if path.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+            fsio.copy_file(path, target)
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

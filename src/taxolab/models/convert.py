@@ -11,6 +11,7 @@ like a model.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,10 +19,11 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from taxolab import fsio
 from taxolab.config import paths
 from taxolab.errors import TaxolabError
 from taxolab.llm.binaries import llama_cpp_source_dir, llama_quantize_binary
@@ -70,9 +72,7 @@ def convert_to_gguf(
     if fmt == "hf":
         check_convertible(model_path)
     output = Path(output).expanduser()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".convert-", dir=output.parent) as scratch_name:
-        scratch = Path(scratch_name)
+    with fsio.writing(output, elsewhere="--output"), _converting(output) as scratch:
         source = _merge_lora(model_path, scratch / "merged", resolve_base) if fmt == "lora" else model_path
         direct = outtype in DIRECT_TYPES
         first = scratch / ("model.gguf" if direct else "model.f16.gguf")
@@ -84,6 +84,14 @@ def convert_to_gguf(
             _run_quantize(first, quantized, outtype, scratch / "quantize.log")
             quantized.replace(output)
     return Converted(model_path, output, outtype, output.stat().st_size)
+
+
+@contextlib.contextmanager
+def _converting(output: Path) -> Iterator[Path]:
+    """A scratch folder beside ``output`` (same disk, so the finished file is renamed into place), removed after."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".convert-", dir=output.parent) as scratch_name:
+        yield Path(scratch_name)
 
 
 def convert_model(ref: str, models_dir: Path, *, outtype: str = "f16", output: Path | None = None) -> Converted:
@@ -197,21 +205,25 @@ def _run_converter(source: Path, target: Path, outtype: str, log: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(gguf_py), env.get("PYTHONPATH", "")) if p)
     argv = [sys.executable, str(llama_dir / "convert_hf_to_gguf.py"), str(source)]
     argv += ["--outfile", str(target), "--outtype", outtype]
-    _run(argv, log, env, f"converting {source} to GGUF failed")
+    _run(argv, log, env, f"converting {source} to GGUF failed", target)
 
 
 def _run_quantize(source: Path, target: Path, outtype: str, log: Path) -> None:
     binary = llama_quantize_binary()
     if binary is None:
         raise TaxolabError(f"llama-quantize is not installed (needed for {outtype}): run ./scripts/setup")
-    _run([str(binary), str(source), str(target), outtype.upper()], log, None, f"quantizing to {outtype} failed")
+    _run([str(binary), str(source), str(target), outtype.upper()], log, None, f"quantizing to {outtype} failed", target)
 
 
-def _run(argv: list[str], log: Path, env: dict[str, str] | None, what: str) -> None:
-    """Run a llama.cpp tool; on failure, one line with its own error (not its traceback) and where the log is kept."""
+def _run(argv: list[str], log: Path, env: dict[str, str] | None, what: str, target: Path) -> None:
+    """Run a llama.cpp tool writing ``target``; on failure, one line with its own error (not its traceback) and
+    where the log is kept, or a :class:`~taxolab.fsio.WriteError` when the tool could not write."""
     with log.open("wb") as handle:
         done = subprocess.run(argv, stdout=handle, stderr=subprocess.STDOUT, env=env, check=False)
     if done.returncode != 0:
+        refused = fsio.write_error(TaxolabError(tool_error(log)), target)
+        if refused is not None:  # the disk filled (or the folder is read-only): say so, not "conversion failed"
+            raise refused
         kept = paths.cache_dir() / "logs" / f"{log.stem}-{os.getpid()}.log"
         try:
             kept.parent.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from taxolab import fsio
 from taxolab.errors import TaxolabError
 
 
@@ -22,13 +23,19 @@ def gguf_to_hf(gguf_path: Path, out_dir: Path) -> Path:
     ``GgufConfig(dequantize=True)`` matters: without it transformers keeps the
     GGUF blocks, refuses ``save_pretrained`` and marks the model untrainable.
     """
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
-
     gguf_path = Path(gguf_path)
     if not gguf_path.is_file():
         raise TaxolabError(f"{gguf_path}: GGUF file not found")
     out_dir = Path(out_dir)
+    with fsio.writing(out_dir, elsewhere="data folder (TAXOLAB_DATA_DIR)"):
+        _convert(gguf_path, out_dir)
+    return out_dir
+
+
+def _convert(gguf_path: Path, out_dir: Path) -> None:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
+
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -56,4 +63,3 @@ def gguf_to_hf(gguf_path: Path, out_dir: Path) -> Path:
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
-    return out_dir

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from taxolab.errors import TaxolabError
-from taxolab.llm.client import Completion
+from taxolab.llm.client import ClientStats, Completion
 from taxolab.llm.errors import EndpointDownError
 from taxolab.sdg.blocks import BlockContext, Row
 from taxolab.sdg.checkpoints import BatchResult, CheckpointStore
@@ -31,7 +31,30 @@ from taxolab.sdg.teacher import TeacherPool, TeacherSpec
 
 
 class TeacherDownError(TaxolabError):
-    """The teacher stopped answering: the run stops, finished batches are kept for a rerun."""
+    """The teacher cannot serve (slow, overloaded, down or refused): the run stops, finished batches are kept."""
+
+
+def teacher_fault(exc: EndpointDownError, saved: int) -> TeacherDownError:
+    """The one line for a run stopped by its teacher: what failed, what to change, and whether a rerun resumes.
+
+    ``saved`` is the number of finished batches on disk (this run's and earlier ones'); the
+    "rerun to continue" hint is given only when there is something to continue from.
+    """
+    if saved:
+        batches = "1 finished batch is" if saved == 1 else f"{saved} finished batches are"
+        after = f"{batches} saved: rerun the same command (or add --resume) to continue from them"
+    else:
+        after = "no batch had finished, so nothing was saved; a rerun starts from the beginning"
+    return TeacherDownError(f"teacher {exc}; {after}")
+
+
+def saved_batches(jobs: list[Job], batch_size: int) -> int:
+    """Finished batches of ``jobs`` on disk, counted from their checkpoint files."""
+    return sum(
+        CheckpointStore(job.checkpoints).done(index)
+        for job in jobs
+        for index in range(len(batches(job.seeds, batch_size)))
+    )
 
 
 JobRole = Literal["main", "mcq"]
@@ -84,6 +107,12 @@ class Executor(Protocol):
     def run(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]: ...
 
 
+def teacher_stats(executor: object) -> ClientStats | None:
+    """The teacher request totals of ``executor``'s last run (requests, retries), when it kept them."""
+    stats = getattr(executor, "teacher_stats", None)
+    return stats if isinstance(stats, ClientStats) else None
+
+
 def batches(seeds: list[Row], size: int) -> list[list[Row]]:
     return [seeds[start : start + size] for start in range(0, len(seeds), size)]
 
@@ -128,7 +157,9 @@ async def run_batch(
 
 
 class LocalExecutor:
-    """All jobs in one asyncio loop in this process."""
+    """All jobs in one asyncio loop in this process; :attr:`teacher_stats` holds the last run's request totals."""
+
+    teacher_stats: ClientStats | None = None
 
     def run(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]:
         return asyncio.run(self.arun(jobs, teacher, options))
@@ -138,11 +169,9 @@ class LocalExecutor:
         try:
             return await self._run(jobs, pool, options)
         except EndpointDownError as exc:
-            raise TeacherDownError(
-                f"the teacher stopped answering ({exc}); finished batches are saved: "
-                "rerun the same command (or add --resume) to continue"
-            ) from None
+            raise teacher_fault(exc, saved_batches(jobs, options.batch_size)) from None
         finally:
+            self.teacher_stats = pool.endpoints.stats
             await pool.aclose()
 
     async def _run(self, jobs: list[Job], pool: TeacherPool, options: RunOptions) -> list[JobResult]:

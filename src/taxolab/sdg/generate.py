@@ -19,7 +19,7 @@ from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import TaxolabError
 from taxolab.sdg.chunks import ChunkPlan, TokenCounter, hf_counter, leaf_chunks, words_counter
-from taxolab.sdg.executor import Executor, Job, JobResult, JobRole, LocalExecutor, RunOptions
+from taxolab.sdg.executor import Executor, Job, JobResult, JobRole, LocalExecutor, RunOptions, teacher_stats
 from taxolab.sdg.heldout import split_heldout
 from taxolab.sdg.library import PipelineSet, load_pipeline_set
 from taxolab.sdg.outputs import LeafRows, test_questions, write_leaf
@@ -142,8 +142,12 @@ def generate_data(
             settings={"questions_per_span": settings.questions_per_span},
         )
         generation_started = time.monotonic()
-        results = (executor or _executor(settings.executor, settings.ray_address)).run(jobs, teacher.spec, options)
+        runner = executor or _executor(settings.executor, settings.ray_address)
+        results = runner.run(jobs, teacher.spec, options)
         generation_seconds = time.monotonic() - generation_started
+        stats = teacher_stats(runner)
+        if stats is not None:
+            manifest["teacher"].update(requests=stats.requests, retries=stats.retries)
     per_leaf = _leaf_rows(leaves, results, chunks, settings.seed)
     for rows in per_leaf.values():
         write_leaf(folder, rows)

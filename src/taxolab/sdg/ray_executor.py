@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,11 @@ from taxolab.sdg.executor import (
     Job,
     JobResult,
     RunOptions,
-    TeacherDownError,
     batch_seed,
     batches,
     collect_job_result,
+    saved_batches,
+    teacher_fault,
 )
 from taxolab.sdg.progress import JobMeter, Reporter
 from taxolab.sdg.teacher import TeacherSpec
@@ -163,7 +166,7 @@ class RayExecutor:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 for ref in ready:
                     job, index, size = pending.pop(ref)
-                    data = self._result(ray, ref, pending)
+                    data = self._result(ray, ref, pending, lambda: saved_batches(jobs, options.batch_size))
                     done[job.key][index] = BatchResult(
                         data["rows"], Counter(data["dropped"]), size, rejected=data.get("rejected", [])
                     )
@@ -176,7 +179,7 @@ class RayExecutor:
         return [collect_job_result(job, done[job.key], resumed[job.key], meters[job.key], elapsed) for job in jobs]
 
     @staticmethod
-    def _result(ray: Any, ref: Any, pending: dict[Any, Any]) -> dict[str, Any]:
+    def _result(ray: Any, ref: Any, pending: dict[Any, Any], saved: Callable[[], int]) -> dict[str, Any]:
         from taxolab.llm.errors import EndpointDownError
 
         try:
@@ -185,10 +188,9 @@ class RayExecutor:
             for other in pending:
                 ray.cancel(other)
             cause = getattr(exc, "cause", None) or exc
-            if isinstance(cause, EndpointDownError) or "EndpointDownError" in str(exc):
-                raise TeacherDownError(
-                    f"the teacher stopped answering ({cause}); finished batches are saved: rerun the same "
-                    "command to continue"
-                ) from None
+            if isinstance(cause, EndpointDownError):
+                raise teacher_fault(cause, saved()) from None
+            if re.search(r"Endpoint(Down|Slow|Overloaded|Refused)Error", str(exc)):  # only the text survived Ray
+                raise teacher_fault(EndpointDownError("a Ray worker's teacher", None, str(cause)), saved()) from None
             raise
         return result

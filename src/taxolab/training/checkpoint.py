@@ -40,7 +40,13 @@ TRAINER_STATE = "trainer_state.json"
 
 
 def save_state(
-    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *, progress: dict[str, Any], env: DistEnv
+    path: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    *,
+    progress: dict[str, Any],
+    env: DistEnv,
 ) -> None:
     """Write everything needed to continue exactly where training is now."""
     options = StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=True)
@@ -110,7 +116,10 @@ def write_hf_folder(
     settings: TrainSettings,
     trainer_state: dict[str, Any],
 ) -> None:
-    """Build a fresh model around ``state_dict`` (no copy on the training device) and save it atomically."""
+    """Build a fresh model around ``state_dict`` (no copy on the training device) and save it atomically.
+
+    Raises :class:`~taxolab.fsio.WriteError` naming ``out_dir`` when the disk is full or not writable.
+    """
     from transformers import AutoConfig, AutoModelForCausalLM
 
     config = AutoConfig.from_pretrained(str(base_dir))
@@ -125,6 +134,15 @@ def write_hf_folder(
     # saved model keeps the base model's tying (and its size).
     (module.get_base_model() if settings.method == "lora" else module).tie_weights()
     out_dir = Path(out_dir)
+    with fsio.writing(out_dir):
+        _save_folder(module, out_dir, base_dir=base_dir, settings=settings, trainer_state=trainer_state)
+
+
+def _save_folder(
+    module: Any, out_dir: Path, *, base_dir: Path, settings: TrainSettings, trainer_state: dict[str, Any]
+) -> None:
+    """Save into a hidden sibling folder, renamed to ``out_dir`` only when complete (so a full disk or a kill
+    never leaves a folder that looks like a finished checkpoint)."""
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:

@@ -25,8 +25,9 @@ class MetricsLog:
         self._tb = _tensorboard(tensorboard_dir) if tensorboard_dir else None
 
     def log(self, row: dict[str, Any]) -> None:
-        self._handle.write(json.dumps(row) + "\n")
-        self._handle.flush()
+        with fsio.writing(self.path):
+            self._handle.write(json.dumps(row) + "\n")
+            self._handle.flush()
         if self._tb is not None:
             for key, value in row.items():
                 if isinstance(value, int | float) and key != "step":

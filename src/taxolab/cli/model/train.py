@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import click
 
+from taxolab import fsio
 from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
 from taxolab.console import stdout
@@ -110,7 +110,7 @@ def phased_data_folder(knowledge: Path | None, skills: Path | None, checkpoints:
         try:
             link.symlink_to(source)
         except OSError:  # no symlinks on this file system: copy instead
-            shutil.copyfile(source, link)
+            fsio.copy_file(source, link)
     return folder
 
 
