@@ -77,7 +77,7 @@ def test_heldout_questions_never_reach_a_training_file(tmp_path: Path) -> None:
     kinds = {sample["metadata"]["sample_type"] for sample in knowledge_mix}
     assert {"closed_book", "passage"} <= kinds and kinds & {"context", "context_with_distractor"}
     system = {s["messages"][0]["content"] for s in knowledge_mix if s["messages"][0]["role"] == "system"}
-    assert system == {result.manifest["settings"].get("system_prompt") or load_config(None, {}).models.system_prompt}
+    assert system == {result.manifest["settings"].get("system_prompt") or load_config(None, {}).mix.system_prompt}
 
 
 def garbage(request: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ from taxolab.cli.options import json_option, settings_options
 from taxolab.console import heading, stdout
 from taxolab.llm.settings import ServeSettings
 from taxolab.mixing import mix_recipe
+from taxolab.mixing.settings import MixSettings
 from taxolab.sdg.settings import GenerateSettings
 
 
@@ -55,6 +56,7 @@ def data_group() -> None:
     "ray_address",
 )
 @settings_options("serve", ServeSettings, "threads")
+@settings_options("mix", MixSettings, "seed_examples")
 @json_option
 @click.pass_obj
 def generate(
@@ -191,7 +193,9 @@ def _render_rows(rows: list[dict[str, Any]]) -> None:
         heading(stdout, f"row {number}")
         if isinstance(row.get("messages"), list):
             for message in row["messages"]:
-                stdout.print(f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}")
+                stdout.print(
+                    f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}"
+                )
             continue
         for key, value in row.items():
             if not key.startswith("_"):

@@ -172,9 +172,7 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
     generation_done = all(s.status == "done" for s in stages[1:])
     mix_status = status("mix", mix_inputs(config, items)) if generation_done else "runs"
     stages.append(
-        PlannedStage(
-            "mix", STAGE["mix"].title, mix_status, STAGE["mix"].config_inputs(config), Estimate(seconds=2.0)
-        )
+        PlannedStage("mix", STAGE["mix"].title, mix_status, STAGE["mix"].config_inputs(config), Estimate(seconds=2.0))
     )
     train_hash = None
     train_status = "runs"
@@ -192,9 +190,7 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
         )
     )
     after_train = train_hash if train_status == "done" else None
-    evaluate = (
-        evaluate_inputs(config, after_train, layout, leaves) if after_train is not None else None
-    )
+    evaluate = evaluate_inputs(config, after_train, layout, leaves) if after_train is not None else None
     stages.append(
         PlannedStage(
             "evaluate",
@@ -240,10 +236,9 @@ def _changed(values: dict[str, Any], defaults: dict[str, Any], prefix: str = "")
 
 def _count(config: Config, leaves: list[Leaf]) -> _Counts:
     """Chunks (documents fetched and chunked as generation would) and seed rows of each leaf."""
-    from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, words_counter
+    from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, spread, words_counter
     from taxolab.sdg.library import load_pipeline_set
     from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
-    from taxolab.workflow.data import spread
 
     settings = config.generate
     pipelines = load_pipeline_set(settings.pipeline)
@@ -339,7 +334,7 @@ def _generation_estimate(config: Config, leaf: Leaf, counts: _Counts, rates: Rat
 def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: Rates) -> Estimate:
     """Samples: the generated rows (none dropped), the seed examples and (knowledge) the passages themselves."""
     train = config.train
-    seeds = config.run.seed_examples
+    seeds = config.mix.seed_examples
     tokens = 0
     knowledge_tokens = 0
     samples = 0
@@ -347,8 +342,8 @@ def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: 
         rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
         if leaf.is_knowledge:
             per_chunk = counts.chunk_tokens[leaf.name] / max(1, counts.chunks[leaf.name])
-            # every pair closed-book (~100 tokens), and that share again with its passage (generate.context_ratio)
-            share = float(getattr(config.generate, "context_ratio", 1.0))
+            # every pair closed-book (~100 tokens), and that share again with its passage (mix.context_ratio)
+            share = config.mix.context_ratio
             per_sample = 100 + int(share * min(train.max_seq_len, int(per_chunk) + 100))
             leaf_tokens = rows * per_sample + counts.chunk_tokens[leaf.name]
             epochs = train.phase_value("knowledge", "epochs")
@@ -359,7 +354,7 @@ def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: 
             epochs = train.phase_value("skills", "epochs")
             tokens += rows * min(train.max_seq_len, SKILL_SAMPLE_TOKENS) * epochs
             samples += rows
-    replay = int(knowledge_tokens * config.generate.knowledge_replay)
+    replay = int(knowledge_tokens * config.mix.knowledge_replay)
     tokens += replay * train.phase_value("skills", "epochs")
     processes = max(1, train.nproc_per_node * train.nnodes)
     rate = rates.train_tok_s * (processes if rates is GPU_RATES else 1)
@@ -368,7 +363,7 @@ def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: 
         seconds=round(tokens / rate, 1),
         basis=(
             f"~{samples} samples (generated rows{', seed examples' if seeds else ''}, knowledge passages) "
-            f"x epochs per phase, knowledge replay {config.generate.knowledge_replay:g}, at {rate:g} trained tok/s"
+            f"x epochs per phase, knowledge replay {config.mix.knowledge_replay:g}, at {rate:g} trained tok/s"
         ),
     )
 
@@ -451,4 +446,3 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
-
