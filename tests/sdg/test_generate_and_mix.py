@@ -156,7 +156,7 @@ def test_data_generate_and_the_run_stages_make_identical_training_files(tmp_path
         with TeacherSession(config) as session:
             for leaf in leaves:
                 folder = run / "data" / leaf.name / "inputs-hash"  # as RunLayout.leaf_data names it
-                generate_leaf(session, leaf, folder, max_chunks=None, show_progress=False)
+                generate_leaf(session, leaf, folder, show_progress=False)
                 items.append(LeafData(leaf, folder))
         mix = mix_leaves(items, run / "mix", "run", config, with_seeds=True)
     assert mix["mixes"]["knowledge_train_msgs"] > 0 and mix["mixes"]["skills_train_msgs"] > 0

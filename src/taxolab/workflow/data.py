@@ -95,11 +95,13 @@ def generate_leaf(
     leaf: Leaf,
     folder: Path,
     *,
-    max_chunks: int | None,
     show_progress: bool,
     api_key: str | None = None,
 ) -> dict[str, Any]:
-    """Generate one leaf's rows into ``folder`` (resuming an interrupted attempt there); stage outputs."""
+    """Generate one leaf's rows into ``folder`` (resuming an interrupted attempt there); stage outputs.
+
+    Document chunks are capped by ``run.max_chunks_per_leaf`` (part of the generation fingerprint).
+    """
     from taxolab.sdg.generate import generate_data
 
     remove_stale_siblings(folder)
@@ -108,7 +110,7 @@ def generate_leaf(
         config,
         output_dir=folder,
         leaves=[leaf],
-        max_chunks=max_chunks,
+        max_chunks=config.run.max_chunks_per_leaf,
         show_progress=show_progress,
         api_key=api_key,
     )

@@ -369,7 +369,6 @@ def _generate(runner: StageRunner, run: RunContext) -> list[LeafData]:
                 teacher,
                 leaf,
                 folder,
-                max_chunks=config.run.max_chunks_per_leaf,
                 show_progress=run.options.show_progress,
             )
             runner.run(
