@@ -26,6 +26,7 @@ from taxolab.workflow.run import (
     MixOutputs,
     RunOptions,
     benchmarks_for,
+    convert_inputs,
     evaluate_inputs,
     generation_inputs,
     mix_inputs,
@@ -200,7 +201,7 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
             _evaluate_estimate(config, leaves, counts, rates),
         )
     )
-    convert = {"train": after_train, **STAGE["convert"].config_inputs(config)} if after_train else None
+    convert = convert_inputs(config, after_train) if after_train else None
     stages.append(
         PlannedStage(
             "convert",

@@ -283,7 +283,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
             Stage(
                 "convert",
                 f"{STAGE['convert'].title} ({outtype})",
-                lambda: {"train": trained_record.input_hash, **STAGE["convert"].config_inputs(config)},
+                lambda: convert_inputs(config, trained_record.input_hash),
                 lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
             )
         )
@@ -354,6 +354,11 @@ def evaluate_inputs(config: Config, train_hash: str, layout: RunLayout, leaves: 
         "taxonomy": _leaf_hashes(leaves),
         **STAGE["evaluate"].config_inputs(config),
     }
+
+
+def convert_inputs(config: Config, train_hash: str) -> dict[str, Any]:
+    """The trained model (by its stage hash) and what conversion reads."""
+    return {"train": train_hash, **STAGE["convert"].config_inputs(config)}
 
 
 def _generate(runner: StageRunner, run: RunContext) -> list[LeafData]:
