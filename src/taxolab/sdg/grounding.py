@@ -119,9 +119,7 @@ def check_grounding(text: str, source: str, *, min_share: float = DEFAULT_MIN_SH
     share = sum(1 for s in stems if s in source_stems) / len(stems) if stems else 1.0
     return Grounding(
         missing_numbers=sorted(numbers(text) - source_numbers),
-        missing_names=sorted(
-            name for name in names(text) if name not in source_words and stem(name) not in source_stems
-        ),
+        missing_names=sorted(name for name in names(text) if name not in source_words and stem(name) not in source_stems),
         word_share=share,
         min_share=min_share,
     )

@@ -40,13 +40,7 @@ TRAINER_STATE = "trainer_state.json"
 
 
 def save_state(
-    path: Path,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: Any,
-    *,
-    progress: dict[str, Any],
-    env: DistEnv,
+    path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any, *, progress: dict[str, Any], env: DistEnv
 ) -> None:
     """Write everything needed to continue exactly where training is now."""
     options = StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=True)

@@ -90,19 +90,13 @@ class TrainSettings(Section):
     distributed: Literal["fsdp", "ddp"] = Field(
         "fsdp", description="Multi-process mode: FSDP2 full sharding or DDP replication."
     )
-    nproc_per_node: int = speed_only(
-        1, ge=1, description="Training processes per node (GPUs per node; >1 launches torchrun)."
-    )
-    nnodes: int = speed_only(
-        1, ge=1, description="Number of nodes (run the same command on each with its --node-rank)."
-    )
+    nproc_per_node: int = speed_only(1, ge=1, description="Training processes per node (GPUs per node; >1 launches torchrun).")
+    nnodes: int = speed_only(1, ge=1, description="Number of nodes (run the same command on each with its --node-rank).")
     node_rank: int = speed_only(0, ge=0, description="This node's rank among --nnodes.")
     rdzv_endpoint: str | None = speed_only(
         None, description="HOST:PORT of node 0 for the torchrun rendezvous (default: a free port on 127.0.0.1)."
     )
-    threads: int | None = speed_only(
-        None, ge=1, description="CPU threads per training process (default: cores / processes)."
-    )
+    threads: int | None = speed_only(None, ge=1, description="CPU threads per training process (default: cores / processes).")
     data_workers: int | None = speed_only(
         None, ge=1, description="Processes that tokenise data (default: all cores for large inputs, 1 for small)."
     )

@@ -216,22 +216,14 @@ def evaluate_loss(ctx: _StepContext, data: TokenizedDataset) -> float | None:
 
 
 def _save(
-    ctx: _StepContext,
-    spec: PhaseSpec,
-    valid: TokenizedDataset,
-    progress: dict[str, Any],
-    *,
-    name: str,
-    state_file: Path,
+    ctx: _StepContext, spec: PhaseSpec, valid: TokenizedDataset, progress: dict[str, Any], *, name: str, state_file: Path
 ) -> None:
     """An HF checkpoint (with its validation loss) and the resume state that points past it."""
     val_loss = evaluate_loss(ctx, valid)
     out = spec.out_dir / "checkpoints" / name
     info = {"phase": spec.name, "name": name, "path": str(out), "step": progress["step"],
             "epoch": progress["epoch"], "samples_seen": progress["samples_seen"], "val_loss": val_loss}  # fmt: skip
-    checkpoint.export_hf(
-        ctx.model, out, base_dir=spec.model_dir, settings=ctx.settings, env=ctx.env, trainer_state=info
-    )
+    checkpoint.export_hf(ctx.model, out, base_dir=spec.model_dir, settings=ctx.settings, env=ctx.env, trainer_state=info)
     progress["checkpoints"] = [c for c in progress["checkpoints"] if c["name"] != name] + [info]
     checkpoint.save_state(state_file, ctx.model, ctx.optimizer, ctx.scheduler, progress=progress, env=ctx.env)
 
@@ -303,9 +295,7 @@ def _progress_bar(spec: PhaseSpec, env: DistEnv, total: int, done: int) -> Itera
     """A live bar with loss, tokens/s and ETA on rank 0; hidden elsewhere."""
     show = env.is_main and spec.show_progress
     bar = console.progress(
-        TextColumn("loss {task.fields[loss]:.4f}"),
-        TextColumn("{task.fields[tps]:.0f} tok/s"),
-        disable=not show,
+        TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[tps]:.0f} tok/s"), disable=not show,
         unit="steps",
     )
     task = bar.add_task(f"train {spec.name}", total=total, completed=done, loss=float("nan"), tps=0.0)
