@@ -193,9 +193,7 @@ def _render_rows(rows: list[dict[str, Any]]) -> None:
         heading(stdout, f"row {number}")
         if isinstance(row.get("messages"), list):
             for message in row["messages"]:
-                stdout.print(
-                    f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}"
-                )
+                stdout.print(f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}")
             continue
         for key, value in row.items():
             if not key.startswith("_"):

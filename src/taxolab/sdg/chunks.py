@@ -55,9 +55,7 @@ class ChunkPlan:
         return cls(size, overlap)
 
 
-def leaf_chunks(
-    leaf: Leaf, plan: ChunkPlan, count_tokens: TokenCounter, documents_settings: DocumentSettings
-) -> list[str]:
+def leaf_chunks(leaf: Leaf, plan: ChunkPlan, count_tokens: TokenCounter, documents_settings: DocumentSettings) -> list[str]:
     """All chunks of all documents of a knowledge leaf, in document order.
 
     Documents are fetched as ``documents_settings`` says (mirrors, offline) into taxolab's

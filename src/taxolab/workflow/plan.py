@@ -173,7 +173,9 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
     generation_done = all(s.status == "done" for s in stages[1:])
     mix_status = status("mix", mix_inputs(config, items)) if generation_done else "runs"
     stages.append(
-        PlannedStage("mix", STAGE["mix"].title, mix_status, STAGE["mix"].config_inputs(config), Estimate(seconds=2.0))
+        PlannedStage(
+            "mix", STAGE["mix"].title, mix_status, STAGE["mix"].config_inputs(config), Estimate(seconds=2.0)
+        )
     )
     train_hash = None
     train_status = "runs"
@@ -191,7 +193,9 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
         )
     )
     after_train = train_hash if train_status == "done" else None
-    evaluate = evaluate_inputs(config, after_train, layout, leaves) if after_train is not None else None
+    evaluate = (
+        evaluate_inputs(config, after_train, layout, leaves) if after_train is not None else None
+    )
     stages.append(
         PlannedStage(
             "evaluate",
@@ -447,3 +451,4 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
