@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError
 
 from taxolab.config import paths
-from taxolab.config.moved import move_keys
+from taxolab.config.moved import move_keys, old_name
 from taxolab.config.schema import Config
 from taxolab.console import stderr
 from taxolab.errors import LocatedError, SourceLocation, TaxolabError
@@ -175,7 +175,12 @@ def _config_error(
         elif _has_path(from_env, keys):
             located.append((None, f"environment {ENV_PREFIX}{'__'.join(k.upper() for k in keys)}: {text}"))
         elif file is not None and doc is not None:
-            located.append((_locate(file, doc, keys), text))
+            old = old_name(".".join(keys))
+            if old is not None and not _has_path(doc, keys) and _has_path(doc, old.split(".")):
+                # a moved key written under its old name: point at the line the user wrote
+                located.append((_locate(file, doc, old.split(".")), f"{text} (written as {old})"))
+            else:
+                located.append((_locate(file, doc, keys), text))
         else:
             located.append((None, f"config: {text}"))
     in_file = sorted((where, text) for where, text in located if where is not None)

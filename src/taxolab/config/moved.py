@@ -60,6 +60,6 @@ def move_keys(data: dict[str, Any], source: str, where: Callable[[str], str] | N
     return f"{source}: moved keys read under their new names: {', '.join(moved)}; rename them there"
 
 
-def moved_key(old: str) -> str | None:
-    """The new dotted key of ``old``, or None when ``old`` did not move."""
-    return MOVED.get(old)
+def old_name(new: str) -> str | None:
+    """The old dotted key that now reads as ``new``, or None when ``new`` never moved."""
+    return next((old for old, moved in MOVED.items() if moved == new), None)
