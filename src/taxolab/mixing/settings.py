@@ -23,6 +23,8 @@ DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and conc
 
 
 class MixSettings(Section):
+    """Read only by mixing: a change mixes again from the generated rows and retrains, with no teacher request."""
+
     seed_examples: bool = Field(
         True,
         description="Add each leaf's human-written seed examples to the training mix (false: generated rows only).",
