@@ -145,7 +145,7 @@ def score(model_dir: Path, system_prompt: str) -> tuple[int, list[tuple[str, str
 
 def system_prompt(env: dict[str, str]) -> str:
     done = subprocess.run([*TAXOLAB, "config", "show", "--json"], env=env, capture_output=True, text=True, check=True)
-    return str(json.loads(done.stdout)["models"]["system_prompt"])
+    return str(json.loads(done.stdout)["mix"]["system_prompt"])
 
 
 def base_model(env: dict[str, str]) -> Path:

@@ -76,8 +76,8 @@ def test_mt_bench_exact_scores_per_turn_category_and_error_rate(
     assert result.base is not None and result.base.overall == 2.0
     assert result.summary()["improved"] == ["writing", "math"]
     # multi-turn answers keep the first turn in the history; greedy for math, sampled for writing
-    # every question starts with the one system prompt (models.system_prompt)
-    assert {r["messages"][0]["content"] for r in model.requests} == {config.models.system_prompt}
+    # every question starts with the one system prompt (mix.system_prompt)
+    assert {r["messages"][0]["content"] for r in model.requests} == {config.mix.system_prompt}
     second_turns = [r for r in model.requests if len(r["messages"]) == 4]
     assert len(second_turns) == 3 and second_turns[0]["messages"][2]["role"] == "assistant"
     temps = {r["messages"][1]["content"]: r.get("temperature") for r in model.requests if len(r["messages"]) == 2}

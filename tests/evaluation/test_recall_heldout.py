@@ -142,7 +142,7 @@ def test_recall_asks_held_out_pairs_without_a_judge_and_refuses_training_questio
     assert result.verdict() == Change.IMPROVED
     # the one system prompt first, then the question alone; short answers
     assert all([m["role"] for m in r["messages"]] == ["system", "user"] for r in model.requests)
-    assert {r["messages"][0]["content"] for r in model.requests} == {config.models.system_prompt}
+    assert {r["messages"][0]["content"] for r in model.requests} == {config.mix.system_prompt}
     assert {r["max_tokens"] for r in model.requests} == {config.evaluate.recall_max_tokens}
     rows = [json.loads(line) for line in (report.output_dir / "recall.jsonl").read_text().splitlines()]
     first = next(r for r in rows if r["model"] == "trained" and r["question"] == HELD_OUT[0]["question"])

@@ -77,7 +77,7 @@ def test_heldout_questions_never_reach_a_training_file(tmp_path: Path) -> None:
     kinds = {sample["metadata"]["sample_type"] for sample in knowledge_mix}
     assert {"closed_book", "passage"} <= kinds and kinds & {"context", "context_with_distractor"}
     system = {s["messages"][0]["content"] for s in knowledge_mix if s["messages"][0]["role"] == "system"}
-    assert system == {result.manifest["settings"].get("system_prompt") or load_config(None, {}).models.system_prompt}
+    assert system == {result.manifest["settings"].get("system_prompt") or load_config(None, {}).mix.system_prompt}
 
 
 def garbage(request: dict[str, Any]) -> str:
@@ -156,9 +156,9 @@ def test_data_generate_and_the_run_stages_make_identical_training_files(tmp_path
         with TeacherSession(config) as session:
             for leaf in leaves:
                 folder = run / "data" / leaf.name / "inputs-hash"  # as RunLayout.leaf_data names it
-                generate_leaf(session, leaf, folder, max_chunks=None, show_progress=False)
+                generate_leaf(session, leaf, folder, show_progress=False)
                 items.append(LeafData(leaf, folder))
-        mix = mix_leaves(items, run / "mix", "run", config, with_seeds=True)
+        mix = mix_leaves(items, run / "mix", "run", config)
     assert mix["mixes"]["knowledge_train_msgs"] > 0 and mix["mixes"]["skills_train_msgs"] > 0
 
     def contents(folder: Path) -> dict[str, Any]:
@@ -174,3 +174,20 @@ def test_data_generate_and_the_run_stages_make_identical_training_files(tmp_path
     assert set(made) == set(ran) and {"knowledge_train", "skills_train"} <= set(made)
     assert made == ran
     assert json.loads(made["knowledge_train"].splitlines()[0])["messages"]
+
+
+def test_data_generate_honours_mix_seed_examples_and_remixes_without_the_teacher(tmp_path: Path) -> None:
+    """`mix.seed_examples` is read by `data generate` too; a mix setting reuses the generated rows."""
+    root, leaves = sample_leaves(tmp_path)
+    skill = [leaf for leaf in leaves if not leaf.is_knowledge]
+    with FakeOpenAIServer(scripted) as teacher:
+        config = config_for(teacher.url, tmp_path, root)
+        without = config.model_copy(update={"mix": config.mix.model_copy(update={"seed_examples": False})})
+        first = generate_and_mix(without, leaves=skill, show_progress=False)
+        asked = len(teacher.requests)
+        second = generate_and_mix(config, leaves=skill, show_progress=False)
+        assert len(teacher.requests) == asked  # the same generation: its finished run is reused
+    assert second.output_dir == first.output_dir
+    (name,) = [leaf.name for leaf in skill]
+    assert first.manifest["counts"]["leaves"][name]["mixed"]["seed_examples"] == 0
+    assert second.manifest["counts"]["leaves"][name]["mixed"]["seed_examples"] == len(skill[0].seed_examples) > 0

@@ -9,8 +9,9 @@ from pathlib import Path
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport, ModelScores
 from taxolab.reports.run_report import result_from_json, write_run_report
+from taxolab.sdg.chunks import spread
 from taxolab.taxonomy.model import Leaf, LeafKind, SeedExample
-from taxolab.workflow.data import seed_rows, spread
+from taxolab.workflow.data import seed_rows
 from taxolab.workflow.layout import RunLayout
 from taxolab.workflow.manifest import RunManifest, StageRecord
 
@@ -35,7 +36,7 @@ def test_without_teacher_test_questions_the_mix_builds_them_from_heldout_pairs_n
         {"question": "question 1?", "answer": sentences[1], "leaf": leaf.name, "span_id": "0:1"},  # a seed question
     ]
     fsio.write_jsonl(folder / "heldout" / f"{leaf.name}.jsonl", heldout)
-    out = mix_leaves([LeafData(leaf, folder)], tmp_path / "mix", "run", load_config(None, {}), with_seeds=True)
+    out = mix_leaves([LeafData(leaf, folder)], tmp_path / "mix", "run", load_config(None, {}))
     (question,) = fsio.read_jsonl(tmp_path / "mix" / "test" / f"{leaf.name}.jsonl")
     assert question["question"] == "Which is fact number two?" and question["source"] == "heldout"
     assert question["choices"][question["answer"]] == sentences[2] and len(set(question["choices"])) == 4

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from taxolab.config import Config, load_config
 from taxolab.config.affects import Affects, affects, fields_by_kind, result_settings
 from taxolab.sdg.runs import generation_fingerprint
-from taxolab.taxonomy.model import Leaf
+from taxolab.taxonomy.model import Leaf, LeafKind
 from taxolab.training.phases import PlannedPhase, fingerprint
 from taxolab.training.settings import TrainSettings
 from taxolab.workflow.run import generation_inputs
@@ -104,8 +104,8 @@ def test_a_speed_only_setting_changes_no_generation_fingerprint(
 
 
 def _leaf(qna: Path) -> Leaf:
-    """What the fingerprints read of a leaf: its name and its folder."""
-    return SimpleNamespace(name="leaf", qna_path=qna)  # type: ignore[return-value]
+    """What the fingerprints read of a leaf: its name, its folder and its kind (which pipeline it runs)."""
+    return SimpleNamespace(name="leaf", qna_path=qna, kind=LeafKind.FREEFORM_SKILL)  # type: ignore[return-value]
 
 
 def test_training_fingerprint_ignores_speed_and_selection_but_not_results(tmp_path: Path) -> None:

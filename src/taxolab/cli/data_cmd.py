@@ -15,6 +15,7 @@ from taxolab.cli.options import json_option, settings_options
 from taxolab.console import heading, stdout
 from taxolab.llm.settings import ServeSettings
 from taxolab.mixing import mix_recipe
+from taxolab.mixing.settings import MixSettings
 from taxolab.sdg.settings import GenerateSettings
 
 
@@ -55,6 +56,7 @@ def data_group() -> None:
     "ray_address",
 )
 @settings_options("serve", ServeSettings, "threads")
+@settings_options("mix", MixSettings, "seed_examples")
 @json_option
 @click.pass_obj
 def generate(

@@ -12,6 +12,7 @@ from taxolab.cli.options import json_option, settings_options
 from taxolab.console import stderr, stdout
 from taxolab.errors import TaxolabError
 from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
+from taxolab.mixing.settings import MixSettings
 from taxolab.models.convert import OUTTYPES
 from taxolab.sdg.settings import GenerateSettings
 from taxolab.training.settings import TrainSettings
@@ -50,7 +51,8 @@ from taxolab.workflow.settings import RunSettings
               help="Any config key, over the profile (repeatable), e.g. --set train.max_seq_len=768.")  # fmt: skip
 @click.option("--plan", "show_plan", is_flag=True,
               help="Print the stages, which are done, the effective settings and an estimate of each stage; run nothing.")  # fmt: skip
-@settings_options("run", RunSettings, "max_chunks_per_leaf", "seed_examples", "mt_bench")
+@settings_options("run", RunSettings, "max_chunks_per_leaf", "mt_bench")
+@settings_options("mix", MixSettings, "seed_examples")
 @settings_options("generate", GenerateSettings, "pipeline", "sdg_scale_factor", "max_num_tokens", "endpoint_urls")
 @settings_options("train", TrainSettings, "method", "epochs", "effective_batch_size", "nproc_per_node",
                   "checkpoint_every_samples")  # fmt: skip

@@ -89,3 +89,21 @@ def result_settings(section: BaseModel, *, selection: bool = False) -> dict[str,
 def fields_by_kind(model: type[BaseModel], kind: Affects) -> list[str]:
     """The names of ``model``'s fields of one kind, in declaration order (for docs, tests and ``--plan``)."""
     return [name for name in model.model_fields if affects(model, name) is kind]
+
+
+def read_settings(config: BaseModel, reads: tuple[str, ...], *, selection: bool = False) -> dict[str, Any]:
+    """``{"train": {...}, "models.student": "default"}``: result-affecting values of the named sections and keys.
+
+    A named key that only changes speed is left out like it is inside a
+    section; ``selection`` keys come in only when ``selection`` is true.
+    """
+    wanted = {Affects.RESULT, Affects.SELECTION} if selection else {Affects.RESULT}
+    values: dict[str, Any] = {}
+    for read in reads:
+        section_name, _, key = read.partition(".")
+        section = getattr(config, section_name)
+        if not key:
+            values[read] = result_settings(section, selection=selection)
+        elif affects(type(section), key) in wanted:
+            values[read] = to_jsonable_python(getattr(section, key))
+    return values

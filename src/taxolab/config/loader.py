@@ -18,7 +18,9 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import MarkedYAMLError
 
 from taxolab.config import paths
+from taxolab.config.moved import move_keys, old_name
 from taxolab.config.schema import Config
+from taxolab.console import stderr
 from taxolab.errors import LocatedError, SourceLocation, TaxolabError
 from taxolab.yamlio import load_yaml, plain
 
@@ -44,6 +46,9 @@ def load_config(
 ) -> Config:
     """Build the effective :class:`Config`.
 
+    Keys that moved to another section (:data:`taxolab.config.moved.MOVED`)
+    are read under their new names, with one notice line per source on stderr.
+
     ``overrides`` are nested dicts from command-line flags (``{"train": {"epochs": 2}}``);
     ``None`` values are ignored so unset flags never clobber the file. ``flag_names``
     maps a dotted key to the flag that set it (``{"train.max_seq_len": "--max-seq-len"}``),
@@ -60,6 +65,13 @@ def load_config(
         raise TaxolabError(f"{file}: config file not found; create it with `taxolab {spelled}config init`")
     from_env = env_overrides(os.environ if environ is None else environ)
     from_flags = _drop_none(dict(overrides or {}))
+    notices = [
+        _move_file_keys(file, doc, data) if doc is not None else None,
+        move_keys(from_env, "environment"),
+        move_keys(from_flags, "command-line flags"),
+    ]
+    for notice in filter(None, notices):
+        stderr.print(notice, highlight=False, soft_wrap=True)
     _merge(data, from_env)
     _merge(data, from_flags)
     try:
@@ -67,6 +79,15 @@ def load_config(
     except ValidationError as exc:
         where = file if doc is not None else None
         raise _config_error(exc, where, doc, from_env, from_flags, flag_names=flag_names) from None
+
+
+def _move_file_keys(file: Path, doc: CommentedMap, data: dict[str, Any]) -> str | None:
+    """:func:`~taxolab.config.moved.move_keys` for the file's layer, each old key with its line."""
+
+    def line(key: str) -> str:
+        return f" (line {_locate(file, doc, key.split('.')).line})"
+
+    return move_keys(data, str(file), line)
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -154,7 +175,12 @@ def _config_error(
         elif _has_path(from_env, keys):
             located.append((None, f"environment {ENV_PREFIX}{'__'.join(k.upper() for k in keys)}: {text}"))
         elif file is not None and doc is not None:
-            located.append((_locate(file, doc, keys), text))
+            old = old_name(".".join(keys))
+            if old is not None and not _has_path(doc, keys) and _has_path(doc, old.split(".")):
+                # a moved key written under its old name: point at the line the user wrote
+                located.append((_locate(file, doc, old.split(".")), f"{text} (written as {old})"))
+            else:
+                located.append((_locate(file, doc, keys), text))
         else:
             located.append((None, f"config: {text}"))
     in_file = sorted((where, text) for where, text in located if where is not None)

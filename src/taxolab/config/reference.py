@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from taxolab.config import paths
+from taxolab.config.moved import MOVED
 
 DOCS_FILE = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 """Where the reference lives in a source checkout."""
@@ -81,6 +82,17 @@ def render_reference() -> str:
         if about.strip():
             lines += [_cell(about.strip()), ""]
         lines += _table(name, list(model.model_fields.items()), flags)
+    lines += [
+        "## Moved keys",
+        "",
+        "Keys an older taxolab kept elsewhere. They are still read, under the new name, with one notice "
+        "line saying which to rename; setting both names to different values is an error.",
+        "",
+        "| Old key | New key |",
+        "|---|---|",
+        *(f"| `{old}` | `{new}` |" for old, new in MOVED.items()),
+        "",
+    ]
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -9,6 +9,7 @@ from taxolab.documents.settings import DocumentSettings
 from taxolab.evaluation.settings import EvaluateSettings
 from taxolab.llm.chat_settings import ChatSettings
 from taxolab.llm.settings import ClientSettings, ServeSettings
+from taxolab.mixing.settings import MixSettings
 from taxolab.sdg.settings import GenerateSettings
 from taxolab.taxonomy.settings import TaxonomySettings
 from taxolab.training.settings import TrainSettings
@@ -28,6 +29,7 @@ class Config(Section):
     serve: ServeSettings = Field(default_factory=ServeSettings, description="Local model servers.")
     client: ClientSettings = Field(default_factory=ClientSettings, description="Requests to model servers.")
     generate: GenerateSettings = Field(default_factory=GenerateSettings, description="Synthetic data generation.")
+    mix: MixSettings = Field(default_factory=MixSettings, description="Mixing generated rows into training sets.")
     train: TrainSettings = Field(default_factory=TrainSettings, description="Fine-tuning.")
     evaluate: EvaluateSettings = Field(default_factory=EvaluateSettings, description="Evaluation.")
     run: RunSettings = Field(default_factory=RunSettings, description="The end-to-end loop, `taxolab run`.")

@@ -53,10 +53,3 @@ class ModelSettings(Section):
     judge: str = Field(
         "default", description="Judge for evaluation: `default`, a GGUF, an HF folder or a name from `model list`."
     )
-    system_prompt: str = Field(
-        "You are a helpful assistant. Answer accurately and concisely.",
-        description=(
-            "The one system prompt: put in every training sample, and sent first in chat and in every "
-            "evaluation question, so the trained model is asked the way it was taught."
-        ),
-    )

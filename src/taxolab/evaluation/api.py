@@ -75,7 +75,7 @@ def evaluate(
         taxonomy_base=settings.taxonomy_base or config.taxonomy.base,
         datasets_dir=config.paths.resolved("datasets"),
         model_labels={role: target.label for role, target in targets.items()},
-        system_prompt=config.models.system_prompt or None,
+        system_prompt=config.mix.system_prompt or None,
     )
     judge = judge_target(config)
     ctx.judge_label = judge.label

@@ -47,7 +47,7 @@ class EvalContext:
     model_labels: dict[str, str] = field(default_factory=dict)
     judge_label: str | None = None
     judge_is_default: bool = False  # the judge is the packaged 135M default model
-    system_prompt: str | None = None  # models.system_prompt: sent first in every question a model answers
+    system_prompt: str | None = None  # mix.system_prompt: sent first in every question a model answers
 
 
 class Benchmark(ABC):
@@ -130,7 +130,7 @@ class JudgedBenchmark(Benchmark):
     def needs_generation(self, role: str) -> list[Conversation]:
         """Conversations the model in ``role`` must answer (items with given answers need none).
 
-        A conversation without its own system message gets ``models.system_prompt``,
+        A conversation without its own system message gets ``mix.system_prompt``,
         so the model is asked the way it was trained.
         """
         system = self.ctx.system_prompt

@@ -4,7 +4,7 @@ The first thing a user asks after training on knowledge, answered on
 questions the model never saw: data generation holds one phrasing of each
 source span out of training (``heldout/<leaf>.jsonl`` of the data run, whose
 reference answer is the span itself); here each model answers them
-closed-book, after ``models.system_prompt``, and every answer is scored
+closed-book, after ``mix.system_prompt``, and every answer is scored
 against its span without a judge (:mod:`taxolab.evaluation.keyfacts`):
 key-content recall (names, numbers, distinctive words not given away by the
 question), token F1 and ROUGE-L. A fact is *learned* by the rule of

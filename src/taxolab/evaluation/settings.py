@@ -104,7 +104,14 @@ class EvaluateSettings(Section):
         "letter",
         description="Multiple-choice scoring: log-likelihood of the answer letter after the listed choices (MMLU style) or of each choice's text.",
     )
-    batch_size: int = Field(8, ge=1, description="Sequences per forward pass when scoring log-likelihoods.")
+    batch_size: int = speed_only(
+        8,
+        ge=1,
+        description=(
+            "Sequences per forward pass when scoring log-likelihoods; changes speed, not scores "
+            "(sequences are right-padded under a causal mask, so padding never reaches a scored token)."
+        ),
+    )
     device: str = speed_only("auto", description="torch device for log-likelihood scoring: `auto`, `cpu`, `cuda`, ...")
     min_delta: float = Field(
         0.0, ge=0, description="A per-leaf change must exceed this to count as an improvement or regression."

@@ -14,18 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from taxolab.config.sections import ModelSettings
 from taxolab.llm.chat import ChatReply, ChatSession, ask_once, conversation_for
 from taxolab.llm.endpoint import Endpoint
 from taxolab.llm.repl import ReplIO, run_repl
 from taxolab.llm.server import ServerHandle, start_server
 from taxolab.llm.settings import ServeSettings
+from taxolab.mixing.settings import MixSettings
 
 DEFAULT_CTX = 4096
 # Small chat models follow a plain assistant prompt better than their built-in persona
 # (the default model answers "What is the capital of France?" correctly only with one).
-# The default is the config's `models.system_prompt`, the one training and evaluation use.
-DEFAULT_SYSTEM_PROMPT: str = ModelSettings.model_fields["system_prompt"].default
+# The default is the config's `mix.system_prompt`, the one training and evaluation use.
+DEFAULT_SYSTEM_PROMPT: str = MixSettings.model_fields["system_prompt"].default
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Settings of ``taxolab model chat``: which model to talk to and how it answers.
 
-The system prompt is not here: it is ``models.system_prompt``, the one prompt
+The system prompt is not here: it is ``mix.system_prompt``, the one prompt
 that training mixes, chat and evaluation share.
 """
 

@@ -7,7 +7,7 @@ matters) and the question alone (closed book, so the knowledge itself sticks).
 Skill rows become one prompt-response sample; grounded skills put the context
 before the request. A document's passages become ``pretraining`` samples (plain
 text, every token trained), so the knowledge phase reads the document itself.
-Every chat sample starts with the one system prompt (``models.system_prompt``).
+Every chat sample starts with the one system prompt (``mix.system_prompt``).
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
-from taxolab.config.sections import ModelSettings
+from taxolab.mixing.settings import DEFAULT_SYSTEM_PROMPT
 
-SYSTEM_PROMPT: str = ModelSettings.model_fields["system_prompt"].default
-"""The default of ``models.system_prompt``; mixing passes the configured one."""
+SYSTEM_PROMPT: str = DEFAULT_SYSTEM_PROMPT
+"""The default of ``mix.system_prompt``; mixing passes the configured one."""
 ROLES = {"system", "user", "assistant", "pretraining"}
 
 

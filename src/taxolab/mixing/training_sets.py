@@ -10,7 +10,7 @@ under ``out_dir``:
   ``context_ratio`` share also with its passage (RAFT, sometimes beside a
   distractor passage), the leaf's seed examples the same way, and every
   document passage as a ``pretraining`` sample; skill leaves -- one sample per
-  row plus the seed examples. Every chat sample starts with ``models.system_prompt``.
+  row plus the seed examples. Every chat sample starts with ``mix.system_prompt``.
 - ``heldout/<leaf>.jsonl``: the held-out pairs, minus any whose question is
   also a training question (a seed example, say); and no training row keeps a
   held-out question (compared normalised, :func:`taxolab.sdg.spans.normalize`).
@@ -54,6 +54,8 @@ class LeafSource:
 
 @dataclass(frozen=True)
 class MixOptions:
+    """What mixing does with the rows: the ``mix.*`` settings (:class:`taxolab.mixing.settings.MixSettings`)."""
+
     seed: int
     distractor_ratio: float
     knowledge_replay: float
@@ -62,15 +64,16 @@ class MixOptions:
     with_seeds: bool = True
 
     @classmethod
-    def from_config(cls, config: Config, *, with_seeds: bool = True) -> MixOptions:
-        settings = config.generate
+    def from_config(cls, config: Config) -> MixOptions:
+        """The options of ``config.mix``: the only settings mixing reads (the mix stage hashes that section)."""
+        settings = config.mix
         return cls(
             seed=settings.seed,
             distractor_ratio=settings.distractor_ratio,
             knowledge_replay=settings.knowledge_replay,
             context_ratio=settings.context_ratio,
-            system_prompt=config.models.system_prompt,
-            with_seeds=with_seeds,
+            system_prompt=settings.system_prompt,
+            with_seeds=settings.seed_examples,
         )
 
 

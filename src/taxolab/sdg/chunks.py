@@ -82,3 +82,12 @@ def leaf_chunks(leaf: Leaf, plan: ChunkPlan, count_tokens: TokenCounter, documen
             )
         )
     return [chunk for chunk in chunks if chunk.strip()]
+
+
+def spread(items: list[str], limit: int) -> list[str]:
+    """At most ``limit`` items, evenly spaced from first to last, in order."""
+    if len(items) <= limit:
+        return items
+    if limit == 1:
+        return items[:1]
+    return [items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)]

@@ -18,7 +18,7 @@ from typing import Any
 from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import TaxolabError
-from taxolab.sdg.chunks import ChunkPlan, TokenCounter, hf_counter, leaf_chunks, words_counter
+from taxolab.sdg.chunks import ChunkPlan, TokenCounter, hf_counter, leaf_chunks, spread, words_counter
 from taxolab.sdg.executor import Executor, Job, JobResult, JobRole, LocalExecutor, RunOptions, teacher_stats
 from taxolab.sdg.heldout import split_heldout
 from taxolab.sdg.library import PipelineSet, load_pipeline_set
@@ -69,6 +69,7 @@ def generate_data(
     resume: bool = False,
     leaves: list[Leaf] | None = None,
     chunk_source: ChunkSource | None = None,
+    max_chunks: int | None = None,
     executor: Executor | None = None,
     show_progress: bool = True,
     api_key: str | None = None,
@@ -76,7 +77,9 @@ def generate_data(
     """Generate data for the changed leaves of the configured taxonomy (or the ``leaves`` given).
 
     ``chunk_source`` replaces document fetching and chunking (tests, or callers
-    that bring their own text). ``api_key`` is for remote endpoints; without it
+    that bring their own text). ``max_chunks`` caps a knowledge leaf's chunks,
+    spread evenly over its documents (:func:`taxolab.sdg.chunks.spread`; part
+    of the fingerprint). ``api_key`` is for remote endpoints; without it
     the key is read from the environment variable named by ``client.api_key_env``.
     """
     settings = config.generate
@@ -102,7 +105,9 @@ def generate_data(
             cache_dir=paths.cache_dir() / "documents",
             offline=config.documents.offline,
         )
-    print_ = generation_fingerprint(config, leaves, pipelines.digest())
+    print_ = generation_fingerprint(
+        config, leaves, pipelines.digest({leaf.kind for leaf in leaves}), max_chunks=max_chunks
+    )
     folder = choose_run_folder(config.paths.resolved("datasets"), output_dir, print_, resume)
     previous = read_manifest(folder) or {}
     batch_size = resumed_batch_size(folder, previous, settings.batch_size)
@@ -129,7 +134,7 @@ def generate_data(
         plan = ChunkPlan.fit(
             settings.chunk_word_count, settings.chunk_overlap, teacher.context_tokens, settings.max_num_tokens
         )
-        chunker = chunk_source or _document_chunker(config, plan, teacher.counter)
+        chunker = _capped(chunk_source or _document_chunker(config, plan, teacher.counter), max_chunks)
         jobs, chunks = _jobs(leaves, pipelines, settings.sdg_scale_factor, chunker, folder / "checkpoints")
         for entry in manifest["leaves"]:
             entry["chunks"] = len(chunks[entry["name"]]) if entry["name"] in chunks else None
@@ -266,6 +271,16 @@ def _executor(kind: str, ray_address: str | None) -> Executor:
 
         return RayExecutor(address=ray_address)
     return LocalExecutor()
+
+
+def _capped(chunker: ChunkSource, max_chunks: int | None) -> ChunkSource:
+    if not max_chunks:
+        return chunker
+
+    def chunks(leaf: Leaf) -> list[str]:
+        return spread(chunker(leaf), max_chunks)
+
+    return chunks
 
 
 def _document_chunker(config: Config, plan: ChunkPlan, counter: TokenCounter) -> ChunkSource:

@@ -8,12 +8,12 @@ the shipped prompts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from taxolab.errors import TaxolabError
 from taxolab.hashing import hash_bytes, short
-from taxolab.sdg.blocks.llm import LLMBlock
 from taxolab.sdg.pipeline import Pipeline, check_outputs, load_pipeline
 from taxolab.taxonomy.model import LeafKind
 
@@ -43,19 +43,28 @@ class PipelineSet:
     def all(self) -> list[Pipeline]:
         return [*self.pipelines.values(), self.mcq]
 
-    def files(self) -> dict[str, str]:
-        """Every pipeline and prompt file used, with its digest (recorded in the manifest)."""
-        found: dict[str, str] = {}
-        for pipeline in self.all():
-            found[str(pipeline.path)] = short(hash_bytes(pipeline.path))
-            for block in pipeline.blocks:
-                if isinstance(block, LLMBlock):
-                    for prompt in block.prompts.values():
-                        found[str(prompt.path)] = short(hash_bytes(prompt.path))
+    def used_by(self, kinds: Iterable[LeafKind]) -> list[Pipeline]:
+        """The pipelines leaves of these kinds run: their kind's, and the MCQ one for knowledge leaves."""
+        wanted = set(kinds)
+        used = [self.pipelines[kind] for kind in FILES if kind in wanted]
+        return [*used, self.mcq] if LeafKind.KNOWLEDGE in wanted else used
+
+    def files(self, kinds: Iterable[LeafKind] | None = None) -> dict[str, str]:
+        """Every pipeline and prompt file used (by leaves of ``kinds``; None: by any leaf), with its digest.
+
+        Recorded in the manifest; :meth:`digest` puts the same in fingerprints.
+        """
+        pipelines = self.all() if kinds is None else self.used_by(kinds)
+        found = {str(path): short(hash_bytes(path)) for pipeline in pipelines for path in pipeline.files}
         return dict(sorted(found.items()))
 
-    def digest(self) -> list[str]:
-        return sorted(self.files().values())
+    def digest(self, kinds: Iterable[LeafKind] | None = None) -> list[list[str]]:
+        """``[[file name, digest], ...]`` of :meth:`files`: what leaves of ``kinds`` depend on.
+
+        Editing a custom ``freeform_skills.yaml`` (or a prompt only it uses)
+        therefore changes the fingerprint of freeform skill leaves only.
+        """
+        return sorted([Path(path).name, digest] for path, digest in self.files(kinds).items())
 
 
 def shipped_names() -> list[str]:

@@ -46,6 +46,13 @@ class Pipeline:
     """Knowledge pipelines: ``scaled`` (rows per chunk follow --sdg-scale-factor) or ``per_chunk`` (one row each)."""
     line: int = 1
     """Line of the last block in the file: where a missing output column is reported."""
+    prompt_files: tuple[Path, ...] = ()
+    """Every prompt file its blocks loaded (nested blocks included): with :attr:`path`, what its rows depend on."""
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The pipeline file and every prompt file it uses; their bytes are part of generation fingerprints."""
+        return (self.path, *self.prompt_files)
 
     @property
     def name(self) -> str:
@@ -114,6 +121,7 @@ def load_pipeline(path: Path) -> Pipeline:
         frozenset(available),
         seed_rows=str(seed_rows),
         line=nodes.lc.item(len(nodes) - 1)[0] + 1,
+        prompt_files=env.loaded(),
     )
 
 

@@ -3,11 +3,13 @@ may resume, listing runs.
 
 A run folder is resumable only by the same work: the fingerprint
 (:func:`generation_fingerprint`) hashes everything that shapes the rows
-(leaves, pipeline and prompt files, teacher, the generation settings that
-affect results) and nothing that only changes speed. Which settings those are
-is declared on :class:`~taxolab.sdg.settings.GenerateSettings` itself
-(:mod:`taxolab.config.affects`); ``taxolab run`` names its leaf folders with
-the same declaration, so the two can never disagree.
+(the leaves' folders, the pipeline and prompt files those leaves use, the
+teacher, the settings of :data:`GENERATION_READS` that affect results, a chunk
+cap) and nothing that only changes speed. Which settings affect results is
+declared on the settings models (:mod:`taxolab.config.affects`). It is the one
+generation fingerprint: ``taxolab run`` names each leaf's folder with it
+(:func:`leaf_fingerprint`), so editing a custom pipeline regenerates exactly
+the leaves that run it, in ``data generate`` and ``taxolab run`` alike.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from taxolab.config.affects import result_settings
+from taxolab.config.affects import read_settings
 from taxolab.errors import TaxolabError
-from taxolab.hashing import hash_bytes, hash_json, short
+from taxolab.hashing import hash_files, hash_json, short
 from taxolab.records import GENERATION, ResumeRecord
 
 if TYPE_CHECKING:
@@ -30,28 +32,47 @@ if TYPE_CHECKING:
 MANIFEST = GENERATION
 
 
-def generation_fingerprint(config: Config, leaves: list[Leaf], pipeline_digest: Any) -> str:
-    """What a data run's rows depend on: leaf files, pipeline files, teacher, result-affecting settings.
+GENERATION_READS: tuple[str, ...] = ("models.teacher", "generate", "serve")
+"""The config generation reads (``serve``: the local teacher's context size shapes the chunks)."""
 
-    ``pipeline_digest`` is :meth:`taxolab.sdg.library.PipelineSet.digest`. 16 hex digits.
+
+def generation_fingerprint(
+    config: Config, leaves: list[Leaf], pipeline_digest: Any, *, max_chunks: int | None = None
+) -> str:
+    """What a data run's rows depend on: leaf folders, pipeline and prompt files, teacher, settings, chunk cap.
+
+    ``pipeline_digest`` is :meth:`taxolab.sdg.library.PipelineSet.digest` of
+    the leaves' kinds; ``max_chunks`` the cap on document chunks per knowledge
+    leaf (``run.max_chunks_per_leaf``). 16 hex digits.
     """
     return short(
         hash_json(
             {
-                "leaves": sorted(
-                    (leaf.name, short(hash_bytes(leaf.qna_path))) for leaf in leaves if leaf.qna_path.is_file()
-                ),
+                "leaves": sorted((leaf.name, leaf_files_digest(leaf)) for leaf in leaves),
                 "pipelines": pipeline_digest,
-                "teacher": teacher_identity(config),
-                "settings": result_settings(config.generate),
+                "settings": read_settings(config, GENERATION_READS),
+                "max_chunks": max_chunks,
             }
         )
     )
 
 
-def teacher_identity(config: Config) -> list[str | None]:
-    """The teacher as fingerprints name it: the model reference and the model requested from endpoints."""
-    return [config.models.teacher, config.generate.teacher_model]
+def leaf_fingerprint(config: Config, leaf: Leaf, *, max_chunks: int | None = None) -> str:
+    """:func:`generation_fingerprint` of one leaf, with the pipelines its kind runs (loaded and validated here).
+
+    Raises :class:`~taxolab.errors.TaxolabError` (or a located error) for a
+    missing or invalid pipeline folder.
+    """
+    from taxolab.sdg.library import load_pipeline_set
+
+    pipelines = load_pipeline_set(config.generate.pipeline)
+    return generation_fingerprint(config, [leaf], pipelines.digest([leaf.kind]), max_chunks=max_chunks)
+
+
+def leaf_files_digest(leaf: Leaf) -> str:
+    """The digest of every file in the leaf's folder (its qna.yaml and whatever sits beside it)."""
+    folder = leaf.qna_path.parent
+    return short(hash_files([folder], root=folder)) if folder.is_dir() else ""
 
 
 def resumed_batch_size(folder: Path, previous: dict[str, Any], wanted: int) -> int:

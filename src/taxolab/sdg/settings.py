@@ -35,18 +35,12 @@ class GenerateSettings(Section):
     chunk_word_count: int = Field(1000, ge=50, description="Target size of document chunks, in words.")
     chunk_overlap: int = Field(100, ge=0, description="Words shared by consecutive document chunks.")
     max_num_tokens: int = Field(4096, ge=16, description="Max tokens the teacher may generate per request.")
-    seed: int = Field(42, description="Seed for sampling and shuffling.")
+    seed: int = Field(42, description="Seed for sampling seed rows and chunks and for the held-out split.")
     executor: Literal["local", "ray"] = speed_only(
         "local", description="`local` or `ray` (needs `pip install taxolab[ray]`)."
     )
     ray_address: str | None = speed_only(
         None, description="Ray cluster address (`auto` or HOST:PORT); empty starts a local Ray."
-    )
-    distractor_ratio: float = Field(
-        0.5, ge=0, le=1, description="Share of knowledge samples that get an unrelated chunk next to the right one."
-    )
-    knowledge_replay: float = Field(
-        0.3, ge=0, description="Ratio of the knowledge samples replayed in the skills mix (phase 2)."
     )
     questions_per_span: int = Field(
         3,
@@ -54,14 +48,5 @@ class GenerateSettings(Section):
         description=(
             "Answer-first generation: questions the teacher writes per document span (separate samples); "
             "spans with 2+ valid ones give one to the held-out evaluation set."
-        ),
-    )
-    context_ratio: float = Field(
-        0.5,
-        ge=0,
-        le=1,
-        description=(
-            "Share of knowledge pairs also trained with their passage shown (RAFT); every pair is trained "
-            "closed-book, and the document's passages are trained as plain text."
         ),
     )

@@ -12,7 +12,6 @@ gets few rows through the filters.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,19 +19,8 @@ from typing import Any
 from taxolab import fsio
 from taxolab.config import Config
 from taxolab.errors import TaxolabError
-from taxolab.hashing import hash_files
 from taxolab.taxonomy.model import Leaf
 from taxolab.workflow.layout import remove_stale_siblings
-
-
-def leaf_generation_inputs(leaf: Leaf, config: Config) -> dict[str, Any]:
-    """What one leaf's generated rows depend on besides the settings: the leaf and its folder's files.
-
-    The teacher and the generation settings that affect results join these in
-    :func:`taxolab.workflow.run.generation_inputs`, from the settings' own
-    declarations (:mod:`taxolab.config.affects`); ``config`` is kept for callers.
-    """
-    return {"leaf": leaf.name, "files": hash_files([leaf.qna_path.parent], root=leaf.qna_path.parent)}
 
 
 class TeacherSession:
@@ -107,11 +95,13 @@ def generate_leaf(
     leaf: Leaf,
     folder: Path,
     *,
-    max_chunks: int | None,
     show_progress: bool,
     api_key: str | None = None,
 ) -> dict[str, Any]:
-    """Generate one leaf's rows into ``folder`` (resuming an interrupted attempt there); stage outputs."""
+    """Generate one leaf's rows into ``folder`` (resuming an interrupted attempt there); stage outputs.
+
+    Document chunks are capped by ``run.max_chunks_per_leaf`` (part of the generation fingerprint).
+    """
     from taxolab.sdg.generate import generate_data
 
     remove_stale_siblings(folder)
@@ -120,40 +110,12 @@ def generate_leaf(
         config,
         output_dir=folder,
         leaves=[leaf],
-        chunk_source=limited_chunks(config, max_chunks) if max_chunks else None,
+        max_chunks=config.run.max_chunks_per_leaf,
         show_progress=show_progress,
         api_key=api_key,
     )
     counts = result.manifest.get("counts", {}).get("leaves", {}).get(leaf.name, {})
     return {"paths": [str(folder)], "folder": str(folder), "counts": counts, "dropped": dict(result.dropped)}
-
-
-def limited_chunks(config: Config, max_chunks: int) -> Callable[[Leaf], list[str]]:
-    """Document chunks as generation makes them, thinned to ``max_chunks`` spread evenly over the documents.
-
-    A small profile cannot afford a teacher pass over every chunk of a long
-    document; an even spread keeps questions from all of it.
-    """
-    from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, words_counter
-
-    settings = config.generate
-    plan = ChunkPlan.fit(
-        settings.chunk_word_count, settings.chunk_overlap, config.serve.max_ctx_size, settings.max_num_tokens
-    )
-
-    def chunks(leaf: Leaf) -> list[str]:
-        return spread(leaf_chunks(leaf, plan, words_counter, config.documents), max_chunks)
-
-    return chunks
-
-
-def spread(items: list[str], limit: int) -> list[str]:
-    """At most ``limit`` items, evenly spaced from first to last, in order."""
-    if len(items) <= limit:
-        return items
-    if limit == 1:
-        return items[:1]
-    return [items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)]
 
 
 @dataclass(frozen=True)
@@ -162,9 +124,7 @@ class LeafData:
     folder: Path
 
 
-def mix_leaves(
-    items: list[LeafData], out_dir: Path, run_name: str, config: Config, *, with_seeds: bool
-) -> dict[str, Any]:
+def mix_leaves(items: list[LeafData], out_dir: Path, run_name: str, config: Config) -> dict[str, Any]:
     """Write the run's training sets, held-out and test files from every leaf's folder; stage outputs.
 
     The same mixing as ``data generate`` (:func:`taxolab.mixing.build_training_sets`),
@@ -178,7 +138,7 @@ def mix_leaves(
         [LeafSource(item.leaf, item.folder) for item in items],
         out_dir,
         run_name,
-        MixOptions.from_config(config, with_seeds=with_seeds),
+        MixOptions.from_config(config),
     )
     return {"paths": [str(out_dir), *built["paths"]], "folder": str(out_dir), **built}
 

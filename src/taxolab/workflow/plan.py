@@ -26,6 +26,7 @@ from taxolab.workflow.run import (
     MixOutputs,
     RunOptions,
     benchmarks_for,
+    convert_inputs,
     evaluate_inputs,
     generation_inputs,
     mix_inputs,
@@ -204,7 +205,7 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
             _evaluate_estimate(config, leaves, counts, rates),
         )
     )
-    convert = {"train": after_train, **STAGE["convert"].config_inputs(config)} if after_train else None
+    convert = convert_inputs(config, after_train) if after_train else None
     stages.append(
         PlannedStage(
             "convert",
@@ -240,10 +241,9 @@ def _changed(values: dict[str, Any], defaults: dict[str, Any], prefix: str = "")
 
 def _count(config: Config, leaves: list[Leaf]) -> _Counts:
     """Chunks (documents fetched and chunked as generation would) and seed rows of each leaf."""
-    from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, words_counter
+    from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, spread, words_counter
     from taxolab.sdg.library import load_pipeline_set
     from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
-    from taxolab.workflow.data import spread
 
     settings = config.generate
     pipelines = load_pipeline_set(settings.pipeline)
@@ -339,7 +339,7 @@ def _generation_estimate(config: Config, leaf: Leaf, counts: _Counts, rates: Rat
 def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: Rates) -> Estimate:
     """Samples: the generated rows (none dropped), the seed examples and (knowledge) the passages themselves."""
     train = config.train
-    seeds = config.run.seed_examples
+    seeds = config.mix.seed_examples
     tokens = 0
     knowledge_tokens = 0
     samples = 0
@@ -347,8 +347,8 @@ def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: 
         rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
         if leaf.is_knowledge:
             per_chunk = counts.chunk_tokens[leaf.name] / max(1, counts.chunks[leaf.name])
-            # every pair closed-book (~100 tokens), and that share again with its passage (generate.context_ratio)
-            share = float(getattr(config.generate, "context_ratio", 1.0))
+            # every pair closed-book (~100 tokens), and that share again with its passage (mix.context_ratio)
+            share = config.mix.context_ratio
             per_sample = 100 + int(share * min(train.max_seq_len, int(per_chunk) + 100))
             leaf_tokens = rows * per_sample + counts.chunk_tokens[leaf.name]
             epochs = train.phase_value("knowledge", "epochs")
@@ -359,7 +359,7 @@ def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: 
             epochs = train.phase_value("skills", "epochs")
             tokens += rows * min(train.max_seq_len, SKILL_SAMPLE_TOKENS) * epochs
             samples += rows
-    replay = int(knowledge_tokens * config.generate.knowledge_replay)
+    replay = int(knowledge_tokens * config.mix.knowledge_replay)
     tokens += replay * train.phase_value("skills", "epochs")
     processes = max(1, train.nproc_per_node * train.nnodes)
     rate = rates.train_tok_s * (processes if rates is GPU_RATES else 1)
@@ -368,7 +368,7 @@ def _train_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rates: 
         seconds=round(tokens / rate, 1),
         basis=(
             f"~{samples} samples (generated rows{', seed examples' if seeds else ''}, knowledge passages) "
-            f"x epochs per phase, knowledge replay {config.generate.knowledge_replay:g}, at {rate:g} trained tok/s"
+            f"x epochs per phase, knowledge replay {config.mix.knowledge_replay:g}, at {rate:g} trained tok/s"
         ),
     )
 

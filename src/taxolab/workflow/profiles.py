@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from taxolab.config import Config, load_config
+from taxolab.config.moved import move_keys
+from taxolab.console import stderr
 from taxolab.errors import TaxolabError
 
 AUTO = "auto"
@@ -56,10 +58,10 @@ _CPU_SMALL = Profile(
             "chunk_word_count": 400,
             "chunk_overlap": 40,
             "batch_size": 4,
-            # With-context (RAFT) samples carry a paragraph each: ~8x the tokens of a closed-book pair,
-            # which a 2-core CPU cannot afford; the knowledge phase trains closed-book pairs + passages.
-            "context_ratio": 0.0,
         },
+        # With-context (RAFT) samples carry a paragraph each: ~8x the tokens of a closed-book pair,
+        # which a 2-core CPU cannot afford; the knowledge phase trains closed-book pairs + passages.
+        "mix": {"context_ratio": 0.0},
         "serve": {"max_ctx_size": 2048, "parallel": 4},
         # Knowledge recipe measured on this machine class (bench/bench_knowledge_recall.py): full fp32
         # fine-tune of the 135M student on answer-first pairs + passages. At 2e-5 for 1 epoch (the old
@@ -176,7 +178,12 @@ def load_run_config(config_path: Path | None, profile: Profile, *layers: Mapping
     """
     merged = copy.deepcopy(profile.overrides)
     for layer in layers:
-        _merge(merged, layer)
+        own = copy.deepcopy(dict(layer))
+        # an old key in a later layer must beat the profile's new one, so each layer moves its own keys
+        notice = move_keys(own, "command-line flags")
+        if notice:
+            stderr.print(notice, highlight=False, soft_wrap=True)
+        _merge(merged, own)
     config = load_config(config_path, merged)
     config._profile = profile.name
     return config

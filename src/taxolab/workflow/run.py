@@ -8,8 +8,10 @@ declares on its settings model, :mod:`taxolab.config.affects`):
 
 =================  ==========================================================
 taxonomy           always runs (a git diff and validation take a second)
-generate:<leaf>    that leaf's folder files, teacher, generation settings
-mix                every leaf's generation hash, mixing settings
+generate:<leaf>    generation's own fingerprint of the leaf: its folder, the
+                   pipeline and prompt files it runs, teacher, ``generate.*``,
+                   ``serve.*``, ``run.max_chunks_per_leaf``
+mix                every leaf's generation hash, ``mix.*``
 train              the mix files' bytes, student, training settings;
                    ``select_by`` and the test questions only re-select
 evaluate           the training hash, the mix folder, models, evaluation settings
@@ -19,7 +21,8 @@ report             always runs (reads every stage's recorded outputs)
 
 Editing one leaf therefore regenerates that leaf only, then remixes, retrains,
 re-evaluates and reconverts; a kill during training resumes training from its
-own journal and saved state; a speed-only setting (``generate.batch_size``,
+own journal and saved state; a ``mix.*`` setting re-mixes and retrains
+without a teacher request; a speed-only setting (``generate.batch_size``,
 ``train.nproc_per_node``, ...) changes nothing that is done; a changed
 ``train.select_by`` picks again among the finished checkpoints.
 """
@@ -41,7 +44,6 @@ from taxolab.workflow.data import (
     LeafData,
     TeacherSession,
     generate_leaf,
-    leaf_generation_inputs,
     mix_leaves,
     reused_models,
 )
@@ -239,7 +241,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
                 "mix",
                 STAGE["mix"].title,
                 functools.partial(mix_inputs, config, items),
-                lambda: mix_leaves(items, layout.mix, layout.name, config, with_seeds=config.run.seed_examples),
+                lambda: mix_leaves(items, layout.mix, layout.name, config),
             )
         )
     )
@@ -281,7 +283,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
             Stage(
                 "convert",
                 f"{STAGE['convert'].title} ({outtype})",
-                lambda: {"train": trained_record.input_hash, **STAGE["convert"].config_inputs(config)},
+                lambda: convert_inputs(config, trained_record.input_hash),
                 lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
             )
         )
@@ -305,8 +307,15 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
 
 
 def generation_inputs(config: Config, leaf: Leaf) -> dict[str, Any]:
-    """What one leaf's generation depends on (its folder is named by this hash)."""
-    return {**leaf_generation_inputs(leaf, config), **STAGE["generate"].config_inputs(config)}
+    """What one leaf's generation depends on: the engine's own fingerprint (its folder is named by this hash).
+
+    :func:`taxolab.sdg.runs.leaf_fingerprint` covers the leaf's folder, the
+    pipeline and prompt files its kind runs, the teacher, the settings
+    generation reads and the chunk cap; the workflow keeps no second list.
+    """
+    from taxolab.sdg.runs import leaf_fingerprint
+
+    return {"leaf": leaf.name, "generation": leaf_fingerprint(config, leaf, max_chunks=config.run.max_chunks_per_leaf)}
 
 
 def mix_inputs(config: Config, items: list[LeafData]) -> dict[str, Any]:
@@ -347,6 +356,11 @@ def evaluate_inputs(config: Config, train_hash: str, layout: RunLayout, leaves: 
     }
 
 
+def convert_inputs(config: Config, train_hash: str) -> dict[str, Any]:
+    """The trained model (by its stage hash) and what conversion reads."""
+    return {"train": train_hash, **STAGE["convert"].config_inputs(config)}
+
+
 def _generate(runner: StageRunner, run: RunContext) -> list[LeafData]:
     """One stage per leaf, sharing one teacher that starts only if some leaf needs generating."""
     items = []
@@ -360,7 +374,6 @@ def _generate(runner: StageRunner, run: RunContext) -> list[LeafData]:
                 teacher,
                 leaf,
                 folder,
-                max_chunks=config.run.max_chunks_per_leaf,
                 show_progress=run.options.show_progress,
             )
             runner.run(

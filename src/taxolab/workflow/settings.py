@@ -24,9 +24,6 @@ class RunSettings(Section):
             "(empty: every chunk of every document). When set, the run prints it as a budget."
         ),
     )
-    seed_examples: bool = Field(
-        True, description="Add each leaf's human-written seed examples to the training mix (false: generated rows only)."
-    )
     mt_bench: bool = Field(
         False, description="Also run MT-Bench on base and trained model (did general chat quality hold?)."
     )

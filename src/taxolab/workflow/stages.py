@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic_core import to_jsonable_python
 
-from taxolab.config.affects import Affects, affects, result_settings
+from taxolab.config.affects import read_settings
 from taxolab.console import stderr
 from taxolab.hashing import hash_json
+from taxolab.sdg.runs import GENERATION_READS
 from taxolab.workflow.manifest import RunManifest, StageRecord
 
 
@@ -55,18 +55,13 @@ class StageKind:
 
 STAGES: tuple[StageKind, ...] = (
     StageKind("taxonomy", "taxonomy: diff and validate", always=True),
-    StageKind(
-        "generate",
-        "generate data",
-        ("models.teacher", "generate", "serve", "run.max_chunks_per_leaf"),
-        per_leaf=True,
-    ),
-    StageKind("mix", "mix the training sets", ("generate", "models.system_prompt", "run.seed_examples")),
+    StageKind("generate", "generate data", (*GENERATION_READS, "run.max_chunks_per_leaf"), per_leaf=True),
+    StageKind("mix", "mix the training sets", ("mix",)),
     StageKind("train", "train (multi-phase)", ("models.student", "train")),
     StageKind(
         "evaluate",
         "evaluate base vs trained",
-        ("models.student", "models.judge", "models.system_prompt", "evaluate", "run.mt_bench"),
+        ("models.student", "models.judge", "mix.system_prompt", "evaluate", "run.mt_bench"),
     ),
     StageKind("convert", "convert the trained model to GGUF", ("run.outtype",)),
     StageKind("report", "write the report", always=True),
@@ -79,24 +74,6 @@ STAGE = {kind.name: kind for kind in STAGES}
 def stage_names(leaves: list[str]) -> list[str]:
     """Every stage name of a run over ``leaves``, in order."""
     return [name for kind in STAGES for name in kind.instances(leaves)]
-
-
-def read_settings(config: BaseModel, reads: tuple[str, ...], *, selection: bool = False) -> dict[str, Any]:
-    """``{"train": {...}, "models.student": "default"}``: result-affecting values of the named sections and keys.
-
-    A named key that only changes speed is left out like it is inside a
-    section; ``selection`` keys come in only when ``selection`` is true.
-    """
-    wanted = {Affects.RESULT, Affects.SELECTION} if selection else {Affects.RESULT}
-    values: dict[str, Any] = {}
-    for read in reads:
-        section_name, _, key = read.partition(".")
-        section = getattr(config, section_name)
-        if not key:
-            values[read] = result_settings(section, selection=selection)
-        elif affects(type(section), key) in wanted:
-            values[read] = to_jsonable_python(getattr(section, key))
-    return values
 
 
 @dataclass

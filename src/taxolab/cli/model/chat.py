@@ -23,7 +23,7 @@ from taxolab.llm.settings import ServeSettings
               help="Chat with this OpenAI-compatible server instead of starting one [config: chat.endpoint_url].")  # fmt: skip
 @click.option("--api-key", default=None, envvar="TAXOLAB_CHAT_API_KEY", help="API key for --endpoint-url.")
 @click.option("-q", "--question", default=None, help="Ask one question, print the answer and exit.")
-@click.option("--system", default=None, help='System prompt (default: models.system_prompt, the one training and evaluation use; "" for none).')
+@click.option("--system", default=None, help='System prompt (default: mix.system_prompt, the one training and evaluation use; "" for none).')
 @click.option("--max-tokens", "chat__max_tokens", type=click.IntRange(1), default=None,
               help="Longest answer [config: chat.max_tokens].")  # fmt: skip
 @click.option("--temperature", "chat__temperature", type=click.FloatRange(0), default=None,
@@ -54,7 +54,7 @@ def command(
     from taxolab.llm.chat_app import ChatOptions, answer_question, interactive_chat
 
     config = app.config(flags)
-    system = config.models.system_prompt if system is None else system
+    system = config.mix.system_prompt if system is None else system
     chat = config.chat
     options = ChatOptions(chat.model, chat.endpoint_url, api_key, system, chat.max_tokens, chat.temperature)
     models_dir = config.paths.resolved("models")

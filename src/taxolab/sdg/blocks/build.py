@@ -38,3 +38,7 @@ class BuildEnv:
                     self._cache[candidate] = load_prompt(candidate)
                 return self._cache[candidate]
         raise BuildError(key, f"prompt config {reference!r} not found next to the pipeline or in the shipped prompts")
+
+    def loaded(self) -> tuple[Path, ...]:
+        """Every prompt file resolved so far, sorted (what the pipeline being built depends on)."""
+        return tuple(sorted(self._cache))

@@ -1,0 +1,57 @@
+"""Settings of mixing: how generated rows and seed examples become the training sets (``mix.*``).
+
+Only the mix stage reads them (:mod:`taxolab.mixing.training_sets`), so
+changing one re-mixes and retrains but never asks the teacher again: they
+used to sit under ``generate.*``, ``run.seed_examples`` and
+``models.system_prompt``, where every change regenerated each leaf
+(:mod:`taxolab.config.moved` still reads those keys, with a notice).
+
+``system_prompt`` is the prompt of every training sample, so it lives here,
+where training data is made; chat and evaluation send the same one by default
+(``taxolab model chat``, every evaluation question) so the trained model is
+asked the way it was taught. One key, one source of truth; the evaluate stage
+declares that it reads it too (:data:`taxolab.workflow.stages.STAGES`).
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from taxolab.config.sections import Section
+
+DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and concisely."
+
+
+class MixSettings(Section):
+    """Read only by mixing: a change mixes again from the generated rows and retrains, with no teacher request."""
+
+    seed_examples: bool = Field(
+        True,
+        description="Add each leaf's human-written seed examples to the training mix (false: generated rows only).",
+    )
+    system_prompt: str = Field(
+        DEFAULT_SYSTEM_PROMPT,
+        description=(
+            "System prompt of every training sample; chat and every evaluation question send it first by default, "
+            "so the trained model is asked the way it was taught."
+        ),
+    )
+    context_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "Share of knowledge pairs also trained with their passage shown (RAFT); every pair is trained "
+            "closed-book, and the document's passages are trained as plain text."
+        ),
+    )
+    distractor_ratio: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Share of with-passage knowledge samples that get an unrelated passage next to the right one.",
+    )
+    knowledge_replay: float = Field(
+        0.3, ge=0, description="Ratio of the knowledge samples replayed in the skills mix (phase 2)."
+    )
+    seed: int = Field(42, description="Seed for sampling and shuffling the mixes and for held-out test choices.")
