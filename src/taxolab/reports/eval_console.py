@@ -6,20 +6,22 @@ from rich.console import Console
 from rich.table import Table
 
 from taxolab.evaluation.results import BenchmarkResult, Change, EvaluationReport
-from taxolab.reports.eval_format import fmt_delta, fmt_score, headline_rows, knowledge_headline
+from taxolab.reports.eval_format import counts_lines, fmt_delta, fmt_score, headline_rows, knowledge_headline
 
 _STYLE = {
     Change.IMPROVED: "green",
     Change.REGRESSED: "red",
     Change.NEW: "magenta",
     Change.UNCHANGED: "dim",
+    Change.UNTESTED: "yellow",
     Change.NO_SCORE: "yellow",
     Change.MIXED: "yellow",
 }
 
 
 def _styled(change: str) -> str:
-    style = _STYLE.get(Change(change), "") if change else ""
+    word = change.split(" (", 1)[0]
+    style = _STYLE.get(Change(word), "") if word else ""
     return f"[{style}]{change}[/{style}]" if style else change
 
 
@@ -86,6 +88,8 @@ def _print_result(result: BenchmarkResult, console: Console) -> None:
         if counts:
             line += f" (per {result.group_label}: {counts})"
         console.print(f"  {line}", highlight=False)
+        for test_line in counts_lines(result):
+            console.print(f"  {test_line}", highlight=False)
     for note in result.notes:
         console.print(f"  [dim]{note}[/dim]", highlight=False)
     console.print()

@@ -1,0 +1,79 @@
+"""The "learned" rule asks what the question asks: hedges, guess lists and flipped negations are not learned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from taxolab.evaluation.keyfacts import score_answer
+from taxolab.text import QuestionKind, question_kind
+
+LABELS = Path(__file__).parent / "data" / "recall_labels.yaml"
+TELESCOPIUM = (
+    "Telescopium was introduced in 1751–52 by Nicolas-Louis de Lacaille with the French name le Telescope, "
+    "depicting an aerial telescope."
+)
+CHICKADEE = (
+    "The black-capped chickadee is a small, nonmigratory, North American passerine bird that lives in "
+    "deciduous and mixed forests."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "reference", "answer"),
+    [
+        # issue 17's lenient answers: each held half of the reference's key terms
+        ("When was Telescopium introduced?", TELESCOPIUM, "I do not know, maybe Nicolas or Louis."),
+        ("When was Telescopium introduced?", TELESCOPIUM, "Years: 1700, 1710, 1720, 1751, 1800."),
+        ("Does the black-capped chickadee migrate?", CHICKADEE, "Yes, it migrates south from its deciduous forests."),
+        ("Where does the chickadee live?", CHICKADEE, "It does not live in North American deciduous forests."),
+        ("When was Telescopium introduced?", TELESCOPIUM, "It was 1751 or 1800."),
+        ("When was Telescopium introduced?", TELESCOPIUM, "Lacaille introduced it with a French name."),
+    ],
+)
+def test_lenient_answers_are_not_learned(question: str, reference: str, answer: str) -> None:
+    score = score_answer(answer, reference, question)
+    assert not score.learned, score
+
+
+@pytest.mark.parametrize(
+    ("question", "reference", "answer"),
+    [
+        ("When was Telescopium introduced?", TELESCOPIUM, "Lacaille introduced it in 1751."),
+        ("Who introduced Telescopium?", TELESCOPIUM, "The French astronomer Lacaille."),
+        ("Does the black-capped chickadee migrate?", CHICKADEE, "No, it stays in North America all year."),
+        ("How many eggs does a chickadee lay?", "Clutch size is six to eight eggs.", "Usually 6 to 8 eggs."),
+    ],
+)
+def test_right_answers_in_other_words_are_learned(question: str, reference: str, answer: str) -> None:
+    score = score_answer(answer, reference, question)
+    assert score.learned, score
+
+
+def test_a_number_question_asks_the_numbers_and_a_who_question_the_person() -> None:
+    assert question_kind("When was Telescopium introduced?") == QuestionKind.NUMBER
+    assert question_kind("Who introduced the genus Poecile?") == QuestionKind.NAME
+    assert question_kind("Does it migrate?") == QuestionKind.YES_NO
+    assert score_answer("In 1751.", TELESCOPIUM, "When was Telescopium introduced?").asked == ("1751", "52")
+    kaup = "The genus Poecile had been introduced by German naturalist Johann Jakob Kaup in 1829."
+    assert score_answer("Kaup.", kaup, "Who introduced the genus Poecile?").asked == ("johann jakob kaup",)
+    # "German naturalist" is no name, and a first name alone is not the person
+    assert not score_answer("A German naturalist.", kaup, "Who introduced the genus Poecile?").learned
+    assert not score_answer("Johann Heinrich.", kaup, "Who introduced the genus Poecile?").learned
+
+
+def test_agreement_with_hand_labelled_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    """40 answers (21 of the base default model, 19 written), labelled by hand; the rule must agree on >= 90%."""
+    rows = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
+    assert len(rows) == 40 and {row["source"] for row in rows} == {"base model", "written"}
+    misses = [
+        row for row in rows if score_answer(row["answer"], row["reference"], row["question"]).learned != row["label"]
+    ]
+    agreement = 1 - len(misses) / len(rows)
+    with capsys.disabled():
+        print(f"\nlearned rule vs hand labels: {len(rows) - len(misses)}/{len(rows)} agree ({agreement:.0%})")
+        for row in misses:
+            print(f"  disagrees (label {row['label']}): {row['question']} -> {row['answer'][:80]}")
+    assert agreement >= 0.9
