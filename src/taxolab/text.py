@@ -9,7 +9,9 @@ rules live here once:
 - :data:`STOP_WORDS`: function words, question words and fillers that carry no fact;
 - :func:`terms` / :func:`normal_form`: the words and numbers of a text and their
   comparable form (``1,751`` == ``1751``, ``six`` == ``6``, ``Insects`` == ``insect``);
-- :func:`stem`: a light suffix-stripping stem (``cache``/``caches``/``cached``);
+- :func:`stem`: a light suffix-stripping stem (``cache``/``caches``/``cached``), :func:`same_word`;
+- :func:`numbers` / :func:`sentence_names`: a text's digits and its capitalised words inside sentences;
+- :func:`normalise_tokens`: SQuAD-style tokens, for token F1 and for comparing questions;
 - :func:`question_kind`: what a question asks for (a number, a name, yes/no, other);
 - :data:`HEDGES` / :func:`hedged` and :func:`negated_at`: cues of doubt and of negation.
 
@@ -19,6 +21,7 @@ All rules are deterministic and English-only; no model, no network.
 from __future__ import annotations
 
 import re
+import string
 from enum import StrEnum
 
 _STOP_WORDS_TEXT = """
@@ -51,6 +54,17 @@ NUMBER_WORDS = {
 """Spelled-out numbers an answer may use for a reference's digits ("six to eight eggs" == "6-8 eggs")."""
 
 _SUFFIXES = ("ational", "ations", "ation", "ingly", "ings", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
+
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_PUNCT = str.maketrans(dict.fromkeys(string.punctuation, " "))
+
+
+def normalise_tokens(text: str) -> list[str]:
+    """Lower-case words with punctuation and English articles removed (SQuAD-style answer normalisation);
+    also how a question is compared with the training set's (``" ".join(...)``)."""
+    text = text.lower().translate(_PUNCT)
+    return _ARTICLES.sub(" ", text).split()
 
 
 def terms(text: str) -> list[str]:
@@ -89,6 +103,27 @@ def stem(word: str) -> str:
             word = word[:-cut] + ("y" if suffix in ("ies", "ied") else "")
             break
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?:])\s+|\n+")
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written in digits, thousands separators removed ("1,200" == "1200")."""
+    return {match.group(0).replace(",", "").rstrip(".") for match in _NUMBER.finditer(text)}
+
+
+def sentence_names(text: str) -> set[str]:
+    """Capitalised words that do not start a sentence (lower-cased), e.g. {"brisson", "canada"}."""
+    found: set[str] = set()
+    for sentence in _SENTENCE_SPLIT.split(text):
+        words = _WORD.findall(sentence)
+        for word in words[1:]:
+            if word[0].isupper() and word.lower() not in STOP_WORDS and word != "I":
+                found.add(word.lower().removesuffix("'s"))
+    return found
 
 
 SAME_WORD_PREFIX = 6
