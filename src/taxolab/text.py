@@ -67,9 +67,24 @@ def normalise_tokens(text: str) -> list[str]:
     return _ARTICLES.sub(" ", text).split()
 
 
+_AND_A_HALF = re.compile(r"\b(\d+|[A-Za-z]+) and a half\b")
+
+
+def halves_as_digits(text: str) -> str:
+    """ "two and a half years" -> "2.5 years" (any number, digits or spelled out); other text unchanged."""
+
+    def digits(match: re.Match[str]) -> str:
+        word = match.group(1)
+        value = word if word.isdigit() else NUMBER_WORDS.get(word.lower())
+        return f"{value}.5" if value is not None else match.group(0)
+
+    return _AND_A_HALF.sub(digits, text)
+
+
 def terms(text: str) -> list[str]:
-    """The words and numbers of ``text`` as written (possessive ``'s`` removed, hyphenated words split)."""
-    return TERM.findall(POSSESSIVE.sub("", text))
+    """The words and numbers of ``text`` as written (possessive ``'s`` removed, hyphenated words split,
+    "N and a half" as ``N.5``)."""
+    return TERM.findall(POSSESSIVE.sub("", halves_as_digits(text)))
 
 
 def is_number(term: str) -> bool:

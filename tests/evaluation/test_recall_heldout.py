@@ -112,7 +112,8 @@ def test_echoing_the_question_is_not_learning() -> None:
     echo = score_answer("Lacaille named the constellation after a telescope.", reference, "What did Lacaille name?")
     assert echo.token_f1 > 0.5 and echo.key_recall == 0.0 and not echo.learned
     right = score_answer("He named it Telescopium.", reference, "What did Lacaille name?")
-    assert right.key_recall == 0.5 and right.learned
+    # "what did he name?" asks the name, not the year
+    assert right.asked == ("telescopium",) and right.key_recall == 1.0 and right.learned
     # a reference with no key term left falls back to token F1 >= 0.5
     fallback = score_answer("the sky is blue", "The sky is blue.", "Is the sky blue?")
     assert fallback.key_recall is None and fallback.learned
@@ -150,7 +151,11 @@ def test_recall_asks_held_out_pairs_without_a_judge_and_refuses_training_questio
     assert {r["max_tokens"] for r in model.requests} == {config.evaluate.recall_max_tokens}
     rows = [json.loads(line) for line in (report.output_dir / "recall.jsonl").read_text().splitlines()]
     first = next(r for r in rows if r["model"] == "trained" and r["question"] == HELD_OUT[0]["question"])
-    assert first["learned"] and first["key_terms_found"] == ["nicola loui lacaille", "1751"]
+    # "Which astronomer...?" asks the name; the row says what was asked, what was found and why
+    assert first["learned"] and first["asked_terms"] == ["nicola loui lacaille"]
+    assert (
+        first["key_terms_found"] == ["nicola loui lacaille"] and first["learned_reason"] == "holds 1 of 1 asked terms"
+    )
     html = report.html_report.read_text() if report.html_report else ""
     assert "learned 2 of 3 held-out facts (base: 0 of 3; no significant change, exact McNemar p=0.500)" in html
     assert "both 0, only trained 2, only base 0, neither 1" in html
@@ -279,7 +284,7 @@ def test_a_moved_reference_metric_is_never_reported_unchanged() -> None:
     assert result.comparison()[0].change == Change.NO_SCORE
     assert result.verdict() == Change.IMPROVED
     rows = {row[0]: row for row in headline_rows(result)}
-    assert rows["token F1"][3].startswith("+0.100 [+0.0") and rows["token F1"][4] == "improved (p=<0.001)"
+    assert rows["token F1"][3].startswith("+0.100 [+0.0") and rows["token F1"][4] == "improved (p<0.001)"
     assert rows["overall judge score"][4] == "no score"
     assert rows["judge error rate"][4] == ""
     # a shift inside the noise is no change; a real drop is "worse"
@@ -306,6 +311,7 @@ def test_console_report_leads_with_the_knowledge_headline() -> None:
     print_report(report, console)
     text = console.export_text()
     assert text.splitlines()[0] == "learned 8 of 20 held-out facts (base: 1 of 20; learned, exact McNemar p=0.016)"
+    assert "+7 [+3, +11]" in text
     assert "1/20" in text and "8/20" in text and "verdict: improved" in text
     assert "both 1, only trained 7, only base 0, neither 12 (exact McNemar p=0.016)" in text
 

@@ -10,7 +10,7 @@ import yaml
 from taxolab.evaluation.keyfacts import score_answer
 from taxolab.text import QuestionKind, question_kind
 
-LABELS = Path(__file__).parent / "data" / "recall_labels.yaml"
+DATA = Path(__file__).parent / "data"
 TELESCOPIUM = (
     "Telescopium was introduced in 1751–52 by Nicolas-Louis de Lacaille with the French name le Telescope, "
     "depicting an aerial telescope."
@@ -64,16 +64,23 @@ def test_a_number_question_asks_the_numbers_and_a_who_question_the_person() -> N
     assert not score_answer("Johann Heinrich.", kaup, "Who introduced the genus Poecile?").learned
 
 
-def test_agreement_with_hand_labelled_answers(capsys: pytest.CaptureFixture[str]) -> None:
-    """40 answers (21 of the base default model, 19 written), labelled by hand; the rule must agree on >= 90%."""
-    rows = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
+@pytest.mark.parametrize(
+    "name",
+    [
+        "recall_labels.yaml",  # the 40 answers the rule was written against
+        "recall_labels_check.yaml",  # 40 more, labelled before the rule saw them (blind: 30/40)
+    ],
+)
+def test_agreement_with_hand_labelled_answers(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """40 answers (of the base default model and written), labelled by hand; the rule must agree on >= 90%."""
+    rows = yaml.safe_load((DATA / name).read_text(encoding="utf-8"))
     assert len(rows) == 40 and {row["source"] for row in rows} == {"base model", "written"}
     misses = [
         row for row in rows if score_answer(row["answer"], row["reference"], row["question"]).learned != row["label"]
     ]
     agreement = 1 - len(misses) / len(rows)
     with capsys.disabled():
-        print(f"\nlearned rule vs hand labels: {len(rows) - len(misses)}/{len(rows)} agree ({agreement:.0%})")
+        print(f"\nlearned rule vs hand labels ({name}): {len(rows) - len(misses)}/{len(rows)} agree ({agreement:.0%})")
         for row in misses:
             print(f"  disagrees (label {row['label']}): {row['question']} -> {row['answer'][:80]}")
     assert agreement >= 0.9

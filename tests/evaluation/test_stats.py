@@ -59,7 +59,7 @@ def test_benchmark_verdict_and_counts_come_from_the_paired_test() -> None:
     assert result.verdict() == Change.IMPROVED
     assert {row.group: row.change for row in result.comparison()} == {"a": Change.IMPROVED, "b": Change.UNCHANGED}
     overall = headline_rows(result)[0]
-    assert overall[3].startswith("+32.5 pt [+") and overall[4] == "improved (p=<0.001)"
+    assert overall[3].startswith("+32.5 pt [+") and overall[4] == "improved (p<0.001)"
     assert counts_lines(result)[0].startswith("overall: both 0, only trained 13, only base 0, neither 27")
     data = result.to_json()
     assert data["metrics"][0]["test"]["only_trained"] == 13

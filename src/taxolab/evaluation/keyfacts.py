@@ -42,13 +42,16 @@ prints the agreement).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from taxolab.evaluation.overlap import token_f1
 from taxolab.text import (
+    POSSESSIVE,
     STOP_WORDS,
     TERM,
     QuestionKind,
+    halves_as_digits,
     has_negation,
     hedged,
     is_number,
@@ -62,14 +65,14 @@ from taxolab.text import (
 )
 
 LEARNED_THRESHOLD = 0.5
-_POSSESSIVE = re.compile(r"['’]s\b")
 _NAME_JOINER = re.compile(r"[\s\-‐]+")  # what may separate the words of one name
 _PARENS = re.compile(r"\([^()]*\)")
+_CONVERSION = re.compile(r"\(\s*[\d.,]+[^()]*\)")  # "(2,460 ft)": a unit conversion restates its number
+_FOCUS_SPLIT = re.compile(r"[,;:()]|\b(?:although|whereas|while|but|where)\b")
 _CLAUSES = re.compile(r"[,;:]|\band\b|\bwhich\b|\bwho\b|\balthough\b")
 _PARTICLES = frozenset(
     ["de", "del", "della", "der", "di", "du", "da", "la", "le", "van", "von", "ten", "ter", "bin", "ibn", "al"]
 )
-_SENTENCE_START = re.compile(r"(?:^|[.!?:]\s+|\n)\W*$")
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,7 @@ class _Name:
 
 def _names_and_numbers(text: str) -> list[_Name]:
     """Names (capitalised runs, particles inside) and numbers of ``text``, in order."""
-    text = _POSSESSIVE.sub("", text)
+    text = POSSESSIVE.sub("", halves_as_digits(text))
     found: list[_Name] = []
     run: list[str] = []
     pending: list[str] = []
@@ -153,6 +156,30 @@ def _content_words(reference: str, question: str) -> list[str]:
     return [w for w in terms(chosen) if _is_content(w)]
 
 
+def _of_kind(names: list[_Name], kind: QuestionKind) -> tuple[str, ...]:
+    """The keys a question of ``kind`` asks among ``names``: numbers for a number question, else names
+    ("In which months...?" asks "July", not "two to three"), never a name used as an adjective for "who"."""
+    if kind == QuestionKind.NUMBER:
+        wanted = [n.key for n in names if n.number]
+    else:
+        wanted = [n.key for n in names if not n.number and not (kind == QuestionKind.NAME and n.adjective)]
+    return tuple(dict.fromkeys(wanted))
+
+
+def _focus(text: str, asked_words: list[str], new: Callable[[list[_Name]], list[_Name]]) -> list[_Name]:
+    """The names and numbers of the clauses that share most words with the question (rule 1's focus): in
+    "the largest in October, and the smallest in February" the question "... at its smallest?" asks February.
+    Empty when no clause with a key term shares a word with the question."""
+    ranked: list[tuple[int, list[_Name]]] = []
+    for clause in _FOCUS_SPLIT.split(text):
+        names = new(_names_and_numbers(clause))
+        if names:
+            overlap = sum(1 for w in terms(clause) if _is_content(w) and any(same_word(w, q) for q in asked_words))
+            ranked.append((overlap, names))
+    best = max((overlap for overlap, _ in ranked), default=0)
+    return [name for overlap, names in ranked if overlap == best for name in names] if best else []
+
+
 def _is_content(word: str) -> bool:
     return len(word) >= 4 and word.lower() not in STOP_WORDS and not is_number(word)
 
@@ -168,33 +195,33 @@ def key_terms(reference: str, question: str = "") -> tuple[str, ...]:
 def _keys(reference: str, question: str) -> tuple[tuple[str, ...], tuple[str, ...], bool]:
     """(key terms, asked terms, whether they are content words) by rules 1 and 2."""
     asked_forms = {normal_form(t) for t in terms(question)}
+    asked_words = [w for w in terms(question) if _is_content(w)]
     kind = question_kind(question)
-    names = [n for n in _names_and_numbers(_PARENS.sub(" ", reference)) if n.key]
-    names = [n for n in names if not any(part in asked_forms for part in n.key.split(" "))]
+    text = _CONVERSION.sub(" ", reference)
+
+    def new(names: list[_Name]) -> list[_Name]:
+        """Names and numbers the question does not give away (a one-letter "name" is a unit: "12 °C")."""
+        kept = []
+        for name in names:
+            parts = name.key.split(" ")
+            if not name.key or (len(name.key) == 1 and not name.number) or any(p in asked_forms for p in parts):
+                continue
+            if not name.number and any(same_word(p, w) for p in parts for w in asked_words):
+                continue
+            kept.append(name)
+        return kept
+
+    names = new(_names_and_numbers(text))
     keys = tuple(dict.fromkeys(n.key for n in names))
     if keys:
-        if kind == QuestionKind.NUMBER:
-            wanted = [n.key for n in names if n.number]
-        elif kind == QuestionKind.NAME:
-            wanted = [n.key for n in names if not n.number and not n.adjective]
-        else:
-            wanted = []
-        asked = tuple(dict.fromkeys(wanted)) or keys
+        # a "who" question asks the sentence's person, often the subject outside the matching clause
+        focus = (_focus(text, asked_words, new) if kind != QuestionKind.NAME else []) or names
+        asked = _of_kind(focus, kind) or _of_kind(names, kind) or tuple(dict.fromkeys(n.key for n in focus))
         return keys, asked, False
     words = [w for w in _content_words(reference, question) if normal_form(w) not in asked_forms]
     words = [w for w in words if not any(same_word(w, q) for q in terms(question) if _is_content(q))]
     keys = tuple(dict.fromkeys(normal_form(w) for w in words))
     return keys, keys, True
-
-
-def is_learned(key_recall: float | None, f1: float) -> bool:
-    """Rule 4's threshold alone: ``key_recall >= 0.5``; with no key term, token F1 >= 0.5 instead.
-
-    The full rule (doubt, lists, negation, yes/no) is :func:`score_answer`'s.
-    """
-    if key_recall is None:
-        return f1 >= LEARNED_THRESHOLD
-    return key_recall >= LEARNED_THRESHOLD
 
 
 def score_answer(answer: str, reference: str, question: str = "") -> KeyScore:

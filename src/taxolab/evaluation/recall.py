@@ -8,7 +8,7 @@ closed-book, after ``models.system_prompt``, and every answer is scored
 against its span without a judge (:mod:`taxolab.evaluation.keyfacts`):
 key-content recall (names, numbers, distinctive words not given away by the
 question), token F1 and ROUGE-L. A fact is *learned* by the rule of
-:func:`taxolab.evaluation.keyfacts.is_learned`; the headline is "learned X of
+:func:`taxolab.evaluation.keyfacts.score_answer`; the headline is "learned X of
 N held-out facts". A judge, when one is able to grade (any judge but the
 packaged 135M default, or ``evaluate.recall_judge: always``), adds its 1-5
 grade; its failure never leaves recall without a score.

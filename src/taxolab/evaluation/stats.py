@@ -80,7 +80,7 @@ class PairedComparison:
         """The counts behind the verdict: "both 12, only trained 9, only base 1, neither 18 (exact McNemar p=0.021)"."""
         return (
             f"both {self.both}, only trained {self.only_trained}, only base {self.only_base}, "
-            f"neither {self.neither} ({self.test} p={format_p(self.p_value)})"
+            f"neither {self.neither} ({self.test} {format_p(self.p_value)})"
         )
 
 
@@ -102,13 +102,13 @@ class ScoreComparison:
         low, high = self.difference_interval.low, self.difference_interval.high
         return (
             f"n={self.n}, mean difference {self.difference:+.3f} [{low:+.3f}, {high:+.3f}] "
-            f"({self.test} p={format_p(self.p_value)})"
+            f"({self.test} {format_p(self.p_value)})"
         )
 
 
 def format_p(p: float) -> str:
-    """A p-value as a reader wants it: three decimals, "<0.001" below that."""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    """A p-value as a reader wants it: "p=0.016", "p<0.001" below a thousandth."""
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
 
 
 def change_of(difference: float, p_value: float, alpha: float = ALPHA) -> str:

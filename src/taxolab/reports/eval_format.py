@@ -100,7 +100,7 @@ def headline_rows(result: BenchmarkResult) -> list[tuple[str, str, str, str, str
 
 
 def _p(test: Comparison | None) -> str:
-    return f" (p={format_p(test.p_value)})" if test is not None else ""
+    return f" ({format_p(test.p_value)})" if test is not None else ""
 
 
 def _interval(test: Comparison | None, result: BenchmarkResult, measure: str) -> str:
@@ -108,6 +108,9 @@ def _interval(test: Comparison | None, result: BenchmarkResult, measure: str) ->
     if test is None:
         return ""
     low, high = test.difference_interval.low, test.difference_interval.high
+    n = total(result.trained)
+    if measure == OVERALL and result.metric == LEARNED_METRIC and n:
+        return f" [{round(low * n):+d}, {round(high * n):+d}]"  # in facts, like the delta
     percent = (measure == OVERALL and result.metric in ("accuracy", LEARNED_METRIC)) or measure in PERCENT_KEYS
     if percent:
         return f" [{low * 100:+.1f}, {high * 100:+.1f}] pt"
@@ -165,7 +168,7 @@ def knowledge_headline(result: BenchmarkResult) -> str | None:
         test = result.test(OVERALL)
         if test is not None:
             word = {Change.IMPROVED: "learned", Change.REGRESSED: "forgot"}.get(Change(test.change), test.change)
-            line += f"; {word}, {test.test} p={format_p(test.p_value)}"
+            line += f"; {word}, {test.test} {format_p(test.p_value)}"
         line += ")"
     return line
 
