@@ -6,7 +6,14 @@ from rich.console import Console
 from rich.table import Table
 
 from taxolab.evaluation.results import BenchmarkResult, Change, EvaluationReport
-from taxolab.reports.eval_format import counts_lines, fmt_delta, fmt_score, headline_rows, knowledge_headline
+from taxolab.reports.eval_format import (
+    counts_lines,
+    fmt_delta,
+    fmt_interval,
+    fmt_score,
+    headline_rows,
+    knowledge_headline,
+)
 
 _STYLE = {
     Change.IMPROVED: "green",
@@ -73,7 +80,7 @@ def _print_result(result: BenchmarkResult, console: Console) -> None:
             cells += [
                 fmt_score(row.base, result, n),
                 fmt_score(row.trained, result, n),
-                fmt_delta(row.delta, result, n),
+                fmt_delta(row.delta, result, n) + fmt_interval(row.test, result, count=n),
                 _styled(row.change.value),
             ]
         else:

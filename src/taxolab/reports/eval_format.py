@@ -82,7 +82,7 @@ def headline_rows(result: BenchmarkResult) -> list[tuple[str, str, str, str, str
                     f"overall {result.metric}",
                     base,
                     fmt_score(metric.trained, result, n),
-                    fmt_delta(metric.delta, result, n) + _interval(metric.test, result, OVERALL),
+                    fmt_delta(metric.delta, result, n) + fmt_interval(metric.test, result),
                     change + _p(metric.test),
                 )
             )
@@ -92,7 +92,7 @@ def headline_rows(result: BenchmarkResult) -> list[tuple[str, str, str, str, str
                 EXTRA_LABELS.get(metric.name, metric.name),
                 fmt_extra(metric.name, metric.base, result) if result.base else "",
                 fmt_extra(metric.name, metric.trained, result),
-                _extra_delta(metric.name, metric.delta, result) + _interval(metric.test, result, metric.name),
+                _extra_delta(metric.name, metric.delta, result) + fmt_interval(metric.test, result, metric.name),
                 change + _p(metric.test),
             )
         )
@@ -103,12 +103,15 @@ def _p(test: Comparison | None) -> str:
     return f" ({format_p(test.p_value)})" if test is not None else ""
 
 
-def _interval(test: Comparison | None, result: BenchmarkResult, measure: str) -> str:
-    """The 95% interval of a difference, in the unit of its delta: " [+5.0, +30.0] pt", " [+0.02, +0.11]"."""
+def fmt_interval(
+    test: Comparison | None, result: BenchmarkResult, measure: str = OVERALL, count: int | None = None
+) -> str:
+    """The 95% interval of a difference, in the unit of its delta: " [+3, +11]" facts of ``count`` (default:
+    all questions), " [+5.0, +30.0] pt", " [+0.02, +0.11]"; empty without a test."""
     if test is None:
         return ""
     low, high = test.difference_interval.low, test.difference_interval.high
-    n = total(result.trained)
+    n = count or total(result.trained)
     if measure == OVERALL and result.metric == LEARNED_METRIC and n:
         return f" [{round(low * n):+d}, {round(high * n):+d}]"  # in facts, like the delta
     percent = (measure == OVERALL and result.metric in ("accuracy", LEARNED_METRIC)) or measure in PERCENT_KEYS
