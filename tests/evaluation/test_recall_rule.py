@@ -52,6 +52,21 @@ def test_right_answers_in_other_words_are_learned(question: str, reference: str,
     assert score.learned, score
 
 
+def test_the_question_picks_the_clause_and_the_kind_of_term_it_asks() -> None:
+    months = "The hippocampus varies throughout the year, being the largest in October, and the smallest in February."
+    question = "In which month is the hippocampus at its smallest?"
+    assert score_answer("February.", months, question).learned
+    assert not score_answer("October.", months, question).learned
+    life = "Maximum recorded lifespan is 12 years, although most live roughly 2.5 years."
+    assert score_answer("Most live about two and a half years.", life, "How long do most chickadees live?").learned
+    assert not score_answer("Up to 12 years.", life, "How long do most chickadees live?").learned
+    # a unit conversion restates its number; a parenthesis with words is content
+    heights = "They are most common below 750 m (2,460 ft)."
+    assert score_answer("Below 750 metres.", heights, "At what elevation are they most common?").asked == ("750",)
+    body = "They can cool by as much as 12°C (from their normal temperature of about 42°C) to conserve energy."
+    assert score_answer("About 42 °C.", body, "What is the normal body temperature of a chickadee?").learned
+
+
 def test_a_number_question_asks_the_numbers_and_a_who_question_the_person() -> None:
     assert question_kind("When was Telescopium introduced?") == QuestionKind.NUMBER
     assert question_kind("Who introduced the genus Poecile?") == QuestionKind.NAME
