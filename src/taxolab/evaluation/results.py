@@ -182,12 +182,20 @@ class BenchmarkResult:
             rows.append(GroupDelta(name, trained, base, compare(trained, base, test), test))
         return rows
 
+    def __post_init__(self) -> None:
+        # tests computed once per (measure, group): a bootstrap over a full MMLU takes about a second
+        self._tests: dict[tuple[str, str | None], Comparison | None] = {}
+
     def test(self, measure: str = OVERALL, *, group: str | None = None) -> Comparison | None:
         """The paired test of one measure (overall or an extra), over all questions or one group's."""
         if self.base is None:
             return None
-        binary = measure == OVERALL and self.metric in BINARY_METRICS
-        return paired_test(self.trained, self.base, measure, group=group, binary=binary, alpha=self.alpha)
+        if (measure, group) not in self._tests:
+            binary = measure == OVERALL and self.metric in BINARY_METRICS
+            self._tests[measure, group] = paired_test(
+                self.trained, self.base, measure, group=group, binary=binary, alpha=self.alpha
+            )
+        return self._tests[measure, group]
 
     def metric_changes(self) -> list[MetricDelta]:
         """The overall score and each extra measure, trained vs base, each with its own paired test and verdict."""

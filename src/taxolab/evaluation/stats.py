@@ -32,6 +32,7 @@ ALPHA = 0.05
 CONFIDENCE = 0.95
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_SEED = 20240515
+_BOOTSTRAP_CELLS = 2_000_000  # resampled values held in memory at once (16 MB of int64 indices)
 
 
 class Direction:
@@ -215,8 +216,14 @@ def _bootstrap(diffs: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAMPLE
     if not diffs.any():
         return Interval(0.0, 0.0), 1.0
     rng = np.random.default_rng(seed)
-    index = rng.integers(0, len(diffs), size=(resamples, len(diffs)))
-    means = diffs[index].mean(axis=1)
+    n = len(diffs)
+    chunk = max(1, _BOOTSTRAP_CELLS // n)  # a full MMLU (14k questions) x 2000 resamples would be 224 MB at once
+    means = np.concatenate(
+        [
+            diffs[rng.integers(0, n, size=(min(chunk, resamples - start), n))].mean(axis=1)
+            for start in range(0, resamples, chunk)
+        ]
+    )
     tail = (1 - CONFIDENCE) / 2
     low, high = np.quantile(means, [tail, 1 - tail])
     p = min(1.0, 2 * min(float((means <= 0).mean()), float((means >= 0).mean())))
