@@ -112,7 +112,8 @@ def test_echoing_the_question_is_not_learning() -> None:
     echo = score_answer("Lacaille named the constellation after a telescope.", reference, "What did Lacaille name?")
     assert echo.token_f1 > 0.5 and echo.key_recall == 0.0 and not echo.learned
     right = score_answer("He named it Telescopium.", reference, "What did Lacaille name?")
-    assert right.key_recall == 0.5 and right.learned
+    # "what did he name?" asks the name, not the year
+    assert right.asked == ("telescopium",) and right.key_recall == 1.0 and right.learned
     # a reference with no key term left falls back to token F1 >= 0.5
     fallback = score_answer("the sky is blue", "The sky is blue.", "Is the sky blue?")
     assert fallback.key_recall is None and fallback.learned
@@ -138,17 +139,26 @@ def test_recall_asks_held_out_pairs_without_a_judge_and_refuses_training_questio
     assert result.trained.groups == {"knowledge_stars": 1.0, "knowledge_birds": 0.5}
     assert result.base is not None and result.base.overall == 0.0
     assert "judge_score" not in result.trained.extra and "answer_error_rate" not in result.trained.extra
-    assert knowledge_headline(result) == "learned 2 of 3 held-out facts (base: 0 of 3)"
-    assert result.verdict() == Change.IMPROVED
+    # 2 of 3 against 0 of 3: two discordant pairs are no evidence (exact McNemar p=0.5)
+    assert (
+        knowledge_headline(result)
+        == "learned 2 of 3 held-out facts (base: 0 of 3; no significant change, exact McNemar p=0.500)"
+    )
+    assert result.verdict() == Change.UNCHANGED
     # the one system prompt first, then the question alone; short answers
     assert all([m["role"] for m in r["messages"]] == ["system", "user"] for r in model.requests)
     assert {r["messages"][0]["content"] for r in model.requests} == {config.mix.system_prompt}
     assert {r["max_tokens"] for r in model.requests} == {config.evaluate.recall_max_tokens}
     rows = [json.loads(line) for line in (report.output_dir / "recall.jsonl").read_text().splitlines()]
     first = next(r for r in rows if r["model"] == "trained" and r["question"] == HELD_OUT[0]["question"])
-    assert first["learned"] and first["key_terms_found"] == ["nicola loui lacaille", "1751"]
+    # "Which astronomer...?" asks the name; the row says what was asked, what was found and why
+    assert first["learned"] and first["asked_terms"] == ["nicola loui lacaille"]
+    assert (
+        first["key_terms_found"] == ["nicola loui lacaille"] and first["learned_reason"] == "holds 1 of 1 asked terms"
+    )
     html = report.html_report.read_text() if report.html_report else ""
-    assert "learned 2 of 3 held-out facts (base: 0 of 3)" in html
+    assert "learned 2 of 3 held-out facts (base: 0 of 3; no significant change, exact McNemar p=0.500)" in html
+    assert "both 0, only trained 2, only base 0, neither 1" in html
 
 
 def test_recall_verdict_stands_when_the_judge_fails_on_every_answer(
@@ -167,10 +177,11 @@ def test_recall_verdict_stands_when_the_judge_fails_on_every_answer(
     (result,) = evaluate(config, ["recall"]).results
     assert result.trained.extra["judge_error_rate"] == 1.0 and result.trained.extra["judge_score"] is None
     assert result.trained.overall == pytest.approx(2 / 3)
-    assert result.verdict() == Change.IMPROVED
+    # three questions: no paired test can reject, and the verdict says so instead of "improved"
+    assert result.verdict() == Change.UNCHANGED
     changes = {row[0]: row[4] for row in headline_rows(result)}
     assert changes["judge score (1-5)"] == "no score"
-    assert changes["key-content recall"] == "improved" and changes["token F1"] == "improved"
+    assert changes["key-content recall"].startswith("no significant change (p=")
 
 
 def test_recall_falls_back_to_seed_examples_labelled_as_seen_in_training(
@@ -252,16 +263,20 @@ def test_training_questions_match_closed_book_and_with_context_samples() -> None
 # --- verdicts and headlines ---------------------------------------------------------------------------
 
 
-def judged_result(**extra: Any) -> BenchmarkResult:
-    """A judged benchmark whose judge failed on every answer: no judge score on either side."""
-    return BenchmarkResult(
-        benchmark="dk_bench",
-        metric="judge score",
-        scale=(1.0, 5.0),
-        trained=ModelScores("t", None, {"set": None}, {"set": 20}, {"judge_error_rate": 1.0, **extra}),
-        base=ModelScores("b", None, {"set": None}, {"set": 20}, {"judge_error_rate": 1.0, "token_f1": 0.16}),
-        min_delta=0.05,
-    )
+def judged_result(token_f1: float) -> BenchmarkResult:
+    """A judged benchmark of 20 questions whose judge failed on every answer: no judge score on either side.
+
+    Base token F1 per question alternates 0.11/0.21 (mean 0.16); trained is base + ``token_f1 - 0.16``
+    with a +-0.02 wobble, so a shift of 0.10 is far beyond chance and one of 0.02 is not.
+    """
+    shift = token_f1 - 0.16
+    trained = ModelScores("t", None, {"set": None}, {"set": 20}, {"judge_error_rate": 1.0, "token_f1": token_f1})
+    base = ModelScores("b", None, {"set": None}, {"set": 20}, {"judge_error_rate": 1.0, "token_f1": 0.16})
+    for i in range(20):
+        b = 0.11 if i % 2 else 0.21
+        base.add_item(f"q{i}", "set", overall=None, token_f1=b)
+        trained.add_item(f"q{i}", "set", overall=None, token_f1=b + shift + (0.02 if i % 4 < 2 else -0.02))
+    return BenchmarkResult(benchmark="dk_bench", metric="judge score", scale=(1.0, 5.0), trained=trained, base=base)
 
 
 def test_a_moved_reference_metric_is_never_reported_unchanged() -> None:
@@ -269,11 +284,11 @@ def test_a_moved_reference_metric_is_never_reported_unchanged() -> None:
     assert result.comparison()[0].change == Change.NO_SCORE
     assert result.verdict() == Change.IMPROVED
     rows = {row[0]: row for row in headline_rows(result)}
-    assert rows["token F1"][3:] == ("+0.100", "improved")
+    assert rows["token F1"][3].startswith("+0.100 [+0.0") and rows["token F1"][4] == "improved (p<0.001)"
     assert rows["overall judge score"][4] == "no score"
     assert rows["judge error rate"][4] == ""
-    # within min_delta: unchanged is the truth
-    assert judged_result(token_f1=0.18).verdict() == Change.UNCHANGED
+    # a shift inside the noise is no change; a real drop is "worse"
+    assert judged_result(token_f1=0.165).verdict() == Change.UNCHANGED
     assert judged_result(token_f1=0.05).verdict() == Change.REGRESSED
     data = judged_result(token_f1=0.26).to_json()
     assert data["verdict"] == "improved"
@@ -283,20 +298,22 @@ def test_a_moved_reference_metric_is_never_reported_unchanged() -> None:
 def test_console_report_leads_with_the_knowledge_headline() -> None:
     from taxolab.evaluation.results import EvaluationReport
 
+    trained = ModelScores("t", 0.4, {"leaf": 0.4}, {"leaf": 20}, {"token_f1": 0.3})
+    base = ModelScores("b", 0.05, {"leaf": 0.05}, {"leaf": 20}, {"token_f1": 0.1})
+    for i in range(20):  # base knows question 0; trained questions 0-7
+        base.add_item(f"q{i}", "leaf", overall=float(i == 0), token_f1=0.1)
+        trained.add_item(f"q{i}", "leaf", overall=float(i < 8), token_f1=0.3)
     recall = BenchmarkResult(
-        benchmark="recall",
-        metric="facts learned",
-        scale=(0.0, 1.0),
-        trained=ModelScores("t", 0.4, {"leaf": 0.4}, {"leaf": 20}, {"token_f1": 0.3}),
-        base=ModelScores("b", 0.05, {"leaf": 0.05}, {"leaf": 20}, {"token_f1": 0.1}),
-        source="held-out",
+        benchmark="recall", metric="facts learned", scale=(0.0, 1.0), trained=trained, base=base, source="held-out"
     )
     report = EvaluationReport("t", "b", Path("out"), results=[judged_result(token_f1=0.2), recall])
     console = Console(record=True, width=120)
     print_report(report, console)
     text = console.export_text()
-    assert text.splitlines()[0] == "learned 8 of 20 held-out facts (base: 1 of 20)"
+    assert text.splitlines()[0] == "learned 8 of 20 held-out facts (base: 1 of 20; learned, exact McNemar p=0.016)"
+    assert "+7 [+3, +11]" in text
     assert "1/20" in text and "8/20" in text and "verdict: improved" in text
+    assert "both 1, only trained 7, only base 0, neither 12 (exact McNemar p=0.016)" in text
 
 
 # --- the evaluate stage of `taxolab run` ----------------------------------------------------------
@@ -346,7 +363,9 @@ def test_run_evaluate_stage_asks_held_out_pairs_and_refuses_trained_mcqs(
     assert results["mmlu_branch"]["trained"]["counts"] == {"knowledge_birds": 2}
     from taxolab.reports.run_report import headlines_of
 
-    assert headlines_of(out / "results.json") == ["learned 2 of 3 held-out facts (base: 0 of 3)"]
+    assert headlines_of(out / "results.json") == [
+        "learned 2 of 3 held-out facts (base: 0 of 3; no significant change, exact McNemar p=0.500)"
+    ]
 
 
 def test_run_report_leads_with_the_knowledge_headline(tmp_path: Path) -> None:

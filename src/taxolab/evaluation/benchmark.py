@@ -71,7 +71,7 @@ class Benchmark(ABC):
             group_label=self.group_label,
             notes=self.notes,
             new_groups=self.new_groups,
-            min_delta=self.ctx.settings.min_delta,
+            alpha=self.ctx.settings.significance,
             **extra,
         )
 
@@ -193,9 +193,17 @@ class JudgedBenchmark(Benchmark):
         if unanswered:
             extra["answer_error_rate"] = unanswered / (judged + unanswered)
         extra.update(self.extra_metrics(records))
-        return ModelScores(self.ctx.model_labels[role], overall, groups, counts, extra)
+        scores = ModelScores(self.ctx.model_labels[role], overall, groups, counts, extra)
+        for record in records:
+            readable = [s for s in record.scores if s is not None]
+            scores.add_item(record.item.key, record.item.group, overall=mean(readable), **self.item_extras(record))
+        return scores
 
     def extra_metrics(self, records: list[ItemRecord]) -> dict[str, float | None]:
+        return {}
+
+    def item_extras(self, record: ItemRecord) -> dict[str, float | None]:
+        """One question's values of the extras that have one (paired tests compare them question by question)."""
         return {}
 
     def row(self, role: str, record: ItemRecord) -> dict[str, Any]:

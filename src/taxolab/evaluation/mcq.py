@@ -68,10 +68,12 @@ class LoglikBenchmark(Benchmark):
         loglik = cached_scores(get_scorer, requests, model_id, self.ctx.cache, label=f"{self.name} ({role})")
         correct: dict[str, list[float]] = {}
         rows = []
-        for question, values in zip(self.questions, loglik, strict=True):
+        hits: list[tuple[str, str, float]] = []
+        for index, (question, values) in enumerate(zip(self.questions, loglik, strict=True)):
             chosen = max(range(len(values)), key=values.__getitem__)
             hit = float(chosen == question.answer)
             correct.setdefault(question.group, []).append(hit)
+            hits.append((f"{question.group}:{index}", question.group, hit))
             rows.append(
                 {
                     "group": question.group,
@@ -85,7 +87,9 @@ class LoglikBenchmark(Benchmark):
         groups = {group: mean(values) for group, values in correct.items()}
         counts = {group: len(values) for group, values in correct.items()}
         overall = mean([hit for values in correct.values() for hit in values])
-        self.scores[role] = ModelScores(self.ctx.model_labels[role], overall, groups, counts)
+        self.scores[role] = scores = ModelScores(self.ctx.model_labels[role], overall, groups, counts)
+        for key, group, hit in hits:
+            scores.add_item(key, group, overall=hit)
 
     def finish(self) -> BenchmarkResult:
         path = self.output_path(".jsonl")

@@ -92,9 +92,7 @@ def load_questions(files: list[Path]) -> list[ChoiceQuestion]:
     return questions
 
 
-def refuse_training_questions(
-    questions: list[ChoiceQuestion], folder: Path
-) -> tuple[list[ChoiceQuestion], int, bool]:
+def refuse_training_questions(questions: list[ChoiceQuestion], folder: Path) -> tuple[list[ChoiceQuestion], int, bool]:
     """The questions the model was not trained on, how many were refused, and whether any training file was found.
 
     A question is refused when its normalised text is a user message of the

@@ -119,3 +119,7 @@ class MtBench(JudgedBenchmark):
                 if score is not None and turn in turn_scores:
                     turn_scores[turn].append(score)
         return {"turn_1": mean(turn_scores[0]), "turn_2": mean(turn_scores[1])}
+
+    def item_extras(self, record: ItemRecord) -> dict[str, float | None]:
+        scores = record.scores
+        return {"turn_1": scores[0] if scores else None, "turn_2": scores[1] if len(scores) > 1 else None}

@@ -7,18 +7,9 @@ on every answer.
 
 from __future__ import annotations
 
-import re
-import string
 from collections import Counter
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
-_PUNCT = str.maketrans(dict.fromkeys(string.punctuation, " "))
-
-
-def normalise_tokens(text: str) -> list[str]:
-    """Lower-case words with punctuation and English articles removed."""
-    text = text.lower().translate(_PUNCT)
-    return _ARTICLES.sub(" ", text).split()
+from taxolab.text import normalise_tokens
 
 
 def token_f1(prediction: str, reference: str) -> float:

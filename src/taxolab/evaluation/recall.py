@@ -8,7 +8,7 @@ closed-book, after ``mix.system_prompt``, and every answer is scored
 against its span without a judge (:mod:`taxolab.evaluation.keyfacts`):
 key-content recall (names, numbers, distinctive words not given away by the
 question), token F1 and ROUGE-L. A fact is *learned* by the rule of
-:func:`taxolab.evaluation.keyfacts.is_learned`; the headline is "learned X of
+:func:`taxolab.evaluation.keyfacts.score_answer`; the headline is "learned X of
 N held-out facts". A judge, when one is able to grade (any judge but the
 packaged 135M default, or ``evaluate.recall_judge: always``), adds its 1-5
 grade; its failure never leaves recall without a score.
@@ -39,8 +39,8 @@ from taxolab.fsio import iter_jsonl
 HELD_OUT_GROUP = "held_out"
 SOURCE_SEEDS = "seed examples (seen in training)"
 LEARNED_RULE = (
-    f"learned = the answer holds >= {LEARNED_THRESHOLD:g} of the reference's key names, numbers and content words "
-    f"(not those of the question); without any, token F1 >= {LEARNED_THRESHOLD:g}"
+    f"learned = the answer holds >= {LEARNED_THRESHOLD:g} of the key names/numbers the question asks for "
+    "(not those it gives away), without doubt words, guess lists or a flipped negation; yes/no questions by polarity"
 )
 
 
@@ -150,6 +150,7 @@ class Recall(JudgedBenchmark):
         judge_score, judge_errors = scores.overall, scores.extra.get("judge_error_rate")
         learned: dict[str, list[float]] = {r.item.group: [] for r in records}
         recalls, f1s, rouges = [], [], []
+        items: list[tuple[JudgedItem, dict[str, float | None]]] = []
         for record in records:
             answer, reference = _answer(record), record.item.references[0] or ""
             score = score_answer(answer, reference, record.item.question)
@@ -157,7 +158,17 @@ class Recall(JudgedBenchmark):
             if score.key_recall is not None:
                 recalls.append(score.key_recall)
             f1s.append(score.token_f1)
-            rouges.append(rouge_l(answer, reference))
+            rouge = rouge_l(answer, reference)
+            rouges.append(rouge)
+            graded = [s for s in record.scores if s is not None]
+            values = {
+                "overall": float(score.learned),
+                "key_recall": score.key_recall,
+                "token_f1": score.token_f1,
+                "rouge_l": rouge,
+                "judge_score": mean(graded) if self.uses_judge else None,
+            }
+            items.append((record.item, values))
         scores.overall = mean([v for values in learned.values() for v in values])
         scores.groups = {group: mean(values) for group, values in learned.items()}
         extra: dict[str, float | None] = {
@@ -171,6 +182,9 @@ class Recall(JudgedBenchmark):
         if unanswered:
             extra["answer_error_rate"] = unanswered / len(records)
         scores.extra = extra
+        scores.items, scores.item_groups = {}, {}
+        for item, values in items:
+            scores.add_item(item.key, item.group, **values)
         return scores
 
     def result(self, scores: dict[str, ModelScores], **extra: Any) -> BenchmarkResult:
@@ -189,6 +203,9 @@ class Recall(JudgedBenchmark):
             token_f1=score.token_f1,
             rouge_l=rouge_l(answer, reference),
             learned=score.learned,
+            learned_reason=score.reason,
+            asked_terms=list(score.asked),
+            question_kind=score.kind,
             source=self.source,
         )
         return row

@@ -113,6 +113,12 @@ class EvaluateSettings(Section):
         ),
     )
     device: str = speed_only("auto", description="torch device for log-likelihood scoring: `auto`, `cpu`, `cuda`, ...")
-    min_delta: float = Field(
-        0.0, ge=0, description="A per-leaf change must exceed this to count as an improvement or regression."
+    significance: float = Field(
+        0.05,
+        gt=0,
+        lt=1,
+        description=(
+            "Significance level of the paired base-vs-trained tests (exact McNemar for right/wrong, paired "
+            "bootstrap for scores): a change is `improved` or `worse` only when p is below it."
+        ),
     )

@@ -6,20 +6,29 @@ from rich.console import Console
 from rich.table import Table
 
 from taxolab.evaluation.results import BenchmarkResult, Change, EvaluationReport
-from taxolab.reports.eval_format import fmt_delta, fmt_score, headline_rows, knowledge_headline
+from taxolab.reports.eval_format import (
+    counts_lines,
+    fmt_delta,
+    fmt_interval,
+    fmt_score,
+    headline_rows,
+    knowledge_headline,
+)
 
 _STYLE = {
     Change.IMPROVED: "green",
     Change.REGRESSED: "red",
     Change.NEW: "magenta",
     Change.UNCHANGED: "dim",
+    Change.UNTESTED: "yellow",
     Change.NO_SCORE: "yellow",
     Change.MIXED: "yellow",
 }
 
 
 def _styled(change: str) -> str:
-    style = _STYLE.get(Change(change), "") if change else ""
+    word = change.split(" (", 1)[0]
+    style = _STYLE.get(Change(word), "") if word else ""
     return f"[{style}]{change}[/{style}]" if style else change
 
 
@@ -71,7 +80,7 @@ def _print_result(result: BenchmarkResult, console: Console) -> None:
             cells += [
                 fmt_score(row.base, result, n),
                 fmt_score(row.trained, result, n),
-                fmt_delta(row.delta, result, n),
+                fmt_delta(row.delta, result, n) + fmt_interval(row.test, result, count=n),
                 _styled(row.change.value),
             ]
         else:
@@ -86,6 +95,8 @@ def _print_result(result: BenchmarkResult, console: Console) -> None:
         if counts:
             line += f" (per {result.group_label}: {counts})"
         console.print(f"  {line}", highlight=False)
+        for test_line in counts_lines(result):
+            console.print(f"  {test_line}", highlight=False)
     for note in result.notes:
         console.print(f"  [dim]{note}[/dim]", highlight=False)
     console.print()

@@ -11,7 +11,14 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport
 from taxolab.reports import charts
-from taxolab.reports.eval_format import fmt_delta, fmt_score, headline_rows, knowledge_headline
+from taxolab.reports.eval_format import (
+    counts_lines,
+    fmt_delta,
+    fmt_interval,
+    fmt_score,
+    headline_rows,
+    knowledge_headline,
+)
 
 _TEMPLATES = Path(__file__).parent
 RADAR_BENCHMARKS = {"mt_bench"}
@@ -44,7 +51,7 @@ def _section(result: BenchmarkResult) -> dict[str, Any]:
                 "count": n or "",
                 "base": fmt_score(row.base, result, n) if result.base else "",
                 "trained": fmt_score(row.trained, result, n),
-                "delta": fmt_delta(row.delta, result, n),
+                "delta": fmt_delta(row.delta, result, n) + fmt_interval(row.test, result, count=n),
                 "change": row.change.value,
             }
         )
@@ -52,6 +59,7 @@ def _section(result: BenchmarkResult) -> dict[str, Any]:
     return {
         "result": result,
         "verdict": verdict.value if verdict else None,
+        "tests": counts_lines(result),
         "knowledge": knowledge_headline(result),
         "headline": headline_rows(result),
         "rows": rows,

@@ -8,6 +8,7 @@ whose stages were all skipped writes the same report.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import json
 from pathlib import Path
@@ -127,7 +128,8 @@ def _evaluation(outputs: dict[str, Any]) -> dict[str, Any]:
 
 def result_from_json(data: dict[str, Any]) -> BenchmarkResult:
     """A :class:`BenchmarkResult` back from its ``to_json`` form (the evaluation stage may have run earlier)."""
-    fields = {k: v for k, v in data.items() if k not in ("comparison", "summary", "metrics", "verdict")}
+    known = {f.name for f in dataclasses.fields(BenchmarkResult)}
+    fields = {k: v for k, v in data.items() if k in known}  # older files: min_delta instead of alpha, no items
     fields["trained"] = ModelScores(**fields["trained"])
     fields["base"] = ModelScores(**fields["base"]) if fields.get("base") else None
     fields["scale"] = tuple(fields["scale"])

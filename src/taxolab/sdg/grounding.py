@@ -11,8 +11,8 @@ passage. The rule, checked on the plain text of both (Markdown removed):
 2. every name -- a capitalised word that does not start a sentence -- appears
    in the passage (case-insensitive);
 3. at least ``min_share`` (default 0.8) of the text's content words (words of
-   3+ letters outside :data:`STOPWORDS`, compared by a light suffix-stripping
-   stem) appear in the passage.
+   3+ letters outside :data:`taxolab.text.STOP_WORDS`, compared by the light
+   suffix-stripping :func:`taxolab.text.stem`) appear in the passage.
 
 It cannot tell a true paraphrase with new words from an invention, so it
 errs on the side of dropping: a dropped row costs one sample, a kept false row
@@ -25,56 +25,11 @@ import re
 from dataclasses import dataclass, field
 
 from taxolab.sdg.spans import strip_markdown
+from taxolab.text import STOP_WORDS, numbers, sentence_names, stem
 
 DEFAULT_MIN_SHARE = 0.8
 
-_STOPWORD_TEXT = """
-    a about above after again against all also although am among an and any are as at be because been before
-    being below between both but by can could did do does doing done down during each either else even ever
-    every few for from further had has have having he her here hers herself him himself his how however i if
-    in into is it its itself just least less like made make many may me might more most much must my myself
-    near neither no nor not now of off often on once one only onto or other others otherwise our ours
-    ourselves out over own per rather same several she should since so some such than that the their theirs
-    them themselves then there therefore these they this those though through thus to too toward towards
-    under until up upon us used using very via was we well were what whatever when where whereas whether which
-    while who whom whose why will with within without would yet you your yours yourself also called known
-    include includes including based generally usually typically around still among another
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-"""Words that carry no fact: function words and a few fillers small teachers add ("known", "called")."""
-
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_SUFFIXES = ("ational", "ations", "ation", "ingly", "ings", "edly", "ing", "ies", "ied", "ed", "es", "ly", "s")
-
-
-def stem(word: str) -> str:
-    """A light stem: lower case, possessive and one common suffix removed, then a final "e" (at least 3 letters
-    kept), so "cache", "caches" and "cached" -- or "chickadee" and "chickadees" -- meet."""
-    word = word.lower().removesuffix("'s").strip("'-")
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            # "chickadees" -> "chickadee", but "caches" -> "cach"
-            cut = 1 if suffix == "es" and not word.endswith(("ses", "xes", "zes", "ches", "shes")) else len(suffix)
-            word = word[:-cut] + ("y" if suffix in ("ies", "ied") else "")
-            break
-    return word[:-1] if word.endswith("e") and len(word) > 3 else word
-
-
-def numbers(text: str) -> set[str]:
-    """Numbers as written, thousands separators removed ("1,200" == "1200")."""
-    return {match.group(0).replace(",", "").rstrip(".") for match in _NUMBER.finditer(text)}
-
-
-def names(text: str) -> set[str]:
-    """Capitalised words that do not start a sentence (lower-cased), e.g. {"brisson", "canada"}."""
-    found: set[str] = set()
-    for sentence in re.split(r"(?<=[.!?:])\s+|\n+", text):
-        words = _WORD.findall(sentence)
-        for word in words[1:]:
-            if word[0].isupper() and word.lower() not in STOPWORDS and word != "I":
-                found.add(word.lower().removesuffix("'s"))
-    return found
 
 
 def content_stems(text: str) -> list[str]:
@@ -82,7 +37,7 @@ def content_stems(text: str) -> list[str]:
     stems = []
     for word in _WORD.findall(text):
         for part in word.split("-"):
-            if len(part) >= 3 and part.lower() not in STOPWORDS:
+            if len(part) >= 3 and part.lower() not in STOP_WORDS:
                 stems.append(stem(part))
     return stems
 
@@ -119,7 +74,9 @@ def check_grounding(text: str, source: str, *, min_share: float = DEFAULT_MIN_SH
     share = sum(1 for s in stems if s in source_stems) / len(stems) if stems else 1.0
     return Grounding(
         missing_numbers=sorted(numbers(text) - source_numbers),
-        missing_names=sorted(name for name in names(text) if name not in source_words and stem(name) not in source_stems),
+        missing_names=sorted(
+            name for name in sentence_names(text) if name not in source_words and stem(name) not in source_stems
+        ),
         word_share=share,
         min_share=min_share,
     )

@@ -55,7 +55,7 @@ from taxolab.evaluation.settings import BENCHMARK_NAMES, EvaluateSettings
     "batch_size",
     "device",
     "cache_dir",
-    "min_delta",
+    "significance",
 )
 @click.option(
     "--taxonomy-ref",
