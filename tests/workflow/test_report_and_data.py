@@ -9,8 +9,9 @@ from pathlib import Path
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport, ModelScores
 from taxolab.reports.run_report import result_from_json, write_run_report
+from taxolab.sdg.chunks import spread
 from taxolab.taxonomy.model import Leaf, LeafKind, SeedExample
-from taxolab.workflow.data import seed_rows, spread
+from taxolab.workflow.data import seed_rows
 from taxolab.workflow.layout import RunLayout
 from taxolab.workflow.manifest import RunManifest, StageRecord
 

@@ -18,7 +18,7 @@ from typing import Any
 from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import TaxolabError
-from taxolab.sdg.chunks import ChunkPlan, TokenCounter, hf_counter, leaf_chunks, words_counter
+from taxolab.sdg.chunks import ChunkPlan, TokenCounter, estimated_tokens, hf_counter, leaf_chunks, spread
 from taxolab.sdg.executor import Executor, Job, JobResult, JobRole, LocalExecutor, RunOptions
 from taxolab.sdg.heldout import split_heldout
 from taxolab.sdg.library import PipelineSet, load_pipeline_set
@@ -69,6 +69,7 @@ def generate_data(
     resume: bool = False,
     leaves: list[Leaf] | None = None,
     chunk_source: ChunkSource | None = None,
+    max_chunks: int | None = None,
     executor: Executor | None = None,
     show_progress: bool = True,
     api_key: str | None = None,
@@ -76,8 +77,10 @@ def generate_data(
     """Generate data for the changed leaves of the configured taxonomy (or the ``leaves`` given).
 
     ``chunk_source`` replaces document fetching and chunking (tests, or callers
-    that bring their own text). ``api_key`` is for remote endpoints; without it
-    the key is read from the environment variable named by ``client.api_key_env``.
+    that bring their own text). ``max_chunks`` keeps at most that many chunks per
+    knowledge leaf, spread evenly over its documents (``run.max_chunks_per_leaf``).
+    ``api_key`` is for remote endpoints; without it the key is read from the
+    environment variable named by ``client.api_key_env``.
     """
     settings = config.generate
     started = time.monotonic()
@@ -130,6 +133,8 @@ def generate_data(
             settings.chunk_word_count, settings.chunk_overlap, teacher.context_tokens, settings.max_num_tokens
         )
         chunker = chunk_source or _document_chunker(config, plan, teacher.counter)
+        if max_chunks:
+            chunker = _spread_chunks(chunker, max_chunks)
         jobs, chunks = _jobs(leaves, pipelines, settings.sdg_scale_factor, chunker, folder / "checkpoints")
         for entry in manifest["leaves"]:
             entry["chunks"] = len(chunks[entry["name"]]) if entry["name"] in chunks else None
@@ -271,6 +276,15 @@ def _document_chunker(config: Config, plan: ChunkPlan, counter: TokenCounter) ->
     return chunks
 
 
+def _spread_chunks(chunker: ChunkSource, limit: int) -> ChunkSource:
+    """At most ``limit`` of a leaf's chunks, evenly spread: a small profile cannot afford every chunk."""
+
+    def chunks(leaf: Leaf) -> list[str]:
+        return spread(chunker(leaf), limit)
+
+    return chunks
+
+
 @contextlib.contextmanager
 def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
     """The configured endpoints, or the teacher model served locally (or reused) for the duration of the run.
@@ -292,14 +306,14 @@ def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
     ) as endpoints:
         spec = TeacherSpec.of(endpoints, settings.concurrency)
         if urls:
-            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=words_counter)
+            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=estimated_tokens)
         else:
             context = endpoints[0].ctx_size or config.serve.max_ctx_size
             yield _Teacher(spec, local=True, context_tokens=context, counter=_local_teacher_model(config))
 
 
 def _local_teacher_model(config: Config) -> TokenCounter:
-    """A counter in the local teacher's tokens (words-based when no tokenizer is at hand, e.g. a plain GGUF).
+    """A counter in the local teacher's tokens (:func:`estimated_tokens` when no tokenizer is at hand: a plain GGUF).
 
     With no endpoint, ``--teacher-model`` names the model to serve (as ``models.teacher`` does).
     """
@@ -308,6 +322,6 @@ def _local_teacher_model(config: Config) -> TokenCounter:
     ref = config.generate.teacher_model or config.models.teacher
     try:
         folder = tokenizer_folder(ref, config.paths.resolved("models"))
-        return hf_counter(folder) if folder is not None else words_counter
+        return hf_counter(folder) if folder is not None else estimated_tokens
     except (TaxolabError, OSError):
-        return words_counter
+        return estimated_tokens

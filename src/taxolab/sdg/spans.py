@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from taxolab.documents.markup import structures_to_text
+
 MIN_SPAN_WORDS = 8
 """A sentence shorter than this is merged with its neighbour (issue 11: "2 short sentences merged")."""
 MIN_KEEP_WORDS = 4
@@ -30,6 +32,7 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 _TABLE = re.compile(r"^\s*\|")
+_TABLE_RULE = re.compile(r"^[\s|:+-]*$")
 _ABBREVIATIONS = {
     "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "mt", "no", "fig", "approx", "ca", "c", "jr",
     "sr", "inc", "ltd", "co", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
@@ -41,14 +44,20 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 def strip_markdown(text: str) -> str:
     """Markdown -> plain text: links and images to their text, emphasis and HTML tags removed.
 
-    Headings, horizontal rules and table rows become blank lines (they are not
-    sentences); paragraphs stay separated by a blank line; lines inside a
-    paragraph are joined with spaces.
+    Table rows (Markdown and HTML) and definitions become statements of their own
+    (:func:`taxolab.documents.markup.structures_to_text`): a fact in a table is a fact.
+    Headings and horizontal rules become blank lines (they are not sentences);
+    paragraphs stay separated by a blank line; lines inside a paragraph are joined with spaces.
     """
     paragraphs: list[list[str]] = [[]]
-    for raw in text.splitlines():
-        if not raw.strip() or _HEADING.match(raw) or _RULE.match(raw) or _TABLE.match(raw):
+    for raw in structures_to_text(text).splitlines():
+        if not raw.strip() or _HEADING.match(raw) or _RULE.match(raw):
             paragraphs.append([])
+            continue
+        if _TABLE.match(raw):  # a row left of a broken table (no delimiter row): its cells, as one line
+            cells = [cell.strip() for cell in raw.strip().strip("|").split("|")]
+            if not _TABLE_RULE.match(raw):
+                paragraphs.extend([["; ".join(cell for cell in cells if cell)], []])
             continue
         if _LIST.match(raw):
             paragraphs.append([])

@@ -12,7 +12,6 @@ gets few rows through the filters.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,40 +119,12 @@ def generate_leaf(
         config,
         output_dir=folder,
         leaves=[leaf],
-        chunk_source=limited_chunks(config, max_chunks) if max_chunks else None,
+        max_chunks=max_chunks,
         show_progress=show_progress,
         api_key=api_key,
     )
     counts = result.manifest.get("counts", {}).get("leaves", {}).get(leaf.name, {})
     return {"paths": [str(folder)], "folder": str(folder), "counts": counts, "dropped": dict(result.dropped)}
-
-
-def limited_chunks(config: Config, max_chunks: int) -> Callable[[Leaf], list[str]]:
-    """Document chunks as generation makes them, thinned to ``max_chunks`` spread evenly over the documents.
-
-    A small profile cannot afford a teacher pass over every chunk of a long
-    document; an even spread keeps questions from all of it.
-    """
-    from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, words_counter
-
-    settings = config.generate
-    plan = ChunkPlan.fit(
-        settings.chunk_word_count, settings.chunk_overlap, config.serve.max_ctx_size, settings.max_num_tokens
-    )
-
-    def chunks(leaf: Leaf) -> list[str]:
-        return spread(leaf_chunks(leaf, plan, words_counter, config.documents), max_chunks)
-
-    return chunks
-
-
-def spread(items: list[str], limit: int) -> list[str]:
-    """At most ``limit`` items, evenly spaced from first to last, in order."""
-    if len(items) <= limit:
-        return items
-    if limit == 1:
-        return items[:1]
-    return [items[round(i * (len(items) - 1) / (limit - 1))] for i in range(limit)]
 
 
 @dataclass(frozen=True)
