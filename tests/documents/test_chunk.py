@@ -120,7 +120,9 @@ def test_a_50_kb_document_without_spaces_fits_the_real_tokenizer(real_tokenizer:
     def count(text: str) -> int:
         return len(real_tokenizer.encode(text, add_special_tokens=False))
 
-    japanese = "".join(f"第{i}項：エグザンプリアの灯台は一八九〇年に建てられ、灯りは十八海里先まで見えます。" for i in range(300))
+    japanese = "".join(
+        f"第{i}項：エグザンプリアの灯台は一八九〇年に建てられ、灯りは十八海里先まで見えます。" for i in range(300)
+    )
     hexdump = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(200))  # 12,800 characters, no seam
     thai = "กรุงเทพมหานครเป็นเมืองหลวงและนครที่มีประชากรมากที่สุดของประเทศไทย" * 40
     text = f"# Lighthouse\n\nThe lighthouse was built in 1890.\n\n{japanese}\n\n{hexdump}\n\n{thai}\n"
@@ -136,7 +138,8 @@ def test_a_50_kb_document_without_spaces_fits_the_real_tokenizer(real_tokenizer:
 def test_the_estimate_never_counts_a_long_span_as_one_word() -> None:
     from taxolab.sdg.chunks import estimated_tokens
 
-    assert estimated_tokens("The lighthouse was built in 1890 on the north mole.") == 16  # 10 words, 15 tokens by SmolLM2
+    # 10 words, 15 tokens by SmolLM2's tokenizer
+    assert estimated_tokens("The lighthouse was built in 1890 on the north mole.") == 16
     assert estimated_tokens("a" * 11_000) == 10_000
     assert estimated_tokens("灯台" * 100) == 500
     chunks = chunk_text("灯" * 10_000, max_tokens=250, overlap_tokens=20, count_tokens=estimated_tokens)

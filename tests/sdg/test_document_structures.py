@@ -43,7 +43,9 @@ def leaf_with_document(tmp_path: Path, name: str, text: str) -> Leaf:
     run_git(repo, "commit", "-q", "-m", "docs")
     commit = run_git(repo, "rev-parse", "HEAD").strip()
     leaf = make_leaf(tmp_path, LeafKind.KNOWLEDGE, "examplia")
-    return dataclasses.replace(leaf, document=DocumentRef(str(repo), commit, (name,)), document_outline="A harbor town and its ferry")
+    return dataclasses.replace(
+        leaf, document=DocumentRef(str(repo), commit, (name,)), document_outline="A harbor town and its ferry"
+    )
 
 
 def prompts(teacher: FakeOpenAIServer) -> list[str]:
@@ -62,14 +64,19 @@ def test_a_document_with_a_table_yields_rows_from_the_table(teacher: FakeOpenAIS
     (passage,) = fsio.read_jsonl(result.output_dir / "passages" / f"{leaf.name}.jsonl")
     assert "Departs: 17:40; From: Norr; To: Examplia; Arrives: 18:20." in passage["text"]
     # the teacher reads the table as Markdown, header and rows together
-    assert any("| Departs | From | To | Arrives |" in p and "| 17:40 | Norr | Examplia | 18:20 |" in p for p in prompts(teacher))
+    assert any(
+        "| Departs | From | To | Arrives |" in p and "| 17:40 | Norr | Examplia | 18:20 |" in p
+        for p in prompts(teacher)
+    )
 
 
 def test_a_50_kb_document_without_spaces_is_sent_in_chunks_within_the_budget(
     teacher: FakeOpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     picture = "iVBORw0KGgo" + "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(340))
-    japanese = "".join(f"第{i}項：エグザンプリアの灯台は一八九〇年に建てられ、灯りは十八海里先まで見えます。" for i in range(200))
+    japanese = "".join(
+        f"第{i}項：エグザンプリアの灯台は一八九〇年に建てられ、灯りは十八海里先まで見えます。" for i in range(200)
+    )
     serial = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(60))  # 3,840 characters, no seam
     text = (
         f"{TABLES}\n\n## Map\n\n![Map of the harbor](data:image/png;base64,{picture})\n\n"
