@@ -104,3 +104,29 @@ def test_pictures_embedded_as_data_uris_are_dropped_and_counted() -> None:
     assert "base64" not in cleaned and "Map of the harbor" in cleaned
     assert "https://example.invalid/map.png" in cleaned
     assert drop_data_uris("No pictures here.") == ("No pictures here.", drop_data_uris("")[1])
+
+
+def test_lists_of_fragments_become_statements_and_lists_of_sentences_stay() -> None:
+    text = """## Fish market
+
+The fish market opens at dawn. The market sells:
+
+- cod
+- herring, in season
+- mackerel
+
+## Opening hours
+
+* Monday to Friday: 06:00 to 18:00
+* Saturday: 06:00 to 12:00
+
+1. The boats come in at dawn.
+2. The catch is weighed
+   on the harbor scale.
+"""
+    paragraphs = strip_markdown(text).split("\n\n")
+    assert "The fish market opens at dawn. The market sells: cod; herring, in season; mackerel." in paragraphs
+    assert "Opening hours — Monday to Friday: 06:00 to 18:00." in paragraphs
+    assert "Opening hours — Saturday: 06:00 to 12:00." in paragraphs
+    assert paragraphs[-2:] == ["The boats come in at dawn.", "The catch is weighed on the harbor scale."]
+    assert "The market sells: cod; herring, in season; mackerel." in " ".join(document_spans(text))

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _HTML_TABLE = re.compile(r"<table\b[^>]*>.*?</table\s*>", re.IGNORECASE | re.DOTALL)
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(\S.*)$")
+_SENTENCE_END = (".", "!", "?", ".)", '."', "!)", "?)")
 _DEFINITION = re.compile(r"^\s{0,3}[:~][ \t]+(\S.*)$")
 _NOT_A_TERM = re.compile(r"^\s*(?:#|[-*+>|]|\d+[.)]\s|[:~][ \t])")
 _BASE64 = r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=]+"
@@ -84,11 +86,15 @@ def structures_to_text(text: str) -> str:
 
     Pipe tables and HTML tables: one line per body row, ``Heading — Header: value; Header: value.``
     (the heading is the nearest one above the table, when there is one; empty cells are left out).
-    Definition lists: ``Term: definition.`` Everything else is returned as it was.
+    Definition lists: ``Term: definition.`` Lists of fragments (items that are no sentences): one
+    statement ``Lead-in: item; item.`` when a line ending in ``:`` introduces the list, else one
+    ``Heading — item.`` per item; list items that are sentences already, and everything else, are
+    returned as they were.
     """
     text = _html_tables(text)
     text = _pipe_tables(text)
-    return _definitions(text)
+    text = _definitions(text)
+    return _lists(text)
 
 
 def row_sentence(context: str, headers: list[str], cells: list[str]) -> str:
@@ -252,3 +258,60 @@ def _term_before(out: list[str]) -> tuple[str | None, int]:
     if at > 0 and out[at - 1].strip():
         return None, -1  # the last line of a paragraph, not a term of its own
     return out[at].strip(), at
+
+
+def _lists(text: str) -> str:
+    lines = text.split("\n")
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        if not _LIST_ITEM.match(lines[index]):
+            out.append(lines[index])
+            index += 1
+            continue
+        items: list[str] = []
+        start = index
+        while index < len(lines):
+            line = lines[index]
+            item = _LIST_ITEM.match(line)
+            if item:
+                items.append(item.group(1).strip())
+            elif line.strip() and line[:1] in (" ", "\t") and items:
+                items[-1] = f"{items[-1]} {line.strip()}"  # a continuation line of the item
+            elif not line.strip() and index + 1 < len(lines) and _same_list(lines[index + 1], lines[start]):
+                pass  # a loose list: blank lines between items
+            else:
+                break
+            index += 1
+        out.extend(_list_text(out, items))
+    return "\n".join(out)
+
+
+def _same_list(line: str, first: str) -> bool:
+    """``line`` is an item of the list that ``first`` opened: the same kind of marker (bullet or number)."""
+    return bool(_LIST_ITEM.match(line)) and line.lstrip()[:1].isdigit() == first.lstrip()[:1].isdigit()
+
+
+def _list_text(before: list[str], items: list[str]) -> list[str]:
+    """A list as lines: unchanged when every item is a sentence, else statements (see :func:`structures_to_text`).
+
+    A lead-in line directly above (one blank line between is allowed) is taken out of ``before``.
+    """
+    if all(item.endswith(_SENTENCE_END) for item in items):
+        return [f"- {item}" for item in items]
+    at = len(before) - 1
+    if at >= 0 and not before[at].strip():
+        at -= 1
+    lead = before[at].strip() if at >= 0 else ""
+    if lead.endswith(":") and not _HEADING.match(lead) and not _LIST_ITEM.match(lead):
+        del before[at:]
+        joined = "; ".join(item.rstrip(".;,") for item in items)
+        return ["", f"{lead} {joined}.", ""]
+    context = _heading_above(before, len(before))
+    lines = [""]
+    for item in items:
+        if item.endswith(_SENTENCE_END):
+            lines.extend([item, ""])
+        else:
+            lines.extend([f"{context} — {item}." if context else f"{item}.", ""])
+    return lines
