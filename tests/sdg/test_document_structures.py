@@ -99,3 +99,28 @@ def test_a_50_kb_document_without_spaces_is_sent_in_chunks_within_the_budget(
     notes = capsys.readouterr().err
     assert "examplia_long.md: left out 1 embedded picture(s) given as data: URIs" in notes
     assert "examplia_long.md: text without spaces or sentence ends (up to 3,840 characters" in notes
+
+
+def test_japanese_text_gives_answer_spans_and_its_questions_pass_the_checks() -> None:
+    import asyncio
+
+    from taxolab.sdg.blocks import BlockContext, build_block
+    from taxolab.sdg.blocks.build import BuildEnv
+    from taxolab.sdg.grounding import check_grounding
+    from taxolab.sdg.spans import document_spans, normalize, word_count
+
+    text = "".join(
+        f"第{i}項：灯台は一八九〇年に北の防波堤に建てられ、灯りは十八海里先まで見えます。" for i in range(1, 4)
+    )
+    spans = document_spans(f"## 灯台\n\n{text}\n")
+    assert len(spans) == 3 and all(span.endswith("見えます。") for span in spans)  # cut at 。, none dropped
+    assert word_count(spans[0]) > 8 and normalize(spans[0]) != ""
+    assert check_grounding("灯台は一八九〇年に建てられた。", text).grounded
+    assert not check_grounding("灯台は東京の港にある。", text).grounded
+    check = build_block({"block": "question_check", "name": "check", "topic": "document_outline"}, BuildEnv(Path()))
+    rows = [
+        {"question": "灯台はいつ北の防波堤に建てられましたか？", "answer": spans[0], "document_outline": "町"},
+        {"question": "東京の人口は何人ですか？", "answer": spans[0], "document_outline": "町"},
+    ]
+    out = asyncio.run(check.run(rows, BlockContext(None, "seed")))
+    assert out.rows == rows[:1] and out.dropped == {"check: unrelated": 1}

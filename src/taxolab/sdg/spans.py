@@ -38,7 +38,16 @@ _ABBREVIATIONS = {
     "sr", "inc", "ltd", "co", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
     "nov", "dec",
 }  # fmt: skip
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|(?:(?<=[。！？])|(?<=[。！？][」』）]))(?![」』）])\s*(?=\S)")
+_CLOSING = ".!?\"')。！？」』）"
+"""Characters that end a sentence (or close one), Latin and CJK."""
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+def word_count(text: str) -> int:
+    """Words of ``text``: whitespace-separated words, and one per two CJK characters (written without spaces)."""
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub("", text).split()) + (cjk + 1) // 2
 
 
 def strip_markdown(text: str) -> str:
@@ -114,12 +123,12 @@ def document_spans(text: str, *, min_words: int = MIN_SPAN_WORDS, min_keep: int 
     # a chunk cut mid-sentence: its first and last pieces are whole in the neighbouring chunk
     if paragraphs and paragraphs[0][0][:1].islower():
         paragraphs[0] = paragraphs[0][1:]
-    if paragraphs and paragraphs[-1] and paragraphs[-1][-1][-1:] not in ".!?\"')":
+    if paragraphs and paragraphs[-1] and paragraphs[-1][-1][-1:] not in _CLOSING:
         paragraphs[-1] = paragraphs[-1][:-1]
     spans: list[str] = []
     for sentences in paragraphs:
         spans.extend(_paragraph_spans(sentences, min_words))
-    return [span for span in spans if len(span.split()) >= min_keep]
+    return [span for span in spans if word_count(span) >= min_keep]
 
 
 def _paragraph_spans(sentences: list[str], min_words: int) -> list[str]:
@@ -131,7 +140,7 @@ def _paragraph_spans(sentences: list[str], min_words: int) -> list[str]:
             spans.append(f"{pending} {sentence}")
             merged.append(True)
             pending = None
-        elif len(sentence.split()) < min_words:
+        elif word_count(sentence) < min_words:
             pending = sentence
         else:
             spans.append(sentence)
@@ -145,5 +154,5 @@ def _paragraph_spans(sentences: list[str], min_words: int) -> list[str]:
 
 
 def normalize(text: str) -> str:
-    """Lower case, letters and digits only, single spaces: "near-identical" texts compare equal."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+    """Lower case, letters and digits only (of any script), single spaces: "near-identical" texts compare equal."""
+    return " ".join(re.sub(r"[\W_]+", " ", text.lower()).split())
