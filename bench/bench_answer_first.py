@@ -55,7 +55,7 @@ def main() -> None:
     )
     chunk_source = None
     if args.max_chunks:
-        from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, words_counter
+        from taxolab.sdg.chunks import ChunkPlan, estimated_tokens, leaf_chunks
 
         settings = config.generate
         plan = ChunkPlan.fit(
@@ -63,7 +63,7 @@ def main() -> None:
         )
 
         def chunk_source(item):  # type: ignore[no-untyped-def]
-            found = leaf_chunks(item, plan, words_counter, config.documents.model_copy(update={"offline": True}))
+            found = leaf_chunks(item, plan, estimated_tokens, config.documents.model_copy(update={"offline": True}))
             return found[: args.max_chunks]
 
     started = time.monotonic()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from taxolab.documents import chunk_text, convert_to_text, fetch_documents
+from taxolab.documents import chunk_text, convert_to_text, fetch_documents, split_text
 from taxolab.taxonomy import DocumentRef
 
 from .conftest import COMMIT, REPO_URL
@@ -95,3 +97,50 @@ def test_with_the_default_model_tokenizer(swifties: str) -> None:
     chunks = chunk_text(swifties, max_tokens=256, overlap_tokens=32, count_tokens=count)
     assert len(chunks) > 10 and all(count(c) <= 256 for c in chunks)
     assert max(count(c) for c in chunks) > 200  # packed close to the budget, not timidly
+
+
+TIMETABLE = "A ferry links Examplia to Norr. The timetable is:\n| Departs | From | To |\n|---|---|---|\n" + "\n".join(
+    f"| {hour:02d}:15 | {'Examplia' if hour % 2 else 'Norr'} | {'Norr' if hour % 2 else 'Examplia'} |"
+    for hour in range(6, 22)
+)
+
+
+def test_a_table_travels_with_its_header() -> None:
+    whole = chunk_text(TIMETABLE, max_tokens=200, overlap_tokens=0, count_tokens=words)
+    assert len(whole) == 1 and whole[0] == TIMETABLE  # fits: one chunk, glued table included
+    chunks = chunk_text(TIMETABLE, max_tokens=40, overlap_tokens=5, count_tokens=words)
+    assert len(chunks) > 2 and all(words(c) <= 40 for c in chunks)
+    rows = [line for line in TIMETABLE.splitlines() if line.startswith("| ") and ":15" in line]
+    for row in rows:
+        holding = [c for c in chunks if row in c]
+        assert holding and all("| Departs | From | To |\n|---|---|---|" in c for c in holding)
+
+
+def test_a_50_kb_document_without_spaces_fits_the_real_tokenizer(real_tokenizer: Any) -> None:
+    def count(text: str) -> int:
+        return len(real_tokenizer.encode(text, add_special_tokens=False))
+
+    japanese = "".join(
+        f"第{i}項：エグザンプリアの灯台は一八九〇年に建てられ、灯りは十八海里先まで見えます。" for i in range(300)
+    )
+    hexdump = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(200))  # 12,800 characters, no seam
+    thai = "กรุงเทพมหานครเป็นเมืองหลวงและนครที่มีประชากรมากที่สุดของประเทศไทย" * 40
+    text = f"# Lighthouse\n\nThe lighthouse was built in 1890.\n\n{japanese}\n\n{hexdump}\n\n{thai}\n"
+    assert len(text.encode()) > 50_000
+    result = split_text(text, max_tokens=300, overlap_tokens=0, count_tokens=count)
+    assert all(count(c) <= 300 for c in result.chunks)
+    assert "".join("".join(result.chunks).split()) == "".join(text.split())  # nothing lost, nothing repeated
+    # Japanese is cut at its full stops (a seam), the hex digest and the Thai run between characters
+    assert all(c.endswith("。") for c in result.chunks if "項" in c and "กรุง" not in c and "1890" not in c)
+    assert result.hard_cuts > 0 and result.longest_unbroken == len(hexdump)
+
+
+def test_the_estimate_never_counts_a_long_span_as_one_word() -> None:
+    from taxolab.sdg.chunks import estimated_tokens
+
+    # 10 words, 15 tokens by SmolLM2's tokenizer
+    assert estimated_tokens("The lighthouse was built in 1890 on the north mole.") == 16
+    assert estimated_tokens("a" * 11_000) == 10_000
+    assert estimated_tokens("灯台" * 100) == 500
+    chunks = chunk_text("灯" * 10_000, max_tokens=250, overlap_tokens=20, count_tokens=estimated_tokens)
+    assert len(chunks) == 100 and all(estimated_tokens(c) <= 250 for c in chunks)

@@ -1,31 +1,36 @@
 """Knowledge documents: fetch a repo at a commit, select files by pattern, convert to text, chunk.
 
 Public entry points: :func:`fetch_documents`, :func:`convert_to_text`,
-:func:`chunk_text`, :func:`load_leaf_documents` (all three steps for a leaf) and
+:func:`chunk_text` (:func:`split_text`), :func:`load_leaf_documents` (all three steps for a leaf) and
 :func:`check_leaf_documents` (every leaf's documents, before any teacher time is spent).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from taxolab.documents.chunk import chunk_text
+from taxolab.documents.chunk import Chunking, chunk_text, split_text
 from taxolab.documents.convert import convert_to_text
 from taxolab.documents.errors import DocumentError, LeafDocumentError, LeavesDocumentError
 from taxolab.documents.fetch import fetch_documents, fetch_tree, select_files
+from taxolab.documents.markup import Dropped, drop_data_uris
 from taxolab.documents.mirrors import resolve_mirror
 from taxolab.taxonomy.model import Leaf
 
 
 @dataclass(frozen=True)
 class Document:
-    """One knowledge document as text; ``name`` is its path inside the document repo."""
+    """One knowledge document as text; ``name`` is its path inside the document repo.
+
+    ``dropped``: the embedded ``data:`` URIs (pictures as base64) taken out of ``text``; they carry no text.
+    """
 
     name: str
     text: str
     path: Path
+    dropped: Dropped = field(default_factory=Dropped)
 
 
 def load_leaf_documents(
@@ -58,7 +63,8 @@ def load_leaf_documents(
             # the path is inside taxolab's cache: show the document's name in its repo instead
             reason = str(exc).replace(str(path), f"{name} in {doc.repo} at {doc.commit[:12]}")
             raise _for_leaf(leaf, doc.line, reason) from None
-        documents.append(Document(name, text, path))
+        text, dropped = drop_data_uris(text)
+        documents.append(Document(name, text, path, dropped))
     return documents
 
 
@@ -93,8 +99,10 @@ def _for_leaf(leaf: Leaf, line: int, reason: str) -> LeafDocumentError:
 
 
 __all__ = [
+    "Chunking",
     "Document",
     "DocumentError",
+    "Dropped",
     "LeafDocumentError",
     "LeavesDocumentError",
     "check_leaf_documents",
@@ -104,4 +112,5 @@ __all__ = [
     "fetch_tree",
     "load_leaf_documents",
     "resolve_mirror",
+    "split_text",
 ]

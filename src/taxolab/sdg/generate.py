@@ -18,7 +18,7 @@ from typing import Any
 from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import TaxolabError
-from taxolab.sdg.chunks import ChunkPlan, TokenCounter, hf_counter, leaf_chunks, spread, words_counter
+from taxolab.sdg.chunks import ChunkPlan, TokenCounter, estimated_tokens, hf_counter, leaf_chunks, spread
 from taxolab.sdg.executor import Executor, Job, JobResult, JobRole, LocalExecutor, RunOptions, teacher_stats
 from taxolab.sdg.heldout import split_heldout
 from taxolab.sdg.library import PipelineSet, load_pipeline_set
@@ -274,6 +274,7 @@ def _executor(kind: str, ray_address: str | None) -> Executor:
 
 
 def _capped(chunker: ChunkSource, max_chunks: int | None) -> ChunkSource:
+    """At most ``max_chunks`` of a leaf's chunks, evenly spread: a small profile cannot afford every chunk."""
     if not max_chunks:
         return chunker
 
@@ -311,14 +312,14 @@ def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
     ) as endpoints:
         spec = TeacherSpec.of(endpoints, settings.concurrency)
         if urls:
-            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=words_counter)
+            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=estimated_tokens)
         else:
             context = endpoints[0].ctx_size or config.serve.max_ctx_size
             yield _Teacher(spec, local=True, context_tokens=context, counter=_local_teacher_model(config))
 
 
 def _local_teacher_model(config: Config) -> TokenCounter:
-    """A counter in the local teacher's tokens (words-based when no tokenizer is at hand, e.g. a plain GGUF).
+    """A counter in the local teacher's tokens (:func:`estimated_tokens` when no tokenizer is at hand: a plain GGUF).
 
     With no endpoint, ``--teacher-model`` names the model to serve (as ``models.teacher`` does).
     """
@@ -327,6 +328,6 @@ def _local_teacher_model(config: Config) -> TokenCounter:
     ref = config.generate.teacher_model or config.models.teacher
     try:
         folder = tokenizer_folder(ref, config.paths.resolved("models"))
-        return hf_counter(folder) if folder is not None else words_counter
+        return hf_counter(folder) if folder is not None else estimated_tokens
     except (TaxolabError, OSError):
-        return words_counter
+        return estimated_tokens

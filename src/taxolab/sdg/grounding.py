@@ -12,7 +12,8 @@ passage. The rule, checked on the plain text of both (Markdown removed):
    in the passage (case-insensitive);
 3. at least ``min_share`` (default 0.8) of the text's content words (words of
    3+ letters outside :data:`taxolab.text.STOP_WORDS`, compared by the light
-   suffix-stripping :func:`taxolab.text.stem`) appear in the passage.
+   suffix-stripping :func:`taxolab.text.stem`; in Chinese, Japanese and Korean,
+   written without spaces, every pair of adjacent characters) appear in the passage.
 
 It cannot tell a true paraphrase with new words from an invention, so it
 errs on the side of dropping: a dropped row costs one sample, a kept false row
@@ -30,6 +31,7 @@ from taxolab.text import STOP_WORDS, numbers, sentence_names, stem
 DEFAULT_MIN_SHARE = 0.8
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
 
 
 def content_stems(text: str) -> list[str]:
@@ -39,7 +41,19 @@ def content_stems(text: str) -> list[str]:
         for part in word.split("-"):
             if len(part) >= 3 and part.lower() not in STOP_WORDS:
                 stems.append(stem(part))
-    return stems
+    return stems + cjk_bigrams(text)
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Adjacent character pairs of every run of CJK characters (a lone character stands for itself).
+
+    Chinese and Japanese put no spaces between words, so the words of a sentence are not
+    found by splitting; character bigrams are the usual stand-in for them in retrieval.
+    """
+    pairs: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        pairs.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return pairs
 
 
 @dataclass(frozen=True)
@@ -68,7 +82,7 @@ def check_grounding(text: str, source: str, *, min_share: float = DEFAULT_MIN_SH
     text, source = strip_markdown(text), strip_markdown(source)
     source_words = {word.lower().removesuffix("'s") for word in _WORD.findall(source)}
     source_words |= {part.lower() for word in source_words for part in word.split("-")}
-    source_stems = {stem(word) for word in source_words}
+    source_stems = {stem(word) for word in source_words} | set(cjk_bigrams(source))
     source_numbers = numbers(source)
     stems = content_stems(text)
     share = sum(1 for s in stems if s in source_stems) / len(stems) if stems else 1.0

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from taxolab.documents.markup import structures_to_text
+
 MIN_SPAN_WORDS = 8
 """A sentence shorter than this is merged with its neighbour (issue 11: "2 short sentences merged")."""
 MIN_KEEP_WORDS = 4
@@ -30,25 +32,41 @@ _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 _TABLE = re.compile(r"^\s*\|")
+_TABLE_RULE = re.compile(r"^[\s|:+-]*$")
 _ABBREVIATIONS = {
     "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "mt", "no", "fig", "approx", "ca", "c", "jr",
     "sr", "inc", "ltd", "co", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
     "nov", "dec",
 }  # fmt: skip
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|(?:(?<=[。！？])|(?<=[。！？][」』）]))(?![」』）])\s*(?=\S)")
+_CLOSING = ".!?\"')。！？」』）"
+"""Characters that end a sentence (or close one), Latin and CJK."""
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+
+
+def word_count(text: str) -> int:
+    """Words of ``text``: whitespace-separated words, and one per two CJK characters (written without spaces)."""
+    cjk = len(_CJK.findall(text))
+    return len(_CJK.sub("", text).split()) + (cjk + 1) // 2
 
 
 def strip_markdown(text: str) -> str:
     """Markdown -> plain text: links and images to their text, emphasis and HTML tags removed.
 
-    Headings, horizontal rules and table rows become blank lines (they are not
-    sentences); paragraphs stay separated by a blank line; lines inside a
-    paragraph are joined with spaces.
+    Table rows (Markdown and HTML) and definitions become statements of their own
+    (:func:`taxolab.documents.markup.structures_to_text`): a fact in a table is a fact.
+    Headings and horizontal rules become blank lines (they are not sentences);
+    paragraphs stay separated by a blank line; lines inside a paragraph are joined with spaces.
     """
     paragraphs: list[list[str]] = [[]]
-    for raw in text.splitlines():
-        if not raw.strip() or _HEADING.match(raw) or _RULE.match(raw) or _TABLE.match(raw):
+    for raw in structures_to_text(text).splitlines():
+        if not raw.strip() or _HEADING.match(raw) or _RULE.match(raw):
             paragraphs.append([])
+            continue
+        if _TABLE.match(raw):  # a row left of a broken table (no delimiter row): its cells, as one line
+            cells = [cell.strip() for cell in raw.strip().strip("|").split("|")]
+            if not _TABLE_RULE.match(raw):
+                paragraphs.extend([["; ".join(cell for cell in cells if cell)], []])
             continue
         if _LIST.match(raw):
             paragraphs.append([])
@@ -105,12 +123,12 @@ def document_spans(text: str, *, min_words: int = MIN_SPAN_WORDS, min_keep: int 
     # a chunk cut mid-sentence: its first and last pieces are whole in the neighbouring chunk
     if paragraphs and paragraphs[0][0][:1].islower():
         paragraphs[0] = paragraphs[0][1:]
-    if paragraphs and paragraphs[-1] and paragraphs[-1][-1][-1:] not in ".!?\"')":
+    if paragraphs and paragraphs[-1] and paragraphs[-1][-1][-1:] not in _CLOSING:
         paragraphs[-1] = paragraphs[-1][:-1]
     spans: list[str] = []
     for sentences in paragraphs:
         spans.extend(_paragraph_spans(sentences, min_words))
-    return [span for span in spans if len(span.split()) >= min_keep]
+    return [span for span in spans if word_count(span) >= min_keep]
 
 
 def _paragraph_spans(sentences: list[str], min_words: int) -> list[str]:
@@ -122,7 +140,7 @@ def _paragraph_spans(sentences: list[str], min_words: int) -> list[str]:
             spans.append(f"{pending} {sentence}")
             merged.append(True)
             pending = None
-        elif len(sentence.split()) < min_words:
+        elif word_count(sentence) < min_words:
             pending = sentence
         else:
             spans.append(sentence)
@@ -136,5 +154,5 @@ def _paragraph_spans(sentences: list[str], min_words: int) -> list[str]:
 
 
 def normalize(text: str) -> str:
-    """Lower case, letters and digits only, single spaces: "near-identical" texts compare equal."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+    """Lower case, letters and digits only (of any script), single spaces: "near-identical" texts compare equal."""
+    return " ".join(re.sub(r"[\W_]+", " ", text.lower()).split())

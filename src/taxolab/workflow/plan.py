@@ -241,7 +241,7 @@ def _changed(values: dict[str, Any], defaults: dict[str, Any], prefix: str = "")
 
 def _count(config: Config, leaves: list[Leaf]) -> _Counts:
     """Chunks (documents fetched and chunked as generation would) and seed rows of each leaf."""
-    from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, spread, words_counter
+    from taxolab.sdg.chunks import ChunkPlan, estimated_tokens, leaf_chunks, spread
     from taxolab.sdg.library import load_pipeline_set
     from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
 
@@ -253,11 +253,11 @@ def _count(config: Config, leaves: list[Leaf]) -> _Counts:
     counts = _Counts()
     for leaf in leaves:
         if leaf.is_knowledge:
-            chunks = leaf_chunks(leaf, chunk_plan, words_counter, config.documents)
+            chunks = leaf_chunks(leaf, chunk_plan, estimated_tokens, config.documents)
             if config.run.max_chunks_per_leaf:
                 chunks = spread(chunks, config.run.max_chunks_per_leaf)
             counts.chunks[leaf.name] = len(chunks)
-            counts.chunk_tokens[leaf.name] = sum(int(words_counter(c) * TOKENS_PER_WORD) for c in chunks)
+            counts.chunk_tokens[leaf.name] = sum(estimated_tokens(c) for c in chunks)
             per_chunk = getattr(pipelines.for_kind(leaf.kind), "seed_rows", None) == "per_chunk"
             counts.seeds[leaf.name] = knowledge_seeds(leaf, chunks, settings.sdg_scale_factor, per_chunk=per_chunk)
             counts.mcq_seeds[leaf.name] = mcq_seeds(leaf, chunks)

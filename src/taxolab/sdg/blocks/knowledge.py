@@ -29,7 +29,7 @@ from taxolab.sdg.blocks.build import BuildEnv
 from taxolab.sdg.blocks.llm import LLMBlock, LLMConfig
 from taxolab.sdg.grounding import DEFAULT_MIN_SHARE, check_grounding, content_stems
 from taxolab.sdg.prompts import PromptConfig
-from taxolab.sdg.spans import MIN_SPAN_WORDS, document_spans, normalize, strip_markdown
+from taxolab.sdg.spans import MIN_SPAN_WORDS, document_spans, normalize, strip_markdown, word_count
 
 ANSWER_FIRST = "answer_first"
 DEFAULT_QUESTIONS_PER_SPAN = 3
@@ -156,8 +156,9 @@ class _QuestionParser:
             line = _LABEL.sub("", line.strip()).strip(" \t*_`\"'")  # noqa: PLW2901
             if not line:
                 continue
-            if "?" in line:
-                line = line[: line.index("?") + 1]  # noqa: PLW2901
+            mark = min((line.index(q) for q in "?？" if q in line), default=-1)
+            if mark >= 0:
+                line = line[: mark + 1]  # noqa: PLW2901
             return [{self.column: line.strip()}]
         return []
 
@@ -227,7 +228,7 @@ class QuestionCheck(Block[QuestionCheckConfig]):
         question = str(row.get(self.config.question) or "").strip()
         answer = str(row.get(self.config.answer) or "")
         words = normalize(question).split()
-        if not question.endswith("?") or len(words) < self.config.min_words or "\n" in question:
+        if not question.endswith(("?", "？")) or word_count(question) < self.config.min_words or "\n" in question:
             return "not_a_question"
         if any(pattern.search(question) for pattern in self.patterns):
             return "not_standalone"
