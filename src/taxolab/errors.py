@@ -19,12 +19,6 @@ class TaxolabError(Exception):
     exit_code = 1
 
 
-class NotAvailableError(TaxolabError):
-    """A command whose implementation has not landed yet."""
-
-    exit_code = 2
-
-
 @dataclass(frozen=True, order=True)
 class SourceLocation:
     """A position in a user's file, 1-based like every editor shows it."""
