@@ -10,16 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from taxolab.config.sections import ModelSettings
+from taxolab.console import stderr
 from taxolab.llm.chat import ChatReply, ChatSession, ask_once, conversation_for
 from taxolab.llm.endpoint import Endpoint
 from taxolab.llm.repl import ReplIO, run_repl
 from taxolab.llm.server import ServerHandle, start_server
 from taxolab.llm.settings import ServeSettings
+
+if TYPE_CHECKING:
+    from taxolab.evaluation.loglik import LoglikScorer
 
 DEFAULT_CTX = 4096
 # Small chat models follow a plain assistant prompt better than their built-in persona
@@ -84,27 +90,56 @@ def serve_model(
     model: str,
     serve: ServeSettings,
     models_dir: Path,
-    on_ready: Callable[[ServerHandle], None] | None = None,
+    on_ready: Callable[[ServerHandle, str], None] | None = None,
 ) -> int:
-    """Serve ``model`` in the foreground until the server exits or Ctrl-C; returns the server's exit code."""
+    """Serve ``model`` in the foreground until the engine exits or Ctrl-C; returns the engine's exit code.
+
+    The engine listens on a private loopback port; taxolab's OpenAI-compatible
+    front (:mod:`taxolab.llm.front`) listens on ``serve.host:serve.port`` and
+    adds what the engine lacks: prompt log-probabilities for ``echo``
+    (lm-evaluation-harness's log-likelihood tasks), ``/v1/models/{id}`` and
+    404s for unknown model names. ``on_ready`` gets the engine and the front's
+    base URL (``http://host:port/v1``).
+    """
+    from taxolab.llm.front import FrontServer
     from taxolab.llm.opener import servable_path
     from taxolab.models.resolve import resolve_model
 
     resolved = resolve_model(model, models_dir)
-    handle = start_server(
+    engine = start_server(
         servable_path(resolved, serve.backend),
-        host=serve.host,
-        port=serve.port,
+        host="127.0.0.1",
+        port=0,
         api_key=serve.api_key,
         **serve.start_options(),
     )
-    with handle:
-        if on_ready:
-            on_ready(handle)
-        try:
-            return handle.wait()
-        except KeyboardInterrupt:
-            return 0
+    with engine:
+        # vLLM answers echo with prompt logprobs itself; llama.cpp engines refuse it
+        scorer = None if engine.backend == "vllm" else functools.partial(prompt_scorer, model, models_dir)
+        with FrontServer(engine.root_url, serve.host, serve.port, api_key=serve.api_key, scorer=scorer) as front:
+            if on_ready:
+                on_ready(engine, front.url)
+            try:
+                return engine.wait()
+            except KeyboardInterrupt:
+                return 0
+
+
+def prompt_scorer(model: str, models_dir: Path) -> LoglikScorer:
+    """The served model's weights in transformers, for prompt log-probabilities.
+
+    The default model and HF folders load their HF weights; a GGUF file is
+    de-quantised by transformers (fp32; ~40 s on 2 cores for the default
+    model's size, against ~0.3 s for its converted HF folder).
+    """
+    from taxolab.evaluation.loglik import load_scorer
+    from taxolab.models.resolve import resolve_model
+
+    resolved = resolve_model(model, models_dir, prefer="hf")
+    stderr.print(f"loading {resolved.path} in transformers for prompt log-probabilities (echo)", highlight=False)
+    if resolved.format == "gguf":
+        return load_scorer(resolved.path.parent, gguf_file=resolved.path.name)
+    return load_scorer(resolved.path)
 
 
 async def _ask(
