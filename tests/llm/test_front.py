@@ -157,3 +157,20 @@ def test_a_taken_port_is_one_clear_error(engine: FakeOpenAIServer) -> None:
     root = engine.url.removesuffix("/v1")
     with FrontServer(root, "127.0.0.1", 0) as first, pytest.raises(TaxolabError, match="pass another --port"):
         FrontServer(root, "127.0.0.1", first.port)
+
+
+def test_tokenizer_routes_serve_lm_evals_remote_tokenizer(front: FrontServer, tiny_scorer: LoglikScorer) -> None:
+    """vLLM's /tokenizer_info, /tokenize, /detokenize: lm-eval then needs no local tokenizer (its `remote` backend)."""
+    lm_eval_utils = pytest.importorskip("lm_eval.utils")
+    tokenizer = tiny_scorer.tokenizer
+    info = httpx.get(front.root_url + "/tokenizer_info", timeout=10).json()
+    assert info["eos_token"] == tokenizer.eos_token and info["chat_template"] == tokenizer.chat_template
+    ids = httpx.post(front.root_url + "/tokenize", json={"prompt": "Hello world", "add_special_tokens": False}).json()
+    assert ids["tokens"] == tokenizer("Hello world", add_special_tokens=False)["input_ids"]
+    text = httpx.post(front.root_url + "/detokenize", json={"tokens": ids["tokens"]}).json()
+    assert text["prompt"] == text["content"] == "Hello world"
+    llama_shape = httpx.post(front.root_url + "/tokenize", json={"content": "Hello"}, timeout=10)
+    assert llama_shape.status_code == 404  # llama.cpp's own /tokenize body goes to the engine (the fake has none)
+    assert lm_eval_utils.check_remote_tokenizer_support(front.url + "/completions")
+    remote = lm_eval_utils.RemoteTokenizer(front.url + "/completions")
+    assert remote.eos_token_id == tokenizer.eos_token_id

@@ -8,7 +8,6 @@ JSONL, no hub access).
 
 from __future__ import annotations
 
-import functools
 import json
 import statistics
 from collections.abc import Iterator
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from taxolab.evaluation.loglik import ChoiceRequest, load_scorer
-from taxolab.llm.chat_app import prompt_scorer
+from taxolab.llm.chat_app import serve_front
 from taxolab.llm.front import FrontServer
 from taxolab.llm.server import ServerHandle, start_server
 from taxolab.models.default import default_gguf_path
@@ -67,10 +66,10 @@ class Served:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The default model as `model serve` runs it: the engine on a private port, the front on another."""
-    scorer = functools.partial(prompt_scorer, "default", tmp_path_factory.mktemp("models"))
+    models_dir = tmp_path_factory.mktemp("models")
     with (
         start_server(default_gguf_path(), ctx_size=2048, parallel=2) as engine,
-        FrontServer(engine.root_url, "127.0.0.1", 0, scorer=scorer) as front,
+        serve_front(engine, "default", models_dir, "127.0.0.1", 0) as front,
     ):
         yield Served(engine, front)
 
@@ -151,7 +150,12 @@ def test_echo_logprobs_agree_with_llama_cpp(served: Served, default_hf_model: Pa
 def test_lm_eval_local_completions_loglikelihood_task(
     served: Served, default_hf_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """lm-eval's local-completions model scores a multiple-choice task through the server."""
+    """lm-eval's local-completions model scores a multiple-choice task through the server.
+
+    No tokenizer is given: lm-eval finds the server's (its `remote` backend,
+    vLLM's /tokenizer_info and /tokenize routes), sends token ids, and reads
+    each continuation's log-likelihood from the echoed prompt's logprobs.
+    """
     lm_eval = pytest.importorskip("lm_eval")
     from lm_eval.tasks import TaskManager
 
@@ -174,8 +178,6 @@ def test_lm_eval_local_completions_loglikelihood_task(
         model_args={
             "model": served.model,
             "base_url": served.url + "/completions",
-            "tokenizer_backend": "huggingface",
-            "tokenizer": str(default_hf_model),
             "batch_size": 2,
             "num_concurrent": 1,
             "max_retries": 1,

@@ -20,6 +20,10 @@ asked for. The front passes every request through, except:
   the served models (llama-server answers any name with its one model).
 - ``/v1/embeddings``: a 501 saying embeddings are not served (the engine runs
   a generative model).
+- vLLM's tokenizer routes (``GET /tokenizer_info``, ``POST /tokenize`` with
+  ``prompt``, ``POST /detokenize``), answered with the tokenizer echo uses, so
+  lm-eval's ``local-completions`` finds its tokenizer on the server (its
+  ``remote`` backend) and needs no local copy or hub access.
 
 vLLM answers ``echo`` itself, so with that engine echo requests pass through.
 """
@@ -73,11 +77,19 @@ class Front:
     """
 
     def __init__(
-        self, engine_url: str, *, api_key: str | None, scorer: Callable[[], LoglikScorer] | None, timeout: float = 600
+        self,
+        engine_url: str,
+        *,
+        api_key: str | None,
+        scorer: Callable[[], LoglikScorer] | None,
+        tokenizer: Callable[[], Any] | None = None,
+        timeout: float = 600,
     ) -> None:
         self.engine_url = engine_url.rstrip("/")
         self.api_key = api_key
         self._scorer_factory = scorer
+        self._tokenizer_factory = tokenizer
+        self._tokenizer: Any = None
         self._scorer: LoglikScorer | None = None
         self._scorer_lock = threading.Lock()
         self._names: list[str] | None = None
@@ -132,6 +144,47 @@ class Front:
                 assert self._scorer_factory is not None
                 self._scorer = self._scorer_factory()
             return self._scorer
+
+    def tokenizer(self) -> Any:
+        """The scorer's tokenizer, loaded on its own when a factory for it was given (faster than the weights)."""
+        if self._scorer is not None or self._tokenizer_factory is None:
+            return self.scorer().tokenizer
+        with self._scorer_lock:
+            if self._tokenizer is None:
+                self._tokenizer = self._tokenizer_factory()
+            return self._tokenizer
+
+    @property
+    def has_tokenizer(self) -> bool:
+        return self._scorer_factory is not None
+
+    def tokenizer_info(self) -> dict[str, Any]:
+        """vLLM's ``/tokenizer_info``: lm-eval's ``remote`` tokenizer backend reads the special tokens here."""
+        tok = self.tokenizer()
+        return {
+            "tokenizer_class": type(tok).__name__,
+            "eos_token": tok.eos_token,
+            "bos_token": tok.bos_token,
+            "pad_token": tok.pad_token,
+            "model_max_length": tok.model_max_length,
+            "chat_template": getattr(tok, "chat_template", None),
+        }
+
+    def tokenize(self, body: dict[str, Any]) -> dict[str, Any]:
+        """vLLM's ``/tokenize`` (``{"prompt", "add_special_tokens"}`` -> ``{"tokens", "count"}``), same tokenizer as echo."""
+        prompt = body.get("prompt")
+        if not isinstance(prompt, str):
+            raise FrontError(400, "`prompt` must be a string")
+        ids = list(self.tokenizer()(prompt, add_special_tokens=bool(body.get("add_special_tokens", True)))["input_ids"])
+        return {"tokens": ids, "count": len(ids)}
+
+    def detokenize(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``/detokenize``: ``{"tokens"}`` -> the text, under vLLM's key ``prompt`` and llama.cpp's ``content``."""
+        tokens = body.get("tokens")
+        if not isinstance(tokens, list) or not all(isinstance(t, int) for t in tokens):
+            raise FrontError(400, "`tokens` must be a list of token ids")
+        text = self.tokenizer().decode(tokens)
+        return {"prompt": text, "content": text}
 
     def handles_echo(self, body: dict[str, Any]) -> bool:
         return bool(body.get("echo")) and self._scorer_factory is not None
@@ -373,6 +426,10 @@ class _Handler(BaseHTTPRequestHandler):
         front = self.server.front
         if method == "GET" and path.startswith("/v1/models/"):
             return front.model_entry(unquote(path[len("/v1/models/") :]))
+        if front.has_tokenizer and path in ("/tokenizer_info", "/tokenize", "/detokenize"):
+            tokenizer_answer = self._tokenizer_route(method, path, raw)
+            if tokenizer_answer is not None:
+                return tokenizer_answer
         if method == "POST" and path in _EMBEDDINGS:
             raise FrontError(
                 501,
@@ -394,6 +451,23 @@ class _Handler(BaseHTTPRequestHandler):
                 return front.echo_completion(body)
         self._proxy(method, path, raw, body)
         return None
+
+    def _tokenizer_route(self, method: str, path: str, raw: bytes) -> dict[str, Any] | None:
+        """vLLM's tokenizer routes (lm-eval's ``remote`` tokenizer); llama.cpp's ``{"content"}`` /tokenize passes on."""
+        front = self.server.front
+        if method == "GET" and path == "/tokenizer_info":
+            return front.tokenizer_info()
+        if method != "POST" or path == "/tokenizer_info":
+            return None
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            raise FrontError(400, "the request body is not JSON") from None
+        if not isinstance(body, dict):
+            raise FrontError(400, "the request body must be a JSON object")
+        if path == "/detokenize":
+            return front.detokenize(body)
+        return front.tokenize(body) if "prompt" in body else None
 
     def _proxy(self, method: str, path: str, raw: bytes, body: dict[str, Any] | None) -> None:
         front = self.server.front
@@ -462,10 +536,11 @@ class FrontServer:
         *,
         api_key: str | None = None,
         scorer: Callable[[], LoglikScorer] | None = None,
+        tokenizer: Callable[[], Any] | None = None,
     ) -> None:
         from taxolab.llm.server import url_host
 
-        self.front = Front(engine_url, api_key=api_key, scorer=scorer)
+        self.front = Front(engine_url, api_key=api_key, scorer=scorer, tokenizer=tokenizer)
         try:
             self._server = _Server((host, port), self.front)
         except OSError as exc:
