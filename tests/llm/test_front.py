@@ -137,6 +137,8 @@ def test_echo_returns_prompt_logprobs_in_the_openai_shape(
         ({"prompt": [["a"]]}, "`prompt` must be a string"),
         ({"prompt": [10**9]}, "token ids outside the vocabulary"),
         ({"n": 2}, "n=1"),
+        ({"max_tokens": "lots"}, "`max_tokens` must be a whole number"),
+        ({"n": "two"}, "malformed request (ValueError"),
     ],
 )
 def test_echo_requests_it_cannot_answer_are_400(front: FrontServer, change: dict[str, Any], message: str) -> None:

@@ -419,6 +419,9 @@ class _Handler(BaseHTTPRequestHandler):
             stderr.print(f"model serve: {exc}", highlight=False, soft_wrap=True)
             self._send_json(500, FrontError(500, str(exc), "server_error").body())
             return
+        except (ValueError, TypeError, KeyError) as exc:  # a field of the wrong type deep in a request
+            self._send_json(400, FrontError(400, f"malformed request ({type(exc).__name__}: {exc})").body())
+            return
         if answer is not None:
             self._send_json(200, answer)
 
