@@ -26,11 +26,11 @@ from taxolab.models.default import default_gguf_path
 
 pytestmark = pytest.mark.slow
 
-QUESTIONS = [
-    {"question": "What is the capital of France?", "choices": [" Paris", " Berlin", " Madrid"], "answer": 0},
-    {"question": "How many legs does a spider have?", "choices": [" two", " eight", " six"], "answer": 1},
-    {"question": "Which planet do we live on?", "choices": [" Mars", " Venus", " Earth"], "answer": 2},
-    {"question": "What colour is the sky on a clear day?", "choices": [" blue", " green", " red"], "answer": 0},
+QUESTIONS = [  # lm-eval puts its target delimiter (a space) between the prompt and each choice
+    {"question": "What is the capital of France?", "choices": ["Paris", "Berlin", "Madrid"], "answer": 0},
+    {"question": "How many legs does a spider have?", "choices": ["two", "eight", "six"], "answer": 1},
+    {"question": "Which planet do we live on?", "choices": ["Mars", "Venus", "Earth"], "answer": 2},
+    {"question": "What colour is the sky on a clear day?", "choices": ["blue", "green", "red"], "answer": 0},
 ]
 
 TASK_YAML = """\
@@ -116,9 +116,10 @@ def test_echo_logprobs_agree_with_llama_cpp(served: Served, default_hf_model: Pa
 
     llama.cpp generates 12 tokens greedily and reports each one's log-probability
     before sampling; the same tokens echoed back through the front get theirs
-    from the HF weights converted from that GGUF. Measured here: mean absolute
-    difference ~0.01-0.05 nats per token (llama.cpp quantises activations to
-    8 bits in its Q4_1 matmuls), so the bound is loose on purpose.
+    from the HF weights converted from that GGUF. Measured here (2026-12-04,
+    busy 2-core machine): mean absolute difference 0.049 nats per token, max
+    0.22 (llama.cpp quantises activations to 8 bits in its Q4_1 matmuls), so
+    the bound is loose on purpose.
     """
     tokenizer = load_scorer(default_hf_model).tokenizer
     prompt = list(tokenizer("The three primary colours of light are")["input_ids"])
@@ -193,6 +194,8 @@ def test_lm_eval_local_completions_loglikelihood_task(
     scorer = load_scorer(default_hf_model)
     samples = sorted(results["samples"]["taxolab_tiny_mc"], key=lambda s: s["doc_id"])
     for sample, row in zip(samples, QUESTIONS, strict=True):
-        ours = scorer.score([ChoiceRequest(f"Question: {row['question']}\nAnswer:", tuple(row["choices"]))], show=False)
+        ours = scorer.score(
+            [ChoiceRequest(f"Question: {row['question']}\nAnswer:", tuple(f" {c}" for c in row["choices"]))], show=False
+        )
         got = [resp[0][0] for resp in sample["resps"]]
         assert got == pytest.approx(ours[0], abs=1e-3)
