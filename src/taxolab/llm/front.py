@@ -248,7 +248,10 @@ class Front:
             raise FrontError(response.status_code, f"the engine refused the generation: {_detail(response)}", "engine")
         choice = response.json()["choices"][0]
         items = _engine_items(choice.get("logprobs"))
-        legacy = _legacy_from_items(items, top or 0) if top is not None else None
+        legacy: dict[str, list[Any]] | None = None
+        if top is not None:
+            already = choice.get("logprobs")  # llama-cpp-python answers in the legacy shape itself
+            legacy = already if items is None and isinstance(already, dict) else _legacy_from_items(items, top)
         count = len(items) if items else int(response.json().get("usage", {}).get("completion_tokens", 0))
         return _Generated(choice.get("text", ""), legacy, count, choice.get("finish_reason"))
 
@@ -329,10 +332,11 @@ def _echo_logprobs(
     }
     if generated:
         start = sum(len(p) for p in pieces)
-        out["tokens"] += generated["tokens"]
-        out["token_logprobs"] += generated["token_logprobs"]
-        out["top_logprobs"] += generated["top_logprobs"]
-        out["text_offset"] += [start + o for o in generated["text_offset"]]
+        tokens = list(generated.get("tokens") or [])
+        out["tokens"] += tokens
+        out["token_logprobs"] += list(generated.get("token_logprobs") or [None] * len(tokens))
+        out["top_logprobs"] += list(generated.get("top_logprobs") or [None] * len(tokens))
+        out["text_offset"] += [start + o for o in generated.get("text_offset") or _offsets(tokens)]
     return out
 
 
