@@ -94,3 +94,27 @@ def test_mmlu_branch_report_and_rerun_from_cache(
     again = evaluate(config, ["mmlu_branch"]).results[0]
     assert loads == ["trained", "base"], "a rerun scores from the cache without loading weights"
     assert again.trained.groups == first.trained.groups and again.base == first.base
+
+
+def test_sequence_logprobs_match_one_full_forward(tiny_models: list[Path]) -> None:
+    """Every token's log-probability (what `model serve` answers for echo) equals a plain forward's log-softmax."""
+    scorer = load_scorer(tiny_models[0], batch_size=2)
+    model = AutoModelForCausalLM.from_pretrained(tiny_models[0], dtype=torch.float32).eval()
+    sequences = [[5, 17, 3, 99, 42], [7], [11, 12, 13]]  # three lengths: batches are padded and reordered
+    scored = scorer.sequence_logprobs(sequences, top=3)
+    for sequence, got in zip(sequences, scored, strict=True):
+        with torch.no_grad():
+            full = torch.log_softmax(model(torch.tensor([sequence])).logits[0].float(), dim=-1)
+        assert got.tokens == sequence and got.logprobs[0] is None and got.top[0] == []
+        expected = [float(full[i - 1, sequence[i]]) for i in range(1, len(sequence))]
+        assert got.logprobs[1:] == pytest.approx(expected, abs=1e-4)
+        for position in range(1, len(sequence)):
+            values, ids = torch.topk(full[position - 1], 3)
+            assert [t for t, _ in got.top[position]] == ids.tolist()
+            assert [v for _, v in got.top[position]] == pytest.approx(values.tolist(), abs=1e-4)
+            best = got.top[position][0]
+            if best[0] == sequence[position]:  # lm-eval's is_greedy compares these floats exactly
+                assert best[1] == got.logprobs[position]
+        assert [t for t, _ in got.next_top] == torch.topk(full[-1], 3).indices.tolist()
+    with pytest.raises(ValueError, match="empty"):
+        scorer.sequence_logprobs([[]])

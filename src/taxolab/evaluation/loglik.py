@@ -29,6 +29,24 @@ class ChoiceRequest:
     continuations: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class TokenLogprobs:
+    """Each token of one sequence scored given the tokens before it (OpenAI's ``echo`` + ``logprobs``).
+
+    ``logprobs[i]`` is log p(tokens[i] | tokens[:i]) in nats; ``logprobs[0]`` is
+    None (the first token has no context). ``top[i]`` holds the ``top`` most
+    likely (token id, log-probability) pairs at position ``i`` (empty at 0),
+    taken from the same distribution, so a token that is the argmax has exactly
+    the largest value there. ``next_top`` is that list for the token after the
+    sequence (the model's first generated token under greedy decoding).
+    """
+
+    tokens: list[int]
+    logprobs: list[float | None]
+    top: list[list[tuple[int, float]]]
+    next_top: list[tuple[int, float]]
+
+
 @dataclass
 class _Target:
     request: int
@@ -84,16 +102,44 @@ class LoglikScorer:
         return scores
 
     @torch.inference_mode()
-    def _forward(
-        self, batch: list[tuple[int, ...]], inputs: dict[tuple[int, ...], list[_Target]]
-    ) -> list[dict[tuple[int, int], float]]:
+    def sequence_logprobs(self, sequences: Sequence[Sequence[int]], *, top: int = 0) -> list[TokenLogprobs]:
+        """Log-probability of every token of each sequence (token ids) given the tokens before it.
+
+        One forward pass per batch of ``batch_size`` sequences (sorted by
+        length); ``top`` (>= 0) alternatives are kept per position. Raises
+        ValueError for an empty sequence.
+        """
+        if any(not seq for seq in sequences):
+            raise ValueError("cannot score an empty token sequence")
+        results: list[TokenLogprobs | None] = [None] * len(sequences)
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]), reverse=True)
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            batch = [tuple(int(t) for t in sequences[i]) for i in rows]
+            logits_at = self._logits_function(*self._padded(batch))
+            for row, (index, seq) in enumerate(zip(rows, batch, strict=True)):
+                logprobs = torch.log_softmax(logits_at(row, list(range(len(seq)))).float(), dim=-1)
+                targets = torch.tensor(seq[1:], dtype=torch.long)
+                chosen = logprobs[torch.arange(len(seq) - 1), targets].tolist()
+                best = _top_pairs(logprobs, top)
+                results[index] = TokenLogprobs(list(seq), [None, *chosen], [[], *best[:-1]], best[-1])
+        return [r for r in results if r is not None]
+
+    def _padded(self, batch: Sequence[tuple[int, ...]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Right-padded ids and attention mask of shape (len(batch), longest), on the model's device."""
         width = max(len(seq) for seq in batch)
         ids = torch.full((len(batch), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(batch), width), dtype=torch.long)
         for row, seq in enumerate(batch):
             ids[row, : len(seq)] = torch.tensor(seq)
             mask[row, : len(seq)] = 1
-        logits_at = self._logits_function(ids.to(self.device), mask.to(self.device))
+        return ids.to(self.device), mask.to(self.device)
+
+    @torch.inference_mode()
+    def _forward(
+        self, batch: list[tuple[int, ...]], inputs: dict[tuple[int, ...], list[_Target]]
+    ) -> list[dict[tuple[int, int], float]]:
+        logits_at = self._logits_function(*self._padded(batch))
         results = []
         for row, seq in enumerate(batch):
             targets = inputs[seq]
@@ -131,6 +177,17 @@ class LoglikScorer:
             if value is not None:
                 return int(value)
         return 0
+
+
+def _top_pairs(logprobs: torch.Tensor, k: int) -> list[list[tuple[int, float]]]:
+    """The ``k`` largest (token id, log-probability) pairs of each row of ``logprobs`` (positions x vocab)."""
+    if k <= 0:
+        return [[] for _ in range(logprobs.shape[0])]
+    values, ids = torch.topk(logprobs, min(k, logprobs.shape[-1]), dim=-1)
+    return [
+        list(zip(row_ids, row_values, strict=True))
+        for row_ids, row_values in zip(ids.tolist(), values.tolist(), strict=True)
+    ]
 
 
 def _pad_id(tokenizer: Any) -> int:

@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from taxolab.console import stderr
 from taxolab.llm.chat import ChatReply, ChatSession, ask_once, conversation_for
 from taxolab.llm.endpoint import Endpoint
 from taxolab.llm.repl import ReplIO, run_repl
 from taxolab.llm.server import ServerHandle, start_server
 from taxolab.llm.settings import ServeSettings
 from taxolab.mixing.settings import MixSettings
+
+if TYPE_CHECKING:
+    from taxolab.evaluation.loglik import LoglikScorer
+    from taxolab.llm.front import FrontServer
 
 DEFAULT_CTX = 4096
 # Small chat models follow a plain assistant prompt better than their built-in persona
@@ -84,27 +91,84 @@ def serve_model(
     model: str,
     serve: ServeSettings,
     models_dir: Path,
-    on_ready: Callable[[ServerHandle], None] | None = None,
+    on_ready: Callable[[ServerHandle, str], None] | None = None,
 ) -> int:
-    """Serve ``model`` in the foreground until the server exits or Ctrl-C; returns the server's exit code."""
+    """Serve ``model`` in the foreground until the engine exits or Ctrl-C; returns the engine's exit code.
+
+    The engine listens on a private loopback port; taxolab's OpenAI-compatible
+    front (:mod:`taxolab.llm.front`) listens on ``serve.host:serve.port`` and
+    adds what the engine lacks: prompt log-probabilities for ``echo``
+    (lm-evaluation-harness's log-likelihood tasks), ``/v1/models/{id}`` and
+    404s for unknown model names. ``on_ready`` gets the engine and the front's
+    base URL (``http://host:port/v1``).
+    """
     from taxolab.llm.opener import servable_path
     from taxolab.models.resolve import resolve_model
 
     resolved = resolve_model(model, models_dir)
-    handle = start_server(
+    engine = start_server(
         servable_path(resolved, serve.backend),
-        host=serve.host,
-        port=serve.port,
+        host="127.0.0.1",
+        port=0,
         api_key=serve.api_key,
         **serve.start_options(),
     )
-    with handle:
+    with engine, serve_front(engine, model, models_dir, serve.host, serve.port) as front:
         if on_ready:
-            on_ready(handle)
+            on_ready(engine, front.url)
         try:
-            return handle.wait()
+            return engine.wait()
         except KeyboardInterrupt:
             return 0
+
+
+def serve_front(engine: ServerHandle, model: str, models_dir: Path, host: str, port: int) -> FrontServer:
+    """Start taxolab's OpenAI front for ``engine`` (serving ``model``) on ``host:port``; stop it with ``stop()``.
+
+    Prompt log-probabilities (echo) and the tokenizer routes use the model's
+    own weights and tokenizer in transformers, loaded on first use; vLLM
+    answers echo itself, so in front of it they pass through.
+    """
+    from taxolab.llm.front import FrontServer
+
+    own_echo = engine.backend != "vllm"
+    return FrontServer(
+        engine.root_url,
+        host,
+        port,
+        api_key=engine.api_key,
+        scorer=functools.partial(prompt_scorer, model, models_dir) if own_echo else None,
+        tokenizer=functools.partial(prompt_tokenizer, model, models_dir) if own_echo else None,
+    )
+
+
+def prompt_scorer(model: str, models_dir: Path) -> LoglikScorer:
+    """The served model's weights in transformers, for prompt log-probabilities.
+
+    The default model and HF folders load their HF weights; a GGUF file is
+    de-quantised by transformers (fp32; ~40 s on 2 cores for the default
+    model's size, against ~0.3 s for its converted HF folder).
+    """
+    from taxolab.evaluation.loglik import load_scorer
+    from taxolab.models.resolve import resolve_model
+
+    resolved = resolve_model(model, models_dir, prefer="hf")
+    stderr.print(f"loading {resolved.path} in transformers for prompt log-probabilities (echo)", highlight=False)
+    if resolved.format == "gguf":
+        return load_scorer(resolved.path.parent, gguf_file=resolved.path.name)
+    return load_scorer(resolved.path)
+
+
+def prompt_tokenizer(model: str, models_dir: Path) -> Any:
+    """The tokenizer :func:`prompt_scorer` uses, loaded alone (~0.3 s from an HF folder, ~8 s from a GGUF)."""
+    from transformers import AutoTokenizer
+
+    from taxolab.models.resolve import resolve_model
+
+    resolved = resolve_model(model, models_dir, prefer="hf")
+    if resolved.format == "gguf":
+        return AutoTokenizer.from_pretrained(resolved.path.parent, gguf_file=resolved.path.name)
+    return AutoTokenizer.from_pretrained(resolved.path)
 
 
 async def _ask(

@@ -38,7 +38,7 @@ class ServerHandle:
         self.port = port
         self.api_key = api_key
         self.process = process
-        self.root_url = f"http://{_url_host(host)}:{port}"
+        self.root_url = f"http://{url_host(host)}:{port}"
         self.url = self.root_url + "/v1"
 
     @property
@@ -177,7 +177,8 @@ def _env_with(extra: dict[str, str]) -> dict[str, str] | None:
     return {**os.environ, **extra}
 
 
-def _url_host(host: str) -> str:
+def url_host(host: str) -> str:
+    """``host`` as written in a URL a client on this machine can open (``0.0.0.0`` -> ``127.0.0.1``, IPv6 bracketed)."""
     if host in ("0.0.0.0", ""):
         return "127.0.0.1"
     if host == "::":

@@ -47,10 +47,10 @@ def command(app: AppContext, model_path: str, **flags: Any) -> None:
 
     config = app.config(flags)
 
-    def ready(handle: Any) -> None:
+    def ready(engine: Any, url: str) -> None:
         stderr.print(
-            f"serving {handle.model} with {handle.backend} at {handle.url} "
-            f"({handle.parallel} slot(s) of {handle.ctx_size} tokens); log {handle.log_path}; Ctrl-C stops it",
+            f"serving {engine.model} with {engine.backend} at {url} "
+            f"({engine.parallel} slot(s) of {engine.ctx_size} tokens); log {engine.log_path}; Ctrl-C stops it",
             soft_wrap=True,
         )
 
