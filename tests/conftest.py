@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,3 +60,20 @@ def default_server() -> Iterator[object]:
         yield handle
     finally:
         handle.stop()
+
+
+@pytest.fixture(scope="session")
+def real_tokenizer() -> Any:
+    """The default model's real tokenizer: from its prepared HF folder, else read from the GGUF (~8 s)."""
+    from transformers import AutoTokenizer
+
+    from taxolab.models.default import default_gguf_path, default_hf_dir, is_hf_folder_ready
+
+    try:
+        folder = default_hf_dir(prepare=False)
+    except Exception:
+        folder = None
+    if folder is not None and is_hf_folder_ready(folder):
+        return AutoTokenizer.from_pretrained(folder)
+    gguf = default_gguf_path()
+    return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)

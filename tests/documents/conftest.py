@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -14,26 +13,6 @@ COMMIT = "5f7158a5ce83c4ff493bfe341fe31ecad64ff697"
 
 
 git = run_git
-
-
-@pytest.fixture(scope="session")
-def real_tokenizer() -> Any:
-    """The default model's real tokenizer: from its prepared HF folder, else read from the GGUF (~8 s).
-
-    The same as tests/evaluation's fixture of that name (conftest files are not importable packages here).
-    """
-    from transformers import AutoTokenizer
-
-    from taxolab.models.default import default_gguf_path, default_hf_dir, is_hf_folder_ready
-
-    try:
-        folder = default_hf_dir(prepare=False)
-    except Exception:
-        folder = None
-    if folder is not None and is_hf_folder_ready(folder):
-        return AutoTokenizer.from_pretrained(folder)
-    gguf = default_gguf_path()
-    return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
 
 
 @pytest.fixture

@@ -13,23 +13,6 @@ from taxolab.config import Config, load_config
 from taxolab.testing.fake_openai import FakeOpenAIServer
 
 
-@pytest.fixture(scope="session")
-def real_tokenizer(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """The default model's real tokenizer: from its prepared HF folder, else read from the GGUF (~8 s)."""
-    from transformers import AutoTokenizer
-
-    from taxolab.models.default import default_gguf_path, default_hf_dir, is_hf_folder_ready
-
-    try:
-        folder = default_hf_dir(prepare=False)
-    except Exception:
-        folder = None
-    if folder is not None and is_hf_folder_ready(folder):
-        return AutoTokenizer.from_pretrained(folder)
-    gguf = default_gguf_path()
-    return AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-
-
 def build_tiny_model(tokenizer: Any, folder: Path, seed: int) -> Path:
     """A 2-layer random-weight Llama with the real tokenizer's vocabulary, saved as an HF folder."""
     import torch
