@@ -6,7 +6,7 @@ ones when unset, so a single-phase run needs only the general keys.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, overload
+from typing import Literal, overload
 
 from pydantic import Field, field_validator
 
@@ -100,8 +100,9 @@ class TrainSettings(Section):
     rdzv_endpoint: str | None = speed_only(
         None, description="HOST:PORT of node 0 for the torchrun rendezvous (default: a free port on 127.0.0.1)."
     )
-    threads: Annotated[int, Field(ge=1)] | Literal["auto"] = speed_only(
+    threads: int | Literal["auto"] = speed_only(
         "auto",
+        ge=1,
         description="CPU threads per training process: a number, or `auto` = cores / processes, and in a single process the count that measured fastest, re-measured while training (a busy CPU makes fewer threads faster).",
     )
     data_workers: int | None = speed_only(
