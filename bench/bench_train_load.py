@@ -36,7 +36,14 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-COMPETITOR = "import torch\ntorch.set_num_threads({threads})\na = torch.randn(1024, 1024)\nwhile True:\n    a @ a\n"
+COMPETITOR = """
+import os, torch
+torch.set_num_threads({threads})
+a = torch.randn(1024, 1024)
+parent = os.getppid()
+while os.getppid() == parent:  # ends with the benchmark, even if that was killed
+    a @ a
+"""
 POLICIES = {"old": {"threads": "cores", "wait": None}, "new": {"threads": "auto", "wait": "PASSIVE"}}
 
 

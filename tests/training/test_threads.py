@@ -122,7 +122,7 @@ def test_cli_sets_the_wait_policy_before_torch_loads(tmp_path: Path) -> None:
 
 
 def test_threads_setting_words() -> None:
-    assert TrainSettings().threads == "auto"
+    assert TrainSettings().threads == TrainSettings.model_validate({"threads": "auto"}).threads == "auto"
     assert TrainSettings.model_validate({"threads": "3"}).threads == 3
     for bad in (0, "x", True):
         with pytest.raises(ValidationError, match="number of threads \\(1 or more\\) or `auto`"):

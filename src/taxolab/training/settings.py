@@ -102,8 +102,7 @@ class TrainSettings(Section):
     )
     threads: int | Literal["auto"] = speed_only(
         "auto",
-        ge=1,
-        description="CPU threads per training process: a number, or `auto` = cores / processes, and in a single process the count that measured fastest, re-measured while training (a busy CPU makes fewer threads faster).",
+        description="CPU threads per training process: a number (1 or more), or `auto` = cores / processes, and in a single process the count that measured fastest, re-measured while training (a busy CPU makes fewer threads faster).",
     )
     data_workers: int | None = speed_only(
         None, ge=1, description="Processes that tokenise data (default: all cores for large inputs, 1 for small)."
