@@ -104,7 +104,7 @@ def trial(name: str, policy: str, spec: dict[str, Any], competitor_threads: int,
     rate = sum(r["tokens"] for r in rows) / seconds if seconds else 0.0
     threads = [r.get("threads") for r in rows]
     print(f"  {name:12s} {policy}: {rate:7.1f} tokens/s over {len(rows)} steps, threads per step {threads}"
-          f" ({time.perf_counter() - started:.0f} s)", flush=True)  # fmt: skip
+          f" ({time.perf_counter() - started:.0f} s, load average {os.getloadavg()[0]:.1f})", flush=True)  # fmt: skip
     return {"tokens_per_s": rate, "steps": len(rows), "threads": threads}
 
 
