@@ -6,6 +6,7 @@ tests are exact and fast; the real figures come from bench/bench_train_load.py.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -107,18 +108,32 @@ def test_passive_wait_is_a_default_not_an_override() -> None:
     assert mine == {"OMP_WAIT_POLICY": "ACTIVE"}
 
 
-def test_cli_sets_the_wait_policy_before_torch_loads(tmp_path: Path) -> None:
-    """The variable must be in the environment when libgomp loads; a real CLI process shows it."""
-    code = (
-        "import os, sys\n"
-        "from taxolab.cli.main import main\n"
-        "assert 'torch' not in sys.modules\n"
-        "main(['--version'])\n"
-        "print(os.environ.get('OMP_WAIT_POLICY'))\n"
-    )
-    env = {k: v for k, v in __import__("os").environ.items() if k != "OMP_WAIT_POLICY"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "PASSIVE"
+LOAD_TORCH = """
+import os, sys
+from taxolab.cli.main import main
+assert "torch" not in sys.modules
+main(["--version"])  # the entry point arms the hook; torch is not loaded by it
+import torch
+print("after torch:", os.environ.get("OMP_WAIT_POLICY"))
+"""
+
+
+@pytest.mark.parametrize(("user", "passive", "left"), [(None, True, "None"), ("ACTIVE", False, "ACTIVE")])
+def test_cli_makes_torch_wait_passively_without_leaving_the_variable(
+    user: str | None, passive: bool, left: str
+) -> None:
+    """libgomp reads the variable when torch loads it; OMP_DISPLAY_ENV makes libgomp print what it took.
+
+    Passive waiting shows as a spin count of 0 (default: 300000, ACTIVE: more); the variable is gone
+    again afterwards, so llama.cpp servers started later pick their own policy; a user's value stays.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env["OMP_DISPLAY_ENV"] = "VERBOSE"
+    if user:
+        env["OMP_WAIT_POLICY"] = user
+    out = subprocess.run([sys.executable, "-c", LOAD_TORCH], capture_output=True, text=True, env=env, check=True)
+    assert ("GOMP_SPINCOUNT = '0'" in out.stderr) is passive
+    assert out.stdout.strip().splitlines()[-1] == f"after torch: {left}"
 
 
 def test_threads_setting_words() -> None:

@@ -21,7 +21,7 @@ from taxolab.cli.system_cmd import system_group
 from taxolab.cli.taxonomy_cmd import taxonomy_group
 from taxolab.console import stderr
 from taxolab.errors import TaxolabError
-from taxolab.training.threads import prefer_passive_wait
+from taxolab.training.threads import passive_wait_for_torch
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and a non-zero exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("TAXOLAB_DEBUG", "").lower() in {"1", "true", "yes"}
-    prefer_passive_wait()  # before anything loads torch: its OpenMP threads then yield to other processes
+    passive_wait_for_torch()  # torch's OpenMP threads then yield to other processes instead of spinning
     try:
         # In non-standalone mode click returns ctx.exit(N)'s code instead of raising.
         code = cli.main(args=args, prog_name="taxolab", standalone_mode=False)

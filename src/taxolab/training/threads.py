@@ -19,8 +19,10 @@ trainer                                        idle tok/s    beside competitor
   throughput falls 12x. ``PASSIVE`` (sleep at once) removes that collapse and
   costs nothing when the machine is idle. libgomp reads the variable only when
   it is loaded, so it must be in the environment before ``import torch``:
-  :func:`prefer_passive_wait` is called by the CLI entry point and by the
-  torchrun launcher; a user's own ``OMP_WAIT_POLICY`` is kept.
+  the CLI entry point calls :func:`passive_wait_for_torch` (the variable is set
+  only while torch loads, so llama.cpp servers started later still choose their
+  own policy, see ``taxolab.llm.backends``), the torchrun launcher
+  :func:`prefer_passive_wait`; a user's own ``OMP_WAIT_POLICY`` is kept.
 * Fewer threads than cores is faster still beside a competitor, and 1.6x slower
   on an idle machine, so no fixed count is right: :class:`ThreadTuner` times
   training steps at the current count and its neighbours and keeps the fastest
@@ -36,9 +38,13 @@ old vs new, ratios printed).
 
 from __future__ import annotations
 
+import contextlib
+import importlib.abc
 import os
+import sys
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
 
 WAIT_POLICY = "OMP_WAIT_POLICY"
 
@@ -60,6 +66,33 @@ def cores_per_process(processes: int = 1) -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, cores // max(1, processes))
+
+
+class _PassiveWhileTorchLoads(importlib.abc.MetaPathFinder):
+    """Puts ``OMP_WAIT_POLICY=PASSIVE`` in the environment when ``torch`` starts importing, and takes it
+    out again at the first import after ``torch._C`` (whose load initialised libgomp). Finds nothing itself."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname == "torch" and "torch" not in sys.modules:
+            os.environ[WAIT_POLICY] = "PASSIVE"
+        elif "torch._C" in sys.modules:
+            os.environ.pop(WAIT_POLICY, None)
+            with contextlib.suppress(ValueError):
+                sys.meta_path.remove(self)
+
+
+def passive_wait_for_torch() -> None:
+    """Make torch's OpenMP threads in this process wait passively, without leaving the variable set.
+
+    For a process that has not imported torch yet and whose user set no
+    ``OMP_WAIT_POLICY``; otherwise does nothing. Child processes started after
+    torch has loaded do not inherit the variable (llama.cpp servers choose their
+    own wait policy by the CPU load).
+    """
+    if "torch" in sys.modules or WAIT_POLICY in os.environ:
+        return
+    if not any(isinstance(finder, _PassiveWhileTorchLoads) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PassiveWhileTorchLoads())
 
 
 @dataclass
