@@ -5,7 +5,7 @@ mix in every trial; each trial is a fresh process, because the OpenMP wait
 policy only takes effect before torch loads. Trials:
 
 * ``old``: the behaviour before: one thread per core, OpenMP's default wait policy (spin);
-* ``new``: ``train.threads: auto`` with ``OMP_WAIT_POLICY=PASSIVE`` (what ``taxolab`` sets);
+* ``new``: ``train.threads: auto``, torch's OpenMP threads waiting passively (what ``taxolab`` sets up);
 
 each on the idle machine and beside a competitor: a process running a torch
 matmul loop on ``--competitor-threads`` threads (1 = one of two cores taken; the
@@ -44,11 +44,15 @@ parent = os.getppid()
 while os.getppid() == parent:  # ends with the benchmark, even if that was killed
     a @ a
 """
-POLICIES = {"old": {"threads": "cores", "wait": None}, "new": {"threads": "auto", "wait": "PASSIVE"}}
+POLICIES = {"old": {"threads": "cores", "taxolab_wait": False}, "new": {"threads": "auto", "taxolab_wait": True}}
 
 
 def run_child(spec: dict[str, Any]) -> None:
-    """One trial inside its own process (the environment was set by the parent)."""
+    """One trial inside its own process, as ``taxolab model train`` runs it for the policy."""
+    from taxolab.training.threads import passive_wait_for_torch
+
+    if spec["taxolab_wait"]:
+        passive_wait_for_torch()  # what the CLI entry point does, before torch loads
     from taxolab.training.api import train
     from taxolab.training.settings import TrainSettings
     from taxolab.training.threads import cores_per_process
@@ -81,11 +85,9 @@ def trial(name: str, policy: str, spec: dict[str, Any], competitor_threads: int,
         code = COMPETITOR.format(threads=competitor_threads)
         competitor = subprocess.Popen([sys.executable, "-c", code], env=env)
         time.sleep(2)  # let it start spinning
-    wait = POLICIES[policy]["wait"]
-    child_env = {**env, **({"OMP_WAIT_POLICY": wait} if wait else {})}
-    spec = {**spec, "threads": POLICIES[policy]["threads"]}
+    spec = {**spec, **POLICIES[policy]}
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], env=child_env)
+    child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], env=env)
     first_step = None
     try:
         while child.poll() is None:  # the cap counts from the first logged step: loading is not timed
