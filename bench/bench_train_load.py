@@ -161,6 +161,9 @@ def main() -> None:
     old_idle, new_idle = results[("idle", "old")]["tokens_per_s"], results[("idle", "new")]["tokens_per_s"]
     if old_busy and old_idle:
         print(f"new / old: busy {new_busy / old_busy:.2f}x, idle {new_idle / old_idle:.2f}x")
+    for (condition, policy), result in results.items():
+        if not result["steps"]:
+            print(f"{condition} {policy}: no step after the warm-up finished within {limit:.0f} s (rate shown as 0)")
 
 
 if __name__ == "__main__":
