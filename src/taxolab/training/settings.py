@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, overload
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from taxolab.config.affects import selection_only, speed_only
 from taxolab.config.sections import Section
@@ -90,17 +90,34 @@ class TrainSettings(Section):
     distributed: Literal["fsdp", "ddp"] = Field(
         "fsdp", description="Multi-process mode: FSDP2 full sharding or DDP replication."
     )
-    nproc_per_node: int = speed_only(1, ge=1, description="Training processes per node (GPUs per node; >1 launches torchrun).")
-    nnodes: int = speed_only(1, ge=1, description="Number of nodes (run the same command on each with its --node-rank).")
+    nproc_per_node: int = speed_only(
+        1, ge=1, description="Training processes per node (GPUs per node; >1 launches torchrun)."
+    )
+    nnodes: int = speed_only(
+        1, ge=1, description="Number of nodes (run the same command on each with its --node-rank)."
+    )
     node_rank: int = speed_only(0, ge=0, description="This node's rank among --nnodes.")
     rdzv_endpoint: str | None = speed_only(
         None, description="HOST:PORT of node 0 for the torchrun rendezvous (default: a free port on 127.0.0.1)."
     )
-    threads: int | None = speed_only(None, ge=1, description="CPU threads per training process (default: cores / processes).")
+    threads: int | Literal["auto"] = speed_only(
+        "auto",
+        description="CPU threads per training process: a number (1 or more), or `auto` = cores / processes, and in a single process the count that measured fastest, re-measured while training (a busy CPU makes fewer threads faster).",
+    )
     data_workers: int | None = speed_only(
         None, ge=1, description="Processes that tokenise data (default: all cores for large inputs, 1 for small)."
     )
     tensorboard: bool = speed_only(False, description="Also write TensorBoard logs (needs the `tensorboard` package).")
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _threads_word(cls, value: object) -> object:
+        """One plain message for a bad value instead of one per member of the union."""
+        if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            return value
+        if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1:
+            return int(value)
+        raise ValueError(f"expected a number of threads (1 or more) or `auto`, got {value!r}")
 
     @overload
     def phase_value(self, phase: PhaseName, name: Literal["epochs", "effective_batch_size"]) -> int: ...

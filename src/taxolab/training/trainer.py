@@ -30,6 +30,7 @@ from taxolab.training.model_io import Hardware, default_max_batch_len, load_mode
 from taxolab.training.optim import build_optimizer, build_scheduler
 from taxolab.training.packing import collate_row, epoch_batches, plan_step
 from taxolab.training.settings import TrainSettings
+from taxolab.training.threads import ThreadTuner, cores_per_process
 
 RESULT_FILE = "phase_result.json"
 
@@ -93,7 +94,7 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     settings = spec.settings
     hardware = resolve_hardware(settings)
     env = init_distributed(hardware.device_type)
-    _set_threads(settings, hardware)
+    tuner = _thread_tuner(settings, hardware)
     torch.manual_seed(settings.seed)
 
     data = load_dataset(spec.data_file, spec.model_dir, max_seq_len=settings.max_seq_len, workers=settings.data_workers)
@@ -121,7 +122,11 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
         while progress["epoch"] < spec.epochs:
             batches = epoch_batches(len(train.samples), spec.effective_batch_size, settings.seed, progress["epoch"])
             for batch in batches[progress["batch"] :]:
+                threads = tuner.next_threads() if tuner else torch.get_num_threads()
                 stats = _train_step(ctx, batch, train)
+                if tuner:
+                    tuner.record(threads, stats["tokens"], stats["seconds"])
+                stats["threads"] = threads
                 progress["step"] += 1
                 progress["batch"] += 1
                 progress["samples_seen"] += len(batch)
@@ -216,14 +221,22 @@ def evaluate_loss(ctx: _StepContext, data: TokenizedDataset) -> float | None:
 
 
 def _save(
-    ctx: _StepContext, spec: PhaseSpec, valid: TokenizedDataset, progress: dict[str, Any], *, name: str, state_file: Path
+    ctx: _StepContext,
+    spec: PhaseSpec,
+    valid: TokenizedDataset,
+    progress: dict[str, Any],
+    *,
+    name: str,
+    state_file: Path,
 ) -> None:
     """An HF checkpoint (with its validation loss) and the resume state that points past it."""
     val_loss = evaluate_loss(ctx, valid)
     out = spec.out_dir / "checkpoints" / name
     info = {"phase": spec.name, "name": name, "path": str(out), "step": progress["step"],
             "epoch": progress["epoch"], "samples_seen": progress["samples_seen"], "val_loss": val_loss}  # fmt: skip
-    checkpoint.export_hf(ctx.model, out, base_dir=spec.model_dir, settings=ctx.settings, env=ctx.env, trainer_state=info)
+    checkpoint.export_hf(
+        ctx.model, out, base_dir=spec.model_dir, settings=ctx.settings, env=ctx.env, trainer_state=info
+    )
     progress["checkpoints"] = [c for c in progress["checkpoints"] if c["name"] != name] + [info]
     checkpoint.save_state(state_file, ctx.model, ctx.optimizer, ctx.scheduler, progress=progress, env=ctx.env)
 
@@ -245,12 +258,24 @@ def _autocast(hardware: Hardware) -> Any:
     return torch.autocast(hardware.device_type, dtype=hardware.autocast_dtype or torch.float32, enabled=enabled)
 
 
-def _set_threads(settings: TrainSettings, hardware: Hardware) -> None:
-    """On CPU the local processes share the cores (torchrun would leave each with one thread)."""
+def _thread_tuner(settings: TrainSettings, hardware: Hardware) -> ThreadTuner | None:
+    """CPU threads: the local processes share the cores (torchrun would leave each with one thread).
+
+    ``threads: auto`` in a single process measures the fastest count while training
+    (:mod:`taxolab.training.threads`: on a busy CPU fewer threads avoid a 12x collapse);
+    under torchrun the ranks wait for each other, so a rank's step time says little
+    about its own thread count, and each keeps cores / processes.
+    """
     if hardware.device_type != "cpu":
-        return
+        return None
     local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
-    torch.set_num_threads(settings.threads or max(1, (os.cpu_count() or 1) // local))
+    if isinstance(settings.threads, int):
+        torch.set_num_threads(settings.threads)
+        return None
+    torch.set_num_threads(cores_per_process(local))
+    if local > 1:
+        return None
+    return ThreadTuner(cores_per_process(local), set_threads=torch.set_num_threads)
 
 
 def _open_metrics(spec: PhaseSpec, env: DistEnv, resume_step: int) -> MetricsLog | None:
@@ -270,6 +295,7 @@ def _metrics_row(progress: dict[str, Any], stats: dict[str, float], steps_per_ep
         "tokens": int(stats["tokens"]),
         "loss_tokens": int(stats["loss_tokens"]),
         "tokens_per_s": round(stats["tokens"] / max(stats["seconds"], 1e-9), 2),
+        "threads": int(stats["threads"]),
         "samples_seen": progress["samples_seen"],
     }
 
@@ -295,7 +321,9 @@ def _progress_bar(spec: PhaseSpec, env: DistEnv, total: int, done: int) -> Itera
     """A live bar with loss, tokens/s and ETA on rank 0; hidden elsewhere."""
     show = env.is_main and spec.show_progress
     bar = console.progress(
-        TextColumn("loss {task.fields[loss]:.4f}"), TextColumn("{task.fields[tps]:.0f} tok/s"), disable=not show,
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("{task.fields[tps]:.0f} tok/s"),
+        disable=not show,
         unit="steps",
     )
     task = bar.add_task(f"train {spec.name}", total=total, completed=done, loss=float("nan"), tps=0.0)
