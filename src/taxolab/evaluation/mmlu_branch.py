@@ -14,7 +14,7 @@ from pathlib import Path
 
 from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
-from taxolab.evaluation.datarun import TrainingQuestions, run_folder, training_files
+from taxolab.evaluation.datarun import TrainingQuestions, run_folder, split_note, training_files
 from taxolab.evaluation.loglik import LoglikScorer, load_scorer
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, choice_request
 from taxolab.fsio import iter_jsonl
@@ -133,6 +133,9 @@ class MmluBranch(LoglikBenchmark):
                 f"all {refused} questions in {where} are in the training set (refused): nothing new to score"
             )
         self.notes.insert(0, f"{len(questions)} questions from {where}: {source_summary(questions)}")
+        note = split_note(run_folder(files[0]), "test")
+        if note:
+            self.notes.insert(1, note)
         return questions
 
 

@@ -100,6 +100,18 @@ class EvaluateSettings(Section):
     mmlu_limit: int | None = Field(
         None, ge=1, description="At most N questions per MMLU subject (the full set is 14k questions)."
     )
+    mmlu_sample: int | None = Field(
+        None,
+        ge=1,
+        description="Score a fixed sample of N MMLU questions drawn over all chosen subjects by `evaluate.seed` (empty: every question); `taxolab run` uses it as its judge-free forgetting check.",
+    )
+    seed: int = Field(0, description="Seed of the fixed samples evaluation draws (the MMLU sample).")
+    dev_fraction: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description="Share of each knowledge leaf's held-out pairs and test questions put in the dev split (checkpoint selection); the rest is the test split the report scores. Fixed by generate.seed and each question's text.",
+    )
     mcq_scoring: Literal["letter", "text"] = Field(
         "letter",
         description="Multiple-choice scoring: log-likelihood of the answer letter after the listed choices (MMLU style) or of each choice's text.",

@@ -192,6 +192,16 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
         )
     )
     after_train = train_hash if train_status == "done" else None
+    convert = {"train": after_train, **STAGE["convert"].config_inputs(config)} if after_train else None
+    stages.append(
+        PlannedStage(
+            "convert",
+            f"{STAGE['convert'].title} ({config.run.outtype})",
+            status("convert", convert) if convert is not None else "runs",
+            STAGE["convert"].config_inputs(config),
+            Estimate(seconds=CONVERT_SECONDS, basis="llama.cpp converter (+ llama-quantize)"),
+        )
+    )
     evaluate = (
         evaluate_inputs(config, after_train, layout, leaves) if after_train is not None else None
     )
@@ -202,16 +212,6 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
             status("evaluate", evaluate) if evaluate is not None else "runs",
             STAGE["evaluate"].config_inputs(config),
             _evaluate_estimate(config, leaves, counts, rates),
-        )
-    )
-    convert = {"train": after_train, **STAGE["convert"].config_inputs(config)} if after_train else None
-    stages.append(
-        PlannedStage(
-            "convert",
-            f"{STAGE['convert'].title} ({config.run.outtype})",
-            status("convert", convert) if convert is not None else "runs",
-            STAGE["convert"].config_inputs(config),
-            Estimate(seconds=CONVERT_SECONDS, basis="llama.cpp converter (+ llama-quantize)"),
         )
     )
     stages.append(PlannedStage("report", STAGE["report"].title, "always", estimate=Estimate(seconds=2.0)))
@@ -403,6 +403,7 @@ def _evaluate_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rate
             parts.append(f"mt_bench {questions} questions x 2 turns")
         elif name == "mmlu":
             questions = (settings.mmlu_limit or 250) * (len(settings.mmlu_subjects) or 57)
+            questions = min(questions, settings.mmlu_sample or questions)
             score_tokens += questions * 2 * MCQ_TOKENS
             parts.append(f"mmlu ~{questions} questions scored")
         else:

