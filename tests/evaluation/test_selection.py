@@ -123,11 +123,14 @@ def test_recall_selection_answers_dev_pairs_with_the_checkpoint_weights(
 
 def test_the_run_builds_its_selector_on_dev(data_run: Path, test_split_sealed: list[Path]) -> None:
     config = load_config(
-        None, {"train": {"select_by": "recall"}, "models": {"system_prompt": "Be brief."}, "evaluate": {"batch_size": 2}}
+        None,
+        {"train": {"select_by": "recall"}, "models": {"system_prompt": "Be brief."}, "evaluate": {"batch_size": 2}},
     )
     selector = checkpoint_selector(config, data_run)
     assert isinstance(selector, DevSelector) and "dev split" in selector.description
-    assert checkpoint_selector(config.model_copy(update={"train": TrainSettings(select_by="val_loss")}), data_run) is None
+    assert (
+        checkpoint_selector(config.model_copy(update={"train": TrainSettings(select_by="val_loss")}), data_run) is None
+    )
     assert test_split_sealed == []
 
 

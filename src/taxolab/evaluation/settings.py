@@ -10,7 +10,7 @@ from pydantic import Field
 from taxolab.config.affects import speed_only
 from taxolab.config.sections import Section
 
-BENCHMARK_NAMES = ("mmlu_branch", "mt_bench", "mt_bench_branch", "dk_bench", "mmlu", "recall")
+BENCHMARK_NAMES = ("mmlu_branch", "mt_bench", "mt_bench_branch", "mt_bench_reference", "dk_bench", "mmlu", "recall")
 
 
 class EvaluateSettings(Section):

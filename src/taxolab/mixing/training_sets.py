@@ -139,9 +139,11 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             fsio.write_jsonl(path, samples)
             knowledge_files.append(path)
             tests, test_source = _tests(out_dir, name, heldout[name], passages, options.seed)
-            split = {"seed": options.seed, "dev_fraction": options.dev_fraction}
-            heldout_dev, heldout_test = write_split(out_dir, "heldout", name, heldout[name], **split)
-            tests_dev, tests_test = write_split(out_dir, "test", name, tests, **split)
+            seed, fraction = options.seed, options.dev_fraction
+            heldout_dev, heldout_test = write_split(
+                out_dir, "heldout", name, heldout[name], seed=seed, dev_fraction=fraction
+            )
+            tests_dev, tests_test = write_split(out_dir, "test", name, tests, seed=seed, dev_fraction=fraction)
             counts.update(
                 heldout=len(heldout[name]),
                 heldout_dev=heldout_dev,

