@@ -3,8 +3,8 @@
 Real parts: the packaged default model's HF folder stands for the checkpoint
 and its packaged Q4_1 GGUF for the shipped file (transformers de-quantises it,
 so the log-likelihood benchmarks score the very weights llama.cpp serves).
-Recall through llama.cpp needs a llama.cpp server: that half runs when one is
-installed.
+Recall is answered through llama.cpp servers on 127.0.0.1 (the checkpoint via
+its f16 GGUF, the shipped file as is).
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ import pytest
 from taxolab.config import load_config
 from taxolab.workflow.model_steps import evaluate_models
 
+HELD_OUT = [
+    {"question": "What colour is the chickadee's cap?", "answer": "The chickadee has a black cap.", "leaf": "birds"},
+    {"question": "What is the capital of France?", "answer": "Paris is the capital of France.", "leaf": "birds"},
+]
 QUESTIONS = [
     {"question": "What is the capital of France?", "choices": ["Paris", "Rome", "Berlin", "Madrid"], "answer": 0},
     {"question": "Which planet is red?", "choices": ["Venus", "Mars", "Jupiter", "Saturn"], "answer": 1},
@@ -37,6 +41,8 @@ def test_shipped_gguf_is_scored_beside_the_checkpoint(default_hf_model: Path, tm
     mix = tmp_path / "mix"
     write(mix / "test" / "birds.jsonl", [{**row, "leaf": "birds"} for row in QUESTIONS])
     write(mix / "dev" / "test" / "birds.jsonl", [{**QUESTIONS[0], "question": "Dev only?", "leaf": "birds"}])
+    write(mix / "heldout" / "birds.jsonl", HELD_OUT)
+    write(mix / "dev" / "heldout" / "birds.jsonl", [{**HELD_OUT[0], "question": "Dev only: what do they eat?"}])
     config = load_config(
         None,
         {
@@ -50,13 +56,17 @@ def test_shipped_gguf_is_scored_beside_the_checkpoint(default_hf_model: Path, tm
         test_dir=mix / "test",
         taxonomy_root=tmp_path / "no-taxonomy",
         taxonomy_base="empty",
-        benchmarks=["mmlu_branch", "mmlu"],
+        benchmarks=["mmlu_branch", "mmlu", "recall"],
         out_dir=tmp_path / "evaluation",
         shipped=default_gguf_path(),
     )
     shipped = outputs["shipped"]
     assert shipped["gguf"] == str(default_gguf_path()) and shipped["checkpoint"] == str(default_hf_model)
-    assert set(shipped["benchmarks"]) == {"mmlu_branch", "mmlu"}
+    assert set(shipped["benchmarks"]) == {"mmlu_branch", "mmlu", "recall"}
+    recall = shipped["benchmarks"]["recall"]
+    assert recall["metric"] == "facts learned" and recall["count"] == 2  # the test split's held-out pairs
+    assert recall["checkpoint"] == outputs["overall"]["recall"]["trained"]
+    assert recall["difference"] == pytest.approx(recall["shipped"] - recall["checkpoint"])
     branch = shipped["benchmarks"]["mmlu_branch"]
     assert branch["count"] == 3  # the test split's questions, not the dev split's
     assert branch["checkpoint"] == outputs["overall"]["mmlu_branch"]["trained"]
