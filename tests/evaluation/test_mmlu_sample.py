@@ -45,4 +45,4 @@ def test_run_checks_forgetting_by_default_on_a_sample_sized_for_the_machine(tmp_
     off = load_config(None, {"run": {"forgetting": False}})
     assert "mmlu" not in benchmarks_for(off)
     small = load_run_config(None, PROFILES["cpu-small"])
-    assert small.evaluate.mmlu_sample == 150 and small.train.select_by == "recall"
+    assert small.evaluate.mmlu_sample == 150

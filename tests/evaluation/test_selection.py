@@ -85,7 +85,7 @@ def test_split_sealed(data_run: Path, monkeypatch: pytest.MonkeyPatch) -> list[P
 def test_mmlu_branch_selection_reads_dev_only_and_picks_the_best_on_dev(
     data_run: Path, tiny_models: list[Path], test_split_sealed: list[Path]
 ) -> None:
-    selector = dev_selector(data_run, "auto")
+    selector = dev_selector(data_run, "mmlu_branch")
     assert isinstance(selector, DevSelector)
     assert selector.description == "mmlu_branch accuracy on the dev split (5 questions)"
     questions = load_questions([data_run / "dev" / "test" / "birds.jsonl"])
@@ -115,6 +115,8 @@ def test_recall_selection_answers_dev_pairs_with_the_checkpoint_weights(
     monkeypatch.setattr(LoglikScorer, "answer", answer)
     selector = dev_selector(data_run, "recall", system_prompt="You are a bird expert.", max_tokens=8)
     assert selector is not None and selector.description == "recall on the dev split (2 held-out pairs)"
+    auto = dev_selector(data_run, "auto")  # recall, the report's headline, when dev has held-out pairs
+    assert auto is not None and auto.description == selector.description
     chosen = selector(list(tiny_models[:2]))
     assert chosen in tiny_models[:2]
     assert asked == [[pair["question"] for pair in HELD_OUT]] * 2

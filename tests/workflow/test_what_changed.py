@@ -148,7 +148,7 @@ def test_select_by_in_run_reselects_in_the_same_training_folder(
     # Training is asked again (to choose), in the same folder, so its journal skips the finished phases.
     assert stand.take() == {"train": 1, "evaluate": 1, "convert": 1, "report": 1}
     assert seen[0][0] == seen[1][0]
-    assert [select for _, select in seen] == ["recall", "val_loss"]  # cpu-small selects by recall on dev
+    assert [select for _, select in seen] == ["auto", "val_loss"]
 
 
 def test_a_chunk_cap_is_printed_as_a_budget_and_none_is_the_default(

@@ -66,11 +66,12 @@ def dev_selector(
 ) -> DevSelector | None:
     """A selector on ``data_dir``'s dev split, or None when the split has nothing ``how`` can read.
 
-    ``auto`` is ``mmlu_branch`` when ``dev/test`` has questions, else ``recall``
-    when ``dev/heldout`` has pairs. Only files under ``data_dir/dev`` are read.
+    ``auto`` is ``recall`` when ``dev/heldout`` has pairs (the report's headline
+    measure), else ``mmlu_branch`` when ``dev/test`` has questions. Only files
+    under ``data_dir/dev`` are read.
     """
     if how == "auto":
-        how = "mmlu_branch" if dev_questions(data_dir, "mmlu_branch") else "recall"
+        how = "recall" if dev_questions(data_dir, "recall") else "mmlu_branch"
     files = dev_questions(data_dir, how)
     if not files:
         return None

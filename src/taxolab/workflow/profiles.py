@@ -82,10 +82,9 @@ _CPU_SMALL = Profile(
             "device": "cpu",
             "validation_split": 0.05,
             "validation_max_samples": 8,
+            # The 4 knowledge epochs leave 4 checkpoints; train.select_by `auto` picks the one the skills
+            # phase starts from by recall on the mix's dev split (the test split is what the report scores).
             "checkpoint_every_samples": 0,
-            # The 4 knowledge epochs leave 4 checkpoints; recall on the mix's dev split picks the one the
-            # skills phase starts from (the test split is what the report scores).
-            "select_by": "recall",
         },
         # The forgetting check (run.forgetting) scores 150 MMLU questions per model by log-likelihood:
         # about a minute per model on 2 cores, and a 95% interval of about +-8 points on one model's accuracy.
