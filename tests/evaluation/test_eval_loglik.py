@@ -13,7 +13,8 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 
 from taxolab.evaluation.loglik import ChoiceRequest, load_scorer
 from taxolab.evaluation.mcq import ChoiceQuestion, choice_request
-from taxolab.evaluation.mmlu_branch import accuracy, find_test_files, load_questions, make_selector
+from taxolab.evaluation.mmlu_branch import accuracy, find_test_files, load_questions
+from taxolab.evaluation.selection import dev_selector
 
 BruteForce = Callable[[Any, Any, ChoiceRequest], list[float]]
 
@@ -62,7 +63,10 @@ def test_selector_picks_the_checkpoint_with_best_accuracy(
         expected.append(hits / len(questions))
         assert accuracy(load_scorer(folder), questions) == pytest.approx(hits / len(questions))
     best = max(range(len(expected)), key=lambda i: (expected[i], i))
-    assert make_selector(run / "test")(list(tiny_models)) == tiny_models[best]
+    (run / "dev").mkdir()
+    (run / "test").rename(run / "dev" / "test")  # selection reads the dev split only
+    selector = dev_selector(run, "mmlu_branch")
+    assert selector is not None and selector(list(tiny_models)) == tiny_models[best]
 
 
 def test_mmlu_branch_report_and_rerun_from_cache(

@@ -14,6 +14,7 @@ from taxolab.cli.main import main
 from taxolab.config import load_config
 from taxolab.config.schema import Config
 from taxolab.mixing.messages import validate_sample
+from taxolab.mixing.splits import split_of
 from taxolab.mixing.training_sets import heldout_test_questions
 from taxolab.sdg.spans import normalize
 from taxolab.taxonomy import load_leaves
@@ -61,8 +62,15 @@ def test_heldout_questions_never_reach_a_training_file(tmp_path: Path) -> None:
         result = generate_and_mix(config_for(teacher.url, tmp_path, root), leaves=leaves, show_progress=False)
     folder = result.output_dir
     knowledge = next(leaf for leaf in leaves if leaf.is_knowledge)
-    heldout = fsio.read_jsonl(folder / "heldout" / f"{knowledge.name}.jsonl")
-    assert len(heldout) > 20
+    test_split = fsio.read_jsonl(folder / "heldout" / f"{knowledge.name}.jsonl")
+    dev_split = fsio.read_jsonl(folder / "dev" / "heldout" / f"{knowledge.name}.jsonl")
+    heldout = dev_split + test_split
+    assert len(heldout) > 20 and dev_split and test_split
+    # dev (checkpoint selection) and test (the report) are disjoint, and each question's split is its own
+    assert not {normalize(p["question"]) for p in dev_split} & {normalize(p["question"]) for p in test_split}
+    assert {split_of(p["question"], seed=load_config(None, {}).generate.seed, dev_fraction=0.5) for p in dev_split} == {
+        "dev"
+    }
     texts = user_texts(folder)
     assert texts
     for pair in heldout:
@@ -71,6 +79,7 @@ def test_heldout_questions_never_reach_a_training_file(tmp_path: Path) -> None:
         assert not any(question == text or f"question {question}" in text for text in texts), pair
     mixed = result.manifest["counts"]["leaves"][knowledge.name]["mixed"]
     assert mixed["heldout"] == len(heldout) and mixed["passages"] > 1
+    assert (mixed["heldout_dev"], mixed["heldout_test"]) == (len(dev_split), len(test_split))
     assert result.manifest["counts"]["knowledge_train_msgs"] > 0
     knowledge_mix = fsio.read_jsonl(next(folder.glob("knowledge_train_msgs_*.jsonl")))
     assert all(validate_sample(sample) is None for sample in knowledge_mix)
@@ -108,7 +117,9 @@ def test_a_garbage_teacher_still_gives_a_true_non_empty_training_set(
         "write_questions: unparseable teacher output",
     }
     rejected = fsio.read_jsonl(folder / "dropped" / f"{knowledge.name}.jsonl")
-    assert len(rejected) == sum(dropped.values()) + counts["test_dropped"].get("generate_mcq: unparseable teacher output", 0)
+    assert len(rejected) == sum(dropped.values()) + counts["test_dropped"].get(
+        "generate_mcq: unparseable teacher output", 0
+    )
     assert all("_raw" in entry["row"] and "seed_pool" not in entry["row"] for entry in rejected)
 
     samples = fsio.read_jsonl(next(folder.glob("knowledge_train_msgs_*.jsonl")))
@@ -163,7 +174,7 @@ def test_data_generate_and_the_run_stages_make_identical_training_files(tmp_path
 
     def contents(folder: Path) -> dict[str, Any]:
         found = {}
-        for sub in ("messages", "heldout", "test", "passages"):
+        for sub in ("messages", "heldout", "test", "passages", "dev/heldout", "dev/test"):
             for path in sorted(folder.glob(f"{sub}/*.jsonl")):
                 found[f"{sub}/{path.name}"] = path.read_text(encoding="utf-8")
         for path in folder.glob("*_train_msgs_*.jsonl"):

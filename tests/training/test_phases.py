@@ -45,9 +45,14 @@ def test_multiphase_then_rerun_continues_from_the_journal(sdg_run: Path, tiny_mo
     knowledge, skills = result.phases
     assert result.strategy == "lab-multiphase"
     assert (knowledge.name, skills.name) == ("knowledge", "skills")
-    assert Path(skills.start_model) == knowledge.final_dir == out / "phase1_knowledge" / "checkpoints" / "epoch_2"
-    assert seen == [[Path(c["path"]) for c in skills.checkpoints]]  # the evaluation picks among phase-2 checkpoints
-    assert result.final_dir == seen[0][0] and result.selected_by == "evaluation"
+    assert knowledge.final_dir == out / "phase1_knowledge" / "checkpoints" / "epoch_2"
+    candidates = [Path(c["path"]) for c in knowledge.checkpoints]
+    assert len(candidates) >= 2
+    # the evaluation picks among each phase's checkpoints: phase 2 starts from phase 1's choice
+    assert Path(skills.start_model) == candidates[0] != knowledge.final_dir
+    assert seen == [candidates, [Path(c["path"]) for c in skills.checkpoints]]
+    assert result.final_dir == seen[1][0] and result.selected_by == "evaluation"
+    assert result.starts["skills"]["path"] == str(candidates[0])
     assert (out / "phase1_knowledge" / "loss.png").stat().st_size > 1000
 
     # Interrupted during phase 2: the journal knows phase 1 is done, phase 2 left nothing behind.
@@ -60,6 +65,7 @@ def test_multiphase_then_rerun_continues_from_the_journal(sdg_run: Path, tiny_mo
     again = train(sdg_run, model_path=tiny_model_dir, output_dir=out, settings=SETTINGS, show_progress=False)
     assert (knowledge.final_dir / "model.safetensors").stat().st_mtime_ns == phase1_mtime  # not retrained
     assert (out / "phase2_skills" / "checkpoints" / "epoch_1" / "model.safetensors").exists()
+    assert Path(again.phases[1].start_model) == candidates[0]  # resumed from the start recorded in the journal
     best = min(again.phases[1].checkpoints, key=lambda c: c["val_loss"])
     assert again.final_dir == Path(best["path"]) and again.selected_by == "validation loss"
     assert json.loads((out / "training.json").read_text())["info"]["selected"]["path"] == best["path"]

@@ -53,7 +53,7 @@ def test_python_api_and_cli_run_with_the_same_config(
     from_python = plan_workflow(load_run_config(None, profile, where), RunOptions(profile=profile)).to_json()
     assert from_cli["settings"] == from_python["settings"]
     assert from_cli["profile"] == from_python["profile"] == name
-    assert from_cli["settings"]["run"]["outtype"] == ("f16" if name.startswith("gpu") else "q8_0")
+    assert from_cli["settings"]["run"]["outtype"] == "f16"
     assert from_cli["settings"]["run"]["max_chunks_per_leaf"] is None
 
 
@@ -89,7 +89,9 @@ def test_plan_follows_the_stage_list_and_knows_what_is_done(
         return {stage["name"]: stage["status"] for stage in found["stages"]}
 
     fresh = plan()
-    assert [s["name"] for s in fresh["stages"]] == stage_names(sorted([KNOWLEDGE.replace("/", "_"), SKILL.replace("/", "_")]))
+    assert [s["name"] for s in fresh["stages"]] == stage_names(
+        sorted([KNOWLEDGE.replace("/", "_"), SKILL.replace("/", "_")])
+    )
     assert len(STAGES) == 7
     assert set(status(fresh).values()) == {"always", "runs"}
     assert not (taxonomy.parent / "data" / "runs").exists() or not any((taxonomy.parent / "data" / "runs").iterdir())

@@ -106,7 +106,8 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
         "train": {
             "strategy": "single",
             "final_dir": "/m",
-            "selected_by": "validation loss",
+            "selected_by": "recall on the dev split (7 held-out pairs)",
+            "starts": {"skills": {"path": "/k/epoch_3", "by": "recall on the dev split (7 held-out pairs)"}},
             "phases": [
                 {
                     "name": "single",
@@ -119,7 +120,24 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
                 }
             ],
         },
-        "evaluate": {"results": str(results)},
+        "evaluate": {
+            "results": str(results),
+            "shipped": {
+                "gguf": "/m.gguf",
+                "checkpoint": "/m",
+                "results": "/e/shipped/results.json",
+                "benchmarks": {
+                    "recall": {
+                        "metric": "facts learned",
+                        "shipped": 0.25,
+                        "checkpoint": 0.3,
+                        "difference": -0.05,
+                        "count": 20,
+                    }
+                },
+                "skipped": {},
+            },
+        },
         "convert": {"gguf": "/m.gguf", "outtype": "q8_0", "bytes": 1e6},
     }
     for name, out in outputs.items():
@@ -128,3 +146,8 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
     for needle in ("knowledge_birds", "data:image/png", "80.0%", "+40.0 pt", "Q?", "taxolab model chat", "cpu-small"):
         assert needle in html
     assert "_raw" not in html
+    # which split chose, which is reported, and the shipped file beside the checkpoint
+    assert "phase skills started from /k/epoch_3 (chosen by recall on the dev split (7 held-out pairs))" in html
+    assert "the evaluation below scores the test split" in html
+    assert "what ships: /m.gguf beside the checkpoint" in html
+    assert "<td>0.300</td><td>0.250</td><td>-0.050</td>" in html

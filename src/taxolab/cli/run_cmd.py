@@ -126,6 +126,14 @@ def _render(result: dict[str, Any]) -> None:
     stderr.print(f"\n[bold]run finished[/bold]: {result['run_dir']}")
     for line in result.get("knowledge") or []:
         stdout.print(f"[bold]{line}[/bold]", highlight=False)
+    shipped = result.get("shipped") or {}
+    for name, row in (shipped.get("benchmarks") or {}).items():
+        if row.get("shipped") is not None and row.get("checkpoint") is not None:
+            stdout.print(
+                f"shipped GGUF vs checkpoint, {name}: {row['shipped']:.3f} vs {row['checkpoint']:.3f} "
+                f"({row['difference']:+.3f})",
+                highlight=False,
+            )
     stdout.print(f"report:        {result['report']}")
     stdout.print(f"evaluation:    {result['evaluation']}")
     stdout.print(f"trained model: {result['trained_model']}")

@@ -40,6 +40,7 @@ REGISTRY = {
     "mmlu": "taxolab.evaluation.mmlu:Mmlu",
     "mt_bench": "taxolab.evaluation.mt_bench:MtBench",
     "mt_bench_branch": "taxolab.evaluation.mt_bench_branch:MtBenchBranch",
+    "mt_bench_reference": "taxolab.evaluation.mt_bench_reference:MtBenchReference",
     "dk_bench": "taxolab.evaluation.dk_bench:DkBench",
     "recall": "taxolab.evaluation.recall:Recall",
 }

@@ -19,6 +19,9 @@ from taxolab.evaluation.overlap import normalise_tokens
 from taxolab.fsio import iter_jsonl
 
 KNOWN_PARTS = ("test", "heldout", "messages", "generated", "passages", "dropped")
+DEV_SPLIT = "dev"
+"""The run's dev split folder (``dev/heldout``, ``dev/test``; written by :mod:`taxolab.mixing.splits`):
+checkpoint selection reads it, the report never does."""
 
 
 def run_folder(path: Path) -> Path:
@@ -40,8 +43,10 @@ def newest_run(datasets_dir: Path, part: str) -> Path | None:
 
 
 def training_files(folder: Path) -> list[Path]:
-    """The files a model of this run trained on: the mixes and the per-leaf messages."""
+    """The files a model of this run trained on: the mixes and the per-leaf messages (a ``dev/`` split: its run's)."""
     folder = Path(folder)
+    if folder.name == DEV_SPLIT and not any(folder.glob("*_train_msgs_*.jsonl")):
+        folder = folder.parent
     return sorted(folder.glob("*_train_msgs_*.jsonl")) + sorted((folder / "messages").glob("*.jsonl"))
 
 
@@ -88,3 +93,21 @@ def _user_messages(files: list[Path]) -> Iterable[str]:
             for message in messages if isinstance(messages, list) else []:
                 if isinstance(message, dict) and message.get("role") == "user":
                     yield str(message.get("content") or "")
+
+
+def split_note(folder: Path, part: str) -> str | None:
+    """What the report says about the split it scores, when the run has a dev split; else None.
+
+    ``part`` is ``heldout`` or ``test``. E.g. "test split: 12 held-out questions scored here;
+    the dev split's 11 chose the checkpoint and are not scored".
+    """
+    folder = Path(folder)
+    dev = folder / DEV_SPLIT / part
+    if folder.name == DEV_SPLIT or not dev.is_dir():
+        return None
+    count = sum(_rows(path) for path in dev.glob("*.jsonl"))
+    return f"test split scored here; the dev split ({count} questions in {dev}) chose the checkpoint and is not scored"
+
+
+def _rows(path: Path) -> int:
+    return sum(1 for _ in iter_jsonl(path))

@@ -171,6 +171,47 @@ class LoglikScorer:
         logits = self.model(input_ids=ids, attention_mask=mask).logits
         return lambda row, positions: logits[row, positions]
 
+    @torch.inference_mode()
+    def answer(
+        self, conversations: Sequence[Sequence[dict[str, str]]], *, max_new_tokens: int, label: str = "answering"
+    ) -> list[str]:
+        """Greedy answers of the same loaded weights to chat ``conversations`` (role/content dicts), one string each.
+
+        The prompt is the tokenizer's chat template with the generation
+        prompt; batches of ``batch_size`` are left-padded. This makes the
+        scorer one handle for both log-likelihood and generation on the same
+        weights (checkpoint selection by recall uses it).
+        """
+        tokenizer = self.tokenizer
+        texts = [
+            tokenizer.apply_chat_template(list(conv), tokenize=False, add_generation_prompt=True)
+            for conv in conversations
+        ]
+        answers = [""] * len(texts)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        side = tokenizer.padding_side
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        try:
+            with progress(transient=True) as bar:
+                task = bar.add_task(label, total=len(texts))
+                for start in range(0, len(order), self.batch_size):
+                    chunk = order[start : start + self.batch_size]
+                    batch = tokenizer(
+                        [texts[i] for i in chunk], return_tensors="pt", padding=True, add_special_tokens=False
+                    ).to(self.device)
+                    output = self.model.generate(
+                        **batch, max_new_tokens=max_new_tokens, do_sample=False, pad_token_id=self.pad_id
+                    )
+                    width = batch["input_ids"].shape[1]
+                    for row, i in enumerate(chunk):
+                        answers[i] = tokenizer.decode(output[row, width:], skip_special_tokens=True).strip()
+                    bar.advance(task, len(chunk))
+        finally:
+            tokenizer.padding_side = side
+        return answers
+
     def _start_token(self) -> int:
         for name in ("bos_token_id", "eos_token_id"):
             value = getattr(self.tokenizer, name, None)

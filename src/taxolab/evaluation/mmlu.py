@@ -12,6 +12,7 @@ so it needs the hub). Offline with neither, the benchmark says so in one line.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import importlib.util
 import os
 from pathlib import Path
@@ -78,6 +79,20 @@ def load_mmlu(path: Path, subjects: list[str] | None = None, limit: int | None =
     return questions
 
 
+def fixed_sample(questions: list[ChoiceQuestion], size: int, *, seed: int) -> list[ChoiceQuestion]:
+    """``size`` questions chosen by ``seed`` alone (SHA-256 of seed, subject and question text), file order kept.
+
+    Independent of the file's order and of which other questions it holds, so
+    a question, once in the sample, stays in it as long as the seed does.
+    """
+
+    def rank(question: ChoiceQuestion) -> str:
+        return hashlib.sha256(f"{seed}\x1f{question.group}\x1f{question.question}".encode()).hexdigest()
+
+    chosen = {id(q) for q in sorted(questions, key=rank)[:size]}
+    return [q for q in questions if id(q) in chosen]
+
+
 def _nearest(unknown: list[str], subjects: set[str]) -> str:
     """``"; did you mean 'astronomy'?"`` for the first name with a close subject, else the subjects available."""
     names = sorted(s.replace(" ", "_") for s in subjects)
@@ -102,6 +117,13 @@ class Mmlu(LoglikBenchmark):
             questions = load_mmlu(Path(path), settings.mmlu_subjects, settings.mmlu_limit)
             if not questions:
                 raise BenchmarkUnavailableError(f"{path}: no MMLU questions match the chosen subjects")
+            if settings.mmlu_sample is not None and settings.mmlu_sample < len(questions):
+                total = len(questions)
+                questions = fixed_sample(questions, settings.mmlu_sample, seed=settings.seed)
+                self.notes.append(
+                    f"fixed sample of {len(questions)} of {total} questions (evaluate.mmlu_sample, seed {settings.seed}); "
+                    "the same questions for every model and every rerun"
+                )
             return questions
         if importlib.util.find_spec("lm_eval") is None:
             if settings.mmlu_backend == "lm-eval":

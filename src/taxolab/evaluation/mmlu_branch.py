@@ -3,19 +3,18 @@
 Data generation writes multiple-choice questions about each knowledge leaf's
 documents to ``<run>/test/<leaf>.jsonl``; here each model scores every choice
 by log-likelihood and the per-leaf accuracies of the trained and base model
-are compared. Training uses :func:`make_selector` to keep the checkpoint that
-answers them best.
+are compared. Training chooses checkpoints on the dev split's questions
+(:mod:`taxolab.evaluation.selection`); this benchmark scores the test split.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
-from taxolab.evaluation.datarun import TrainingQuestions, run_folder, training_files
-from taxolab.evaluation.loglik import LoglikScorer, load_scorer
+from taxolab.evaluation.datarun import TrainingQuestions, run_folder, split_note, training_files
+from taxolab.evaluation.loglik import LoglikScorer
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, choice_request
 from taxolab.fsio import iter_jsonl
 
@@ -131,6 +130,9 @@ class MmluBranch(LoglikBenchmark):
                 f"all {refused} questions in {where} are in the training set (refused): nothing new to score"
             )
         self.notes.insert(0, f"{len(questions)} questions from {where}: {source_summary(questions)}")
+        note = split_note(run_folder(files[0]), "test")
+        if note:
+            self.notes.insert(1, note)
         return questions
 
 
@@ -140,28 +142,3 @@ def accuracy(scorer: LoglikScorer, questions: list[ChoiceQuestion], mode: str = 
     scores = scorer.score(requests, label="mmlu_branch")
     hits = [max(range(len(s)), key=s.__getitem__) == q.answer for q, s in zip(questions, scores, strict=True)]
     return sum(hits) / len(hits) if hits else 0.0
-
-
-def make_selector(test_dir: Path, *, mode: str = "letter", batch_size: int = 8) -> Callable[[list[Path]], Path]:
-    """A checkpoint chooser for training: the HF folder with the best mmlu_branch accuracy.
-
-    Ties go to the later checkpoint (more training on the same score). Questions
-    of the training set are refused as in the benchmark; with none left, the
-    last checkpoint is kept.
-    """
-    files = find_test_files(Path(test_dir), Path(test_dir))
-    questions, _refused, _checked = refuse_training_questions(load_questions(files), run_folder(files[0]))
-
-    def select(checkpoints: list[Path]) -> Path:
-        if not checkpoints:
-            raise ValueError("no checkpoints to choose from")
-        if not questions:
-            return checkpoints[-1]
-        best, best_score = checkpoints[0], -1.0
-        for checkpoint in checkpoints:
-            score = accuracy(load_scorer(checkpoint, batch_size=batch_size), questions, mode)
-            if score >= best_score:
-                best, best_score = checkpoint, score
-        return best
-
-    return select

@@ -27,7 +27,7 @@ from typing import Any
 
 from taxolab.errors import LocatedError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
-from taxolab.evaluation.datarun import TrainingQuestions, newest_run, run_folder
+from taxolab.evaluation.datarun import TrainingQuestions, newest_run, run_folder, split_note
 from taxolab.evaluation.keyfacts import LEARNED_THRESHOLD, score_answer
 from taxolab.evaluation.overlap import rouge_l
 from taxolab.evaluation.prompts import judge_prompt
@@ -75,6 +75,9 @@ class Recall(JudgedBenchmark):
                 items += load_held_out(file, prefix=f"heldout:{file.stem}")
             if items:
                 self.notes.append(f"{len(items)} held-out pairs from {folder / 'heldout'}")
+                note = split_note(folder, "heldout")
+                if note:
+                    self.notes.append(note)
         if self.ctx.settings.recall_data is not None:
             path = Path(self.ctx.settings.recall_data)
             if not path.is_file():

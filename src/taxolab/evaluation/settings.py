@@ -10,7 +10,7 @@ from pydantic import Field
 from taxolab.config.affects import speed_only
 from taxolab.config.sections import Section
 
-BENCHMARK_NAMES = ("mmlu_branch", "mt_bench", "mt_bench_branch", "dk_bench", "mmlu", "recall")
+BENCHMARK_NAMES = ("mmlu_branch", "mt_bench", "mt_bench_branch", "mt_bench_reference", "dk_bench", "mmlu", "recall")
 
 
 class EvaluateSettings(Section):
@@ -100,6 +100,12 @@ class EvaluateSettings(Section):
     mmlu_limit: int | None = Field(
         None, ge=1, description="At most N questions per MMLU subject (the full set is 14k questions)."
     )
+    mmlu_sample: int | None = Field(
+        None,
+        ge=1,
+        description="Score a fixed sample of N MMLU questions drawn over all chosen subjects by `evaluate.seed` (empty: every question); `taxolab run` uses it as its judge-free forgetting check.",
+    )
+    seed: int = Field(0, description="Seed of the fixed samples evaluation draws (the MMLU sample).")
     mcq_scoring: Literal["letter", "text"] = Field(
         "letter",
         description="Multiple-choice scoring: log-likelihood of the answer letter after the listed choices (MMLU style) or of each choice's text.",

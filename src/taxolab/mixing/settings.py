@@ -55,3 +55,12 @@ class MixSettings(Section):
         0.3, ge=0, description="Ratio of the knowledge samples replayed in the skills mix (phase 2)."
     )
     seed: int = Field(42, description="Seed for sampling and shuffling the mixes and for held-out test choices.")
+    dev_fraction: float = Field(
+        0.5,
+        ge=0,
+        lt=1,
+        description=(
+            "Share of each knowledge leaf's held-out pairs and test questions put in the dev split (checkpoint "
+            "selection); the rest is the test split the report scores. Fixed by mix.seed and each question's text."
+        ),
+    )

@@ -17,6 +17,9 @@ under ``out_dir``:
 - ``test/<leaf>.jsonl``: the teacher's multiple-choice questions, or, when it
   made none, questions built from the held-out pairs with other spans of the
   same documents as wrong choices (``"source": "heldout"``; no teacher needed).
+- ``dev/heldout/<leaf>.jsonl``, ``dev/test/<leaf>.jsonl``: the dev split of the two
+  above (``mix.dev_fraction`` of the questions, fixed by the seed): checkpoint
+  selection reads only these, the report only the others (:mod:`taxolab.mixing.splits`).
 - ``recipes/{knowledge,skills}.yaml`` and ``knowledge_train_msgs_<run>.jsonl``,
   ``skills_train_msgs_<run>.jsonl`` (the skills mix replays ``knowledge_replay``
   of the knowledge samples).
@@ -35,6 +38,7 @@ from taxolab.errors import TaxolabError
 from taxolab.mixing.messages import knowledge_samples, pretraining_samples, skill_samples
 from taxolab.mixing.mix import mix_recipe
 from taxolab.mixing.recipe import write_recipe
+from taxolab.mixing.splits import DEV_FOLDER, read_unsplit, write_split
 from taxolab.sdg.spans import document_spans, normalize, strip_markdown
 
 if TYPE_CHECKING:
@@ -62,6 +66,7 @@ class MixOptions:
     context_ratio: float
     system_prompt: str
     with_seeds: bool = True
+    dev_fraction: float = 0.5
 
     @classmethod
     def from_config(cls, config: Config) -> MixOptions:
@@ -74,6 +79,7 @@ class MixOptions:
             context_ratio=settings.context_ratio,
             system_prompt=settings.system_prompt,
             with_seeds=settings.seed_examples,
+            dev_fraction=settings.dev_fraction,
         )
 
 
@@ -99,7 +105,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     leaves = sorted(sources, key=lambda source: source.leaf.name)
     rows = {s.leaf.name: _read(out_dir / "generated" / f"{s.leaf.name}.jsonl") for s in leaves}
     seeds = {s.leaf.name: seed_rows(s.leaf) if options.with_seeds else [] for s in leaves}
-    heldout = {s.leaf.name: _read(out_dir / "heldout" / f"{s.leaf.name}.jsonl") for s in leaves}
+    heldout = {s.leaf.name: read_unsplit(out_dir, "heldout", s.leaf.name) for s in leaves}
     # a held-out question that is also a training question (a seed, say) cannot be held out
     trained = {normalize(str(r["question"])) for name in rows for r in rows[name] + seeds[name]}
     heldout = {name: [h for h in pairs if normalize(h["question"]) not in trained] for name, pairs in heldout.items()}
@@ -136,12 +142,20 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             fsio.write_jsonl(path, samples)
             knowledge_files.append(path)
             tests, test_source = _tests(out_dir, name, heldout[name], passages, options.seed)
-            fsio.write_jsonl(out_dir / "heldout" / f"{name}.jsonl", heldout[name])
+            seed, fraction = options.seed, options.dev_fraction
+            heldout_dev, heldout_test = write_split(
+                out_dir, "heldout", name, heldout[name], seed=seed, dev_fraction=fraction
+            )
+            tests_dev, tests_test = write_split(out_dir, "test", name, tests, seed=seed, dev_fraction=fraction)
             counts.update(
                 heldout=len(heldout[name]),
+                heldout_dev=heldout_dev,
+                heldout_test=heldout_test,
                 passages=len(passages),
                 samples=len(samples),
                 test_questions=len(tests),
+                test_questions_dev=tests_dev,
+                test_questions_test=tests_test,
                 test_source=test_source,
             )
         else:
@@ -202,16 +216,13 @@ def heldout_test_questions(
 def _tests(
     out_dir: Path, leaf: str, heldout: list[dict[str, Any]], passages: list[dict[str, Any]], seed: int
 ) -> tuple[list[dict[str, Any]], str | None]:
-    path = out_dir / "test" / f"{leaf}.jsonl"
-    teacher = [row for row in _read(path) if row.get("source", "teacher") != "heldout"]
+    """The leaf's multiple-choice questions (both splits; the caller writes them split) and their source."""
+    teacher = [row for row in read_unsplit(out_dir, "test", leaf) if row.get("source", "teacher") != "heldout"]
     if teacher:
-        fsio.write_jsonl(path, teacher)
         return teacher, "teacher"
     built = heldout_test_questions(heldout, passages, seed, leaf)
     if built:
-        fsio.write_jsonl(path, built)
         return built, "heldout"
-    path.unlink(missing_ok=True)
     return [], None
 
 
@@ -264,6 +275,8 @@ def _copy_leaf(source: LeafSource, out_dir: Path) -> None:
         path = source.folder / folder / f"{source.leaf.name}.jsonl"
         target = out_dir / folder / path.name
         target.unlink(missing_ok=True)
+        # a previous mix's dev split of this leaf is stale once the generation's files are copied again
+        (out_dir / DEV_FOLDER / folder / path.name).unlink(missing_ok=True)
         if path.is_file():
             fsio.copy_file(path, target)
 

@@ -123,6 +123,7 @@ def _evaluation(outputs: dict[str, Any]) -> dict[str, Any]:
         "skipped": data.get("skipped", {}),
         "sections": [benchmark_section(result) for result in results],
         "html_report": outputs.get("html_report"),
+        "shipped": outputs.get("shipped"),  # the shipped GGUF beside the checkpoint (workflow.model_steps)
     }
 
 

@@ -46,6 +46,7 @@ class TrainResult:
     strategy: str
     selected_by: str
     phases: list[PhaseOutcome] = field(default_factory=list)
+    starts: dict[str, Any] = field(default_factory=dict)  # phase -> {"path", "by"}: chosen start of a later phase
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +54,7 @@ class TrainResult:
             "output_dir": str(self.output_dir),
             "strategy": self.strategy,
             "selected_by": self.selected_by,
+            "starts": self.starts,
             "phases": [p.to_json() for p in self.phases],
         }
 
@@ -73,8 +75,12 @@ def train(
     A rerun with the same arguments continues where a previous one stopped.
     Without ``output_dir`` the run lives in ``checkpoints_root/train-<fingerprint>``,
     so the same command always finds its own folder. ``select_best`` picks among
-    the last phase's checkpoints (e.g. by mmlu_branch); without it ``settings.select_by``
-    decides. On a multi-node job only node 0 writes the journal and selects.
+    each phase's checkpoints (e.g. by recall on the data run's dev split,
+    :mod:`taxolab.evaluation.selection`): the chosen checkpoint of a phase is
+    where the next phase starts (recorded in the journal before that phase
+    starts, so a resumed run continues from the same one), and the choice in
+    the last phase is the result. Without it ``settings.select_by`` decides.
+    On a multi-node job only node 0 writes the journal and selects.
     """
     settings = settings or TrainSettings.model_validate({})
     if not (Path(model_path) / "config.json").exists():
@@ -92,11 +98,17 @@ def train(
     leader = settings.node_rank == 0
     journal = Journal(output_dir, run_id, strategy, inputs, writer=leader)
 
+    if settings.select_by in ("val_loss", "last"):
+        select_best = None  # asked for by name: no evaluation overrides it
+    elif select_best is None and leader:
+        select_best = _evaluation_selector(Path(data_path), settings)
     outcomes: list[PhaseOutcome] = []
     start_model = Path(model_path)
     for index, phase in enumerate(planned, start=1):
         done = journal.finished(phase.name)
         if done is None:
+            if outcomes and settings.nnodes == 1:  # several nodes must all start from the same weights
+                start_model = _phase_start(journal, phase.name, outcomes[-1], select_best)
             spec = _phase_spec(phase, index, start_model, output_dir, settings=settings, show=show_progress)
             _prepare_data(spec, debug)
             started = time.time()
@@ -107,14 +119,11 @@ def train(
         outcomes.append(outcome)
         start_model = outcome.final_dir
 
-    if settings.select_by in ("val_loss", "last"):
-        select_best = None  # asked for by name: no evaluation overrides it
-    elif select_best is None and leader:
-        select_best = _evaluation_selector(Path(data_path), settings)
     last_only = settings.select_by == "last" or not leader
     selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best, last=last_only)
     journal.record_selection(selected, how)
-    return TrainResult(selected, output_dir, strategy, how, outcomes)
+    starts = dict(journal.record_.info.get("starts", {}))
+    return TrainResult(selected, output_dir, strategy, how, outcomes, starts)
 
 
 def _phase_spec(
@@ -184,14 +193,39 @@ def _versions() -> dict[str, str]:
     return {"taxolab": __version__, "torch": torch.__version__, "transformers": transformers.__version__}
 
 
-def _evaluation_selector(data_path: Path, settings: TrainSettings) -> Callable[[list[Path]], Path] | None:
-    """mmlu_branch on the data run's knowledge test questions (contract E), when asked for or available."""
-    test_dir = data_path / "test"
-    has_questions = data_path.is_dir() and any(test_dir.glob("*.jsonl"))
-    if settings.select_by == "mmlu_branch" and not has_questions:
-        raise TaxolabError(f"{test_dir}: --select-by mmlu_branch needs the data run's knowledge test questions")
-    if settings.select_by not in ("auto", "mmlu_branch") or not has_questions:
-        return None
-    from taxolab.evaluation.mmlu_branch import make_selector
+def _phase_start(
+    journal: Journal, phase: str, previous: PhaseOutcome, select_best: Callable[[list[Path]], Path] | None
+) -> Path:
+    """Where ``phase`` starts: the previous phase's chosen checkpoint (once chosen, kept in the journal)."""
+    starts = journal.record_.info.setdefault("starts", {})
+    if phase in starts and Path(starts[phase]["path"]).is_dir():
+        return Path(starts[phase]["path"])
+    candidates = [Path(c["path"]) for c in previous.checkpoints]
+    if select_best is None or len(candidates) < 2:
+        return previous.final_dir
+    chosen = Path(select_best(candidates))
+    how = getattr(select_best, "description", "evaluation")
+    journal.record_selection_start(phase, chosen, how)
+    stderr.print(f"phase {phase} starts from {chosen.name} (chosen by {how})", highlight=False)
+    return chosen
 
-    return make_selector(test_dir)
+
+def _evaluation_selector(data_path: Path, settings: TrainSettings) -> Callable[[list[Path]], Path] | None:
+    """The data run's dev split chooses (``select_by`` mmlu_branch, recall or auto); the test split never does.
+
+    A data run without a dev split gives None (validation loss decides), unless
+    a benchmark was named: then :class:`TaxolabError` says what is missing.
+    """
+    from taxolab.evaluation.selection import dev_questions, dev_selector
+
+    how = settings.select_by
+    if how not in ("auto", "mmlu_branch", "recall") or not Path(data_path).is_dir():
+        return None
+    selector = dev_selector(Path(data_path), how, device=settings.device)
+    if selector is None and how != "auto":
+        missing = Path(data_path) / "dev" / ("test" if how == "mmlu_branch" else "heldout")
+        raise TaxolabError(
+            f"{missing}: --select-by {how} needs the data run's dev split (mix it again with this taxolab); "
+            f"found {len(dev_questions(Path(data_path), how))} files"
+        )
+    return selector

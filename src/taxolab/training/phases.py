@@ -125,6 +125,11 @@ class Journal:
         self.record_.info["selected"] = {"path": str(selected), "by": how}
         self._write()
 
+    def record_selection_start(self, phase: str, selected: Path, how: str) -> None:
+        """Note the checkpoint ``phase`` starts from (chosen among the previous phase's), before it starts."""
+        self.record_.info.setdefault("starts", {})[phase] = {"path": str(selected), "by": how}
+        self._write()
+
     def _write(self) -> None:
         if self.writer:
             self.record_.save()
@@ -137,8 +142,10 @@ def select_checkpoint(
     paths = [Path(c["path"]) for c in checkpoints]
     if last:
         return paths[-1], "last checkpoint"
+    if select_best is not None and len(paths) == 1:
+        return paths[0], "only checkpoint"
     if select_best is not None:
-        return Path(select_best(paths)), "evaluation"
+        return Path(select_best(paths)), str(getattr(select_best, "description", "evaluation"))
     scored = [c for c in checkpoints if c.get("val_loss") is not None]
     if scored:
         return Path(min(scored, key=lambda c: c["val_loss"])["path"]), "validation loss"

@@ -76,9 +76,9 @@ class TrainSettings(Section):
         0.05, ge=0, lt=1, description="Fraction of each phase's samples held out for validation loss."
     )
     validation_max_samples: int = Field(64, ge=0, description="Cap on held-out validation samples per phase.")
-    select_by: Literal["auto", "mmlu_branch", "val_loss", "last"] = selection_only(
+    select_by: Literal["auto", "mmlu_branch", "recall", "val_loss", "last"] = selection_only(
         "auto",
-        description="How the final checkpoint of the last phase is chosen: `mmlu_branch` on the data run's knowledge test questions, lowest `val_loss`, or the `last`; `auto` = mmlu_branch when the data folder has test questions, else val_loss.",
+        description="How each phase's checkpoint is chosen (the next phase starts from it; the last phase's is the result): `mmlu_branch` or `recall` on the data run's dev split (never its test split), lowest `val_loss`, or the `last`; `auto` = recall on dev/heldout, else mmlu_branch on dev/test, else val_loss.",
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` uses CUDA when available.")
     precision: Literal["auto", "fp32", "bf16"] = Field(

@@ -29,7 +29,7 @@ def train_model(
         model_path=student,
         output_dir=out_dir,
         settings=config.train,
-        select_best=checkpoint_selector(mix_dir / "test", batch_size=config.evaluate.batch_size),
+        select_best=checkpoint_selector(config, mix_dir),
         show_progress=show_progress,
         debug=debug,
     )
@@ -39,21 +39,29 @@ def train_model(
     return data
 
 
-def checkpoint_selector(test_dir: Path, *, batch_size: int) -> Callable[[list[Path]], Path] | None:
-    """mmlu_branch picks the best of several checkpoints when there are test questions; one needs no choosing."""
-    if not any(test_dir.glob("*.jsonl")):
+def checkpoint_selector(config: Config, mix_dir: Path) -> Callable[[list[Path]], Path] | None:
+    """``train.select_by`` on the mix's dev split (never its test split); None when that split has nothing to read.
+
+    Recall on dev asks the way the model is trained and evaluated: after
+    ``models.system_prompt``, at most ``evaluate.recall_max_tokens`` per answer.
+    """
+    how = config.train.select_by
+    if how not in ("auto", "mmlu_branch", "recall"):
         return None
-    from taxolab.evaluation.mmlu_branch import make_selector
+    from taxolab.evaluation.selection import dev_selector
 
-    select = make_selector(test_dir, batch_size=batch_size)
+    return dev_selector(
+        mix_dir,
+        how,
+        batch_size=config.evaluate.batch_size,
+        device=config.evaluate.device,
+        system_prompt=config.models.system_prompt or None,
+        max_tokens=config.evaluate.recall_max_tokens,
+    )
 
-    def choose(checkpoints: list[Path]) -> Path:
-        if len(checkpoints) == 1:
-            return checkpoints[0]
-        stderr.print(f"choosing among {len(checkpoints)} checkpoints by mmlu_branch accuracy")
-        return select(checkpoints)
 
-    return choose
+SHIPPED_BENCHMARKS = ("recall", "mmlu_branch", "mmlu", "mt_bench_reference")
+"""What the shipped GGUF is scored on beside the checkpoint: every judge-free benchmark of the run."""
 
 
 def evaluate_models(
@@ -65,8 +73,17 @@ def evaluate_models(
     taxonomy_base: str,
     benchmarks: list[str],
     out_dir: Path,
+    shipped: Path | None = None,
 ) -> dict[str, Any]:
-    """Base (the student training started from) against trained on ``benchmarks``; results.json + report.html."""
+    """Base (the student training started from) against trained on ``benchmarks``; results.json + report.html.
+
+    With ``shipped`` (the GGUF the run hands the user), that file is scored too
+    on the judge-free benchmarks of the run (:data:`SHIPPED_BENCHMARKS`), beside
+    the checkpoint, in ``out_dir/shipped``: recall through its own llama.cpp
+    server, log-likelihood benchmarks with transformers on its weights
+    de-quantised from the GGUF (the same weights llama.cpp serves). The
+    checkpoint's answers and scores come from the cache of the first pass.
+    """
     from taxolab.evaluation.api import evaluate
 
     settings = config.evaluate.model_copy(
@@ -82,7 +99,7 @@ def evaluate_models(
     )
     report = evaluate(config.model_copy(update={"evaluate": settings}), benchmarks)
     results = out_dir / "results.json"
-    return {
+    outputs: dict[str, Any] = {
         "paths": [str(results)],
         "results": str(results),
         "html_report": str(report.html_report) if report.html_report else None,
@@ -91,6 +108,43 @@ def evaluate_models(
             r.benchmark: {"trained": r.trained.overall, "base": r.base.overall if r.base else None}
             for r in report.results
         },
+    }
+    compared = [name for name in SHIPPED_BENCHMARKS if name in benchmarks and name not in report.skipped]
+    if shipped is not None and compared:
+        outputs["shipped"] = _score_shipped(
+            config, settings, trained, shipped, benchmarks=compared, out_dir=out_dir / "shipped"
+        )
+        outputs["paths"].append(outputs["shipped"]["results"])
+    return outputs
+
+
+def _score_shipped(
+    config: Config, settings: Any, trained: Path, shipped: Path, *, benchmarks: list[str], out_dir: Path
+) -> dict[str, Any]:
+    """The shipped GGUF ("trained" role) against the checkpoint ("base" role): overall per benchmark and difference."""
+    from taxolab.evaluation.api import evaluate
+
+    stderr.print(f"scoring the shipped {shipped.name} beside the checkpoint ({', '.join(benchmarks)})", highlight=False)
+    beside = settings.model_copy(
+        update={"model": str(shipped), "base_model": str(trained), "output_dir": out_dir, "recall_judge": "never"}
+    )
+    report = evaluate(config.model_copy(update={"evaluate": beside}), benchmarks)
+    compared: dict[str, Any] = {}
+    for result in report.results:
+        gguf, checkpoint = result.trained.overall, result.base.overall if result.base else None
+        compared[result.benchmark] = {
+            "metric": result.metric,
+            "shipped": gguf,
+            "checkpoint": checkpoint,
+            "difference": gguf - checkpoint if gguf is not None and checkpoint is not None else None,
+            "count": sum(result.trained.counts.values()) if result.trained.counts else None,
+        }
+    return {
+        "gguf": str(shipped),
+        "checkpoint": str(trained),
+        "results": str(out_dir / "results.json"),
+        "benchmarks": compared,
+        "skipped": report.skipped,
     }
 
 

@@ -173,9 +173,7 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
     generation_done = all(s.status == "done" for s in stages[1:])
     mix_status = status("mix", mix_inputs(config, items)) if generation_done else "runs"
     stages.append(
-        PlannedStage(
-            "mix", STAGE["mix"].title, mix_status, STAGE["mix"].config_inputs(config), Estimate(seconds=2.0)
-        )
+        PlannedStage("mix", STAGE["mix"].title, mix_status, STAGE["mix"].config_inputs(config), Estimate(seconds=2.0))
     )
     train_hash = None
     train_status = "runs"
@@ -193,18 +191,6 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
         )
     )
     after_train = train_hash if train_status == "done" else None
-    evaluate = (
-        evaluate_inputs(config, after_train, layout, leaves) if after_train is not None else None
-    )
-    stages.append(
-        PlannedStage(
-            "evaluate",
-            f"{STAGE['evaluate'].title} ({', '.join(benchmarks_for(config))})",
-            status("evaluate", evaluate) if evaluate is not None else "runs",
-            STAGE["evaluate"].config_inputs(config),
-            _evaluate_estimate(config, leaves, counts, rates),
-        )
-    )
     convert = convert_inputs(config, after_train) if after_train else None
     stages.append(
         PlannedStage(
@@ -213,6 +199,16 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
             status("convert", convert) if convert is not None else "runs",
             STAGE["convert"].config_inputs(config),
             Estimate(seconds=CONVERT_SECONDS, basis="llama.cpp converter (+ llama-quantize)"),
+        )
+    )
+    evaluate = evaluate_inputs(config, after_train, layout, leaves) if after_train is not None else None
+    stages.append(
+        PlannedStage(
+            "evaluate",
+            f"{STAGE['evaluate'].title} ({', '.join(benchmarks_for(config))})",
+            status("evaluate", evaluate) if evaluate is not None else "runs",
+            STAGE["evaluate"].config_inputs(config),
+            _evaluate_estimate(config, leaves, counts, rates),
         )
     )
     stages.append(PlannedStage("report", STAGE["report"].title, "always", estimate=Estimate(seconds=2.0)))
@@ -403,6 +399,7 @@ def _evaluate_estimate(config: Config, leaves: list[Leaf], counts: _Counts, rate
             parts.append(f"mt_bench {questions} questions x 2 turns")
         elif name == "mmlu":
             questions = (settings.mmlu_limit or 250) * (len(settings.mmlu_subjects) or 57)
+            questions = min(questions, settings.mmlu_sample or questions)
             score_tokens += questions * 2 * MCQ_TOKENS
             parts.append(f"mmlu ~{questions} questions scored")
         else:
@@ -451,4 +448,3 @@ def _duration(seconds: float) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
-

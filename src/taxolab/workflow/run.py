@@ -1,4 +1,4 @@
-"""``taxolab run`` as one library call: taxonomy -> data -> mix -> train -> evaluate -> GGUF -> report.
+"""``taxolab run`` as one library call: taxonomy -> data -> mix -> train -> GGUF -> evaluate -> report.
 
 The stages are declared once, in :data:`taxolab.workflow.stages.STAGES`, each
 with the config sections and keys it reads. A stage's fingerprint holds the
@@ -14,8 +14,9 @@ generate:<leaf>    generation's own fingerprint of the leaf: its folder, the
 mix                every leaf's generation hash, ``mix.*``
 train              the mix files' bytes, student, training settings;
                    ``select_by`` and the test questions only re-select
-evaluate           the training hash, the mix folder, models, evaluation settings
 convert            the training hash, ``run.outtype``
+evaluate           the training hash, the mix folder, models, evaluation settings;
+                   the shipped GGUF is scored beside the checkpoint
 report             always runs (reads every stage's recorded outputs)
 =================  ==========================================================
 
@@ -92,6 +93,7 @@ class RunResult:
     evaluation: Path
     stages: list[StageSummary]
     chat_command: str
+    shipped: dict[str, Any] | None = None  # the shipped GGUF scored beside the checkpoint (evaluate stage)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +104,7 @@ class RunResult:
             "evaluation": str(self.evaluation),
             "stages": [stage.to_json() for stage in self.stages],
             "chat_command": self.chat_command,
+            "shipped": self.shipped,
         }
 
 
@@ -132,10 +135,11 @@ class TrainOutputs:
 @dataclass(frozen=True)
 class EvaluateOutputs:
     results: Path
+    shipped: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, record: StageRecord) -> EvaluateOutputs:
-        return cls(Path(record.outputs["results"]))
+        return cls(Path(record.outputs["results"]), record.outputs.get("shipped"))
 
 
 @dataclass(frozen=True)
@@ -147,9 +151,16 @@ class ConvertOutputs:
         return cls(Path(record.outputs["gguf"]))
 
 
+FORGETTING_BENCHMARKS = ("mmlu", "mt_bench_reference")
+"""Did it forget? Both by log-likelihood, no judge: general knowledge and how likely good chat answers stay."""
+
+
 def benchmarks_for(config: Config) -> list[str]:
-    """The benchmarks of this run: ``evaluate.benchmarks``, plus mt_bench when ``run.mt_bench`` is set."""
+    """The benchmarks of this run: ``evaluate.benchmarks``, plus the judge-free forgetting check (mmlu and
+    mt_bench_reference, ``run.forgetting``) and mt_bench (``run.mt_bench``)."""
     names = list(config.evaluate.benchmarks)
+    if config.run.forgetting:
+        names += [name for name in FORGETTING_BENCHMARKS if name not in names]
     if config.run.mt_bench and "mt_bench" not in names:
         names.append("mt_bench")
     return names
@@ -258,6 +269,17 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
         )
     )
     trained = TrainOutputs.of(trained_record)
+    outtype = config.run.outtype
+    converted = ConvertOutputs.of(
+        runner.run(
+            Stage(
+                "convert",
+                f"{STAGE['convert'].title} ({outtype})",
+                lambda: convert_inputs(config, trained_record.input_hash),
+                lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
+            )
+        )
+    )
     benchmarks = benchmarks_for(config)
     evaluation = EvaluateOutputs.of(
         runner.run(
@@ -273,18 +295,8 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
                     taxonomy_base=run.base,
                     benchmarks=benchmarks,
                     out_dir=layout.evaluation,
+                    shipped=converted.gguf,
                 ),
-            )
-        )
-    )
-    outtype = config.run.outtype
-    converted = ConvertOutputs.of(
-        runner.run(
-            Stage(
-                "convert",
-                f"{STAGE['convert'].title} ({outtype})",
-                lambda: convert_inputs(config, trained_record.input_hash),
-                lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
             )
         )
     )
@@ -300,6 +312,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
         evaluation=evaluation.results,
         stages=[StageSummary(o.name, o.title, o.skipped, round(o.record.seconds, 1)) for o in runner.outcomes],
         chat_command=chat,
+        shipped=evaluation.shipped,
     )
 
 
@@ -337,8 +350,9 @@ def train_inputs(config: Config, mix: MixOutputs) -> tuple[dict[str, Any], dict[
     settings = kind.config_inputs(config)
     with_selection = kind.config_inputs(config, selection=True)
     work = {"mix": hash_files(mix.mixes), **settings}
+    dev = mix.folder / "dev"  # the dev split chooses checkpoints (taxolab.mixing.splits); the test split never does
     selection = {
-        "tests": hash_files(sorted((mix.folder / "test").glob("*.jsonl"))),
+        "dev": hash_files(sorted(dev.glob("*/*.jsonl")), root=dev) if dev.is_dir() else "",
         "settings": {read: value for read, value in with_selection.items() if settings.get(read) != value},
     }
     return work, selection

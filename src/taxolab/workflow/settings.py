@@ -14,7 +14,8 @@ from taxolab.config.sections import Section
 
 class RunSettings(Section):
     outtype: str = Field(
-        "q8_0", description="GGUF type the trained model is converted to (f16, q8_0, q4_k_m, ... as `model convert`)."
+        "f16",
+        description="GGUF type the trained model is converted to (f16, q8_0, q4_k_m, ... as `model convert`); f16 is what evaluation scores the checkpoint through, so it loses no measured recall.",
     )
     max_chunks_per_leaf: int | None = Field(
         None,
@@ -26,6 +27,10 @@ class RunSettings(Section):
     )
     mt_bench: bool = Field(
         False, description="Also run MT-Bench on base and trained model (did general chat quality hold?)."
+    )
+    forgetting: bool = Field(
+        True,
+        description="Judge-free forgetting check, base vs trained: `mmlu` by log-likelihood on a fixed sample of evaluate.mmlu_sample questions, and `mt_bench_reference` (log-likelihood per word of the MT-Bench reference answers).",
     )
 
     @field_validator("outtype")

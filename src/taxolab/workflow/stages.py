@@ -58,12 +58,20 @@ STAGES: tuple[StageKind, ...] = (
     StageKind("generate", "generate data", (*GENERATION_READS, "run.max_chunks_per_leaf"), per_leaf=True),
     StageKind("mix", "mix the training sets", ("mix",)),
     StageKind("train", "train (multi-phase)", ("models.student", "train")),
+    StageKind("convert", "convert the trained model to GGUF", ("run.outtype",)),
     StageKind(
         "evaluate",
-        "evaluate base vs trained",
-        ("models.student", "models.judge", "mix.system_prompt", "evaluate", "run.mt_bench"),
+        "evaluate base vs trained (checkpoint and shipped GGUF)",
+        (
+            "models.student",
+            "models.judge",
+            "mix.system_prompt",
+            "evaluate",
+            "run.mt_bench",
+            "run.forgetting",
+            "run.outtype",
+        ),
     ),
-    StageKind("convert", "convert the trained model to GGUF", ("run.outtype",)),
     StageKind("report", "write the report", always=True),
 )
 """The stages of ``taxolab run``, in order: the run, its stage count and ETA, and ``--plan`` read this list."""

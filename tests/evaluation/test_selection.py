@@ -1,0 +1,146 @@
+"""Checkpoint selection reads the dev split only: the test split the report scores is never opened.
+
+The data run's test split files hold lines that are not JSON (any read of them
+raises), and every way of opening a file is watched for a path inside the test
+split, so a selector that read it would fail the test either way. The models
+are tiny random-weight Llamas with the default model's real tokenizer.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import json
+import pathlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taxolab.config import load_config
+from taxolab.errors import TaxolabError
+from taxolab.evaluation.loglik import load_scorer
+from taxolab.evaluation.mmlu_branch import accuracy, load_questions
+from taxolab.evaluation.selection import DevSelector, dev_selector
+from taxolab.training.api import _evaluation_selector
+from taxolab.training.settings import TrainSettings
+from taxolab.workflow.model_steps import checkpoint_selector
+
+HELD_OUT = [
+    {"question": "Where does the chickadee nest?", "answer": "Chickadees nest in tree cavities.", "leaf": "birds"},
+    {"question": "What does the chickadee eat?", "answer": "Chickadees eat insects and seeds.", "leaf": "birds"},
+]
+
+
+def write(path: Path, rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+@pytest.fixture
+def data_run(tmp_path: Path, mcq_rows: list[dict[str, Any]]) -> Path:
+    """A mix folder with both splits; the test split's files are not even JSON."""
+    run = tmp_path / "mix"
+    write(run / "dev" / "test" / "birds.jsonl", [{**row, "leaf": "birds"} for row in mcq_rows])
+    write(run / "dev" / "heldout" / "birds.jsonl", HELD_OUT)
+    for part in ("test", "heldout"):
+        (run / part).mkdir(parents=True)
+        (run / part / "birds.jsonl").write_text("the test split: reading this line is a bug\n", encoding="utf-8")
+    return run
+
+
+@pytest.fixture
+def test_split_sealed(data_run: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every open of a file under the test split raises; returns the paths that were attempted."""
+    sealed = [(data_run / "test").resolve(), (data_run / "heldout").resolve()]
+    attempts: list[Path] = []
+
+    def guard(file: Any) -> None:
+        if isinstance(file, (str, pathlib.PurePath)):
+            path = Path(file).resolve()
+            if any(path == root or root in path.parents for root in sealed):
+                attempts.append(path)
+                raise AssertionError(f"selection opened the test split: {path}")
+
+    def watched(real: Callable[..., Any]) -> Callable[..., Any]:
+        def opener(file: Any, *args: Any, **kwargs: Any) -> Any:
+            guard(file)
+            return real(file, *args, **kwargs)
+
+        return opener
+
+    real_path_open = pathlib.Path.open
+
+    def path_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        guard(self)
+        return real_path_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", watched(builtins.open))
+    monkeypatch.setattr(io, "open", watched(io.open))
+    monkeypatch.setattr(pathlib.Path, "open", path_open)
+    return attempts
+
+
+def test_mmlu_branch_selection_reads_dev_only_and_picks_the_best_on_dev(
+    data_run: Path, tiny_models: list[Path], test_split_sealed: list[Path]
+) -> None:
+    selector = dev_selector(data_run, "mmlu_branch")
+    assert isinstance(selector, DevSelector)
+    assert selector.description == "mmlu_branch accuracy on the dev split (5 questions)"
+    questions = load_questions([data_run / "dev" / "test" / "birds.jsonl"])
+    scores = [accuracy(load_scorer(model), questions) for model in tiny_models]
+    best = max(range(len(scores)), key=lambda i: (scores[i], i))  # ties: the later checkpoint
+    assert selector(list(tiny_models)) == tiny_models[best]
+    assert test_split_sealed == []
+    with pytest.raises(AssertionError, match="opened the test split"):  # the seal is live
+        load_questions([data_run / "test" / "birds.jsonl"])
+
+
+def test_recall_selection_answers_dev_pairs_with_the_checkpoint_weights(
+    data_run: Path, tiny_models: list[Path], test_split_sealed: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taxolab.evaluation.loglik import LoglikScorer
+
+    asked: list[list[str]] = []
+    real_answer = LoglikScorer.answer
+
+    def answer(self: LoglikScorer, conversations: Any, **kwargs: Any) -> list[str]:
+        asked.append([conv[-1]["content"] for conv in conversations])
+        assert conversations[0][0] == {"role": "system", "content": "You are a bird expert."}
+        answers = real_answer(self, conversations, **kwargs)
+        assert len(answers) == len(conversations) and all(isinstance(a, str) for a in answers)
+        return answers
+
+    monkeypatch.setattr(LoglikScorer, "answer", answer)
+    selector = dev_selector(data_run, "recall", system_prompt="You are a bird expert.", max_tokens=8)
+    assert selector is not None and selector.description == "recall on the dev split (2 held-out pairs)"
+    auto = dev_selector(data_run, "auto")  # recall, the report's headline, when dev has held-out pairs
+    assert auto is not None and auto.description == selector.description
+    chosen = selector(list(tiny_models[:2]))
+    assert chosen in tiny_models[:2]
+    assert asked == [[pair["question"] for pair in HELD_OUT]] * 2
+    assert test_split_sealed == []
+
+
+def test_the_run_builds_its_selector_on_dev(data_run: Path, test_split_sealed: list[Path]) -> None:
+    config = load_config(
+        None,
+        {"train": {"select_by": "recall"}, "models": {"system_prompt": "Be brief."}, "evaluate": {"batch_size": 2}},
+    )
+    selector = checkpoint_selector(config, data_run)
+    assert isinstance(selector, DevSelector) and "dev split" in selector.description
+    assert (
+        checkpoint_selector(config.model_copy(update={"train": TrainSettings(select_by="val_loss")}), data_run) is None
+    )
+    assert test_split_sealed == []
+
+
+def test_without_a_dev_split_the_test_split_never_chooses(tmp_path: Path, mcq_rows: list[dict[str, Any]]) -> None:
+    """An older data run (test questions, no dev/): validation loss decides; naming a benchmark is an error."""
+    run = tmp_path / "old"
+    write(run / "test" / "birds.jsonl", [{**row, "leaf": "birds"} for row in mcq_rows])
+    assert dev_selector(run, "auto") is None
+    assert _evaluation_selector(run, TrainSettings(select_by="auto")) is None
+    with pytest.raises(TaxolabError, match=r"old/dev/test: --select-by mmlu_branch needs the data run's dev split"):
+        _evaluation_selector(run, TrainSettings(select_by="mmlu_branch"))
