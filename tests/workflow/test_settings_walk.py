@@ -74,7 +74,7 @@ RECORDED_ONLY: dict[str, dict[Key, str]] = {
 }
 """Fields an engine reads only to describe its work in its record, never to compute it."""
 
-SPECIAL = {("generate", "pipeline"): "full", ("run", "outtype"): "f16"}
+SPECIAL = {("generate", "pipeline"): "full", ("run", "outtype"): "q8_0"}
 """Values for fields whose other values must name something that exists."""
 
 

@@ -7,7 +7,7 @@ split. A selector made here reads only ``<data run>/dev/``:
 - ``mmlu_branch``: accuracy on ``dev/test/*.jsonl`` (multiple choice, log-likelihood);
 - ``recall``: facts learned (:func:`taxolab.evaluation.keyfacts.score_answer`) on
   ``dev/heldout/*.jsonl``, answered closed-book by greedy generation with the
-  checkpoint's own weights (after ``models.system_prompt``).
+  checkpoint's own weights (after ``mix.system_prompt``).
 
 Ties go to the later checkpoint (more training for the same score). A data
 run without a dev split gives no selector (training falls back to the

@@ -43,7 +43,7 @@ def checkpoint_selector(config: Config, mix_dir: Path) -> Callable[[list[Path]],
     """``train.select_by`` on the mix's dev split (never its test split); None when that split has nothing to read.
 
     Recall on dev asks the way the model is trained and evaluated: after
-    ``models.system_prompt``, at most ``evaluate.recall_max_tokens`` per answer.
+    ``mix.system_prompt``, at most ``evaluate.recall_max_tokens`` per answer.
     """
     how = config.train.select_by
     if how not in ("auto", "mmlu_branch", "recall"):
@@ -55,7 +55,7 @@ def checkpoint_selector(config: Config, mix_dir: Path) -> Callable[[list[Path]],
         how,
         batch_size=config.evaluate.batch_size,
         device=config.evaluate.device,
-        system_prompt=config.models.system_prompt or None,
+        system_prompt=config.mix.system_prompt or None,
         max_tokens=config.evaluate.recall_max_tokens,
     )
 

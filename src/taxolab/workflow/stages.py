@@ -34,8 +34,12 @@ class StageKind:
     (``"models.student"``) the stage's work depends on; its fingerprint holds
     their values that affect results, as each setting declares
     (:mod:`taxolab.config.affects`), so no stage keeps its own list of what
-    to leave out. ``per_leaf`` stages run once per changed leaf
-    (``generate:<leaf>``); ``always`` stages run on every call.
+    to leave out. ``selects`` names keys of other sections read only to
+    choose among the stage's results (training reads the recall settings to
+    pick a checkpoint on the dev split): they join the fingerprint with the
+    selection-only settings, so a change re-selects without redoing the work.
+    ``per_leaf`` stages run once per changed leaf (``generate:<leaf>``);
+    ``always`` stages run on every call.
     """
 
     name: str
@@ -43,6 +47,7 @@ class StageKind:
     reads: tuple[str, ...] = ()
     per_leaf: bool = False
     always: bool = False
+    selects: tuple[str, ...] = ()
 
     def instances(self, leaves: list[str]) -> list[str]:
         """The stage names this kind has for these leaves."""
@@ -50,14 +55,22 @@ class StageKind:
 
     def config_inputs(self, config: BaseModel, *, selection: bool = False) -> dict[str, Any]:
         """The result-affecting values of what this stage reads (``selection`` ones too when asked)."""
-        return read_settings(config, self.reads, selection=selection)
+        values = read_settings(config, self.reads, selection=selection)
+        if selection:
+            values.update(read_settings(config, self.selects))
+        return values
 
 
 STAGES: tuple[StageKind, ...] = (
     StageKind("taxonomy", "taxonomy: diff and validate", always=True),
     StageKind("generate", "generate data", (*GENERATION_READS, "run.max_chunks_per_leaf"), per_leaf=True),
     StageKind("mix", "mix the training sets", ("mix",)),
-    StageKind("train", "train (multi-phase)", ("models.student", "train")),
+    StageKind(
+        "train",
+        "train (multi-phase)",
+        ("models.student", "train"),
+        selects=("mix.system_prompt", "evaluate.recall_max_tokens"),
+    ),
     StageKind("convert", "convert the trained model to GGUF", ("run.outtype",)),
     StageKind(
         "evaluate",
