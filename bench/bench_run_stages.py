@@ -82,6 +82,7 @@ class Sample:
     t: float
     cpu: dict[int, float]  # pid -> user+system seconds so far
     kind: dict[int, str]  # pid -> "server" | "run" | "other"
+    machine: float = 0.0  # busy CPU seconds of the whole machine so far (every process, ours or not)
 
 
 @dataclass
@@ -125,7 +126,8 @@ class Sampler:
                 kind[proc.pid] = (
                     "run" if proc.pid == self.root else "server" if any(m in cmd for m in SERVER_MARKERS) else "other"
                 )
-            self.samples.append(Sample(time.time(), cpu, kind))
+            whole = psutil.cpu_times()
+            self.samples.append(Sample(time.time(), cpu, kind, whole.user + whole.nice + whole.system))
             if not self.log_sizes and _generation_done(self.run_json):
                 self.log_sizes = {str(p): p.stat().st_size for p in self.logs.glob("*.log")}
             self._stop.wait(self.period)
@@ -152,6 +154,8 @@ def cpu_by_kind(samples: list[Sample], start: float, end: float) -> dict[str, fl
         # A process started inside the window counts from zero.
         before = first.cpu.get(pid, 0.0)
         used[last.kind[pid]] = used.get(last.kind[pid], 0.0) + (seconds - before) / span
+    ours = sum(used.values())
+    used["outside"] = max(0.0, (last.machine - first.machine) / span - ours)
     return used
 
 
@@ -179,7 +183,10 @@ def run_once(taxonomy: Path, out: Path, env: dict[str, str], settings: dict[str,
     (out.parent / "run-result.json").write_text(stdout.decode())
     (out.parent / "cpu-samples.json").write_text(
         json.dumps(
-            {"samples": [{"t": s.t, "cpu": s.cpu, "kind": s.kind} for s in sampler.samples], "logs": sampler.log_sizes}
+            {
+                "samples": [{"t": s.t, "cpu": s.cpu, "kind": s.kind, "machine": s.machine} for s in sampler.samples],
+                "logs": sampler.log_sizes,
+            }
         )
     )
     return sampler
@@ -188,7 +195,12 @@ def run_once(taxonomy: Path, out: Path, env: dict[str, str], settings: dict[str,
 def load_samples(path: Path) -> tuple[list[Sample], dict[str, int]]:
     data = json.loads(path.read_text())
     samples = [
-        Sample(d["t"], {int(k): v for k, v in d["cpu"].items()}, {int(k): v for k, v in d["kind"].items()})
+        Sample(
+            d["t"],
+            {int(k): v for k, v in d["cpu"].items()},
+            {int(k): v for k, v in d["kind"].items()},
+            d.get("machine", 0.0),
+        )
         for d in data["samples"]
     ]
     return samples, data["logs"]
@@ -357,9 +369,15 @@ def main() -> None:
         # Nested: the train stage's function clears the folders beside its own (stale outputs).
         alone["train"] = stage_alone("train", run_dir, work / "alone" / "train" / "out", env)
         alone["evaluate"] = stage_alone("evaluate", run_dir, work / "alone" / "evaluate" / "out", env)
+        (work / "alone.json").write_text(json.dumps(alone))
+    elif (work / "alone.json").is_file():
+        alone = json.loads((work / "alone.json").read_text())
 
     print(f"\nrun folder {run_dir}  (load average at start {load_before:.1f}, now {os.getloadavg()[0]:.1f})")
-    print(f"{'stage':28} {'wall s':>7} {'run rate':>16} {'alone':>10} {'ratio':>6}  {'servers':>8} {'others':>7}")
+    print(
+        f"{'stage':28} {'wall s':>7} {'run rate':>16} {'alone':>10} {'ratio':>6}  "
+        f"{'servers':>8} {'others':>7} {'taxolab':>8} {'outside':>8}"
+    )
     worst_idle = 0.0
     for name, step in steps.items():
         cores = cpu_by_kind(samples, step["started"], step["finished"])
@@ -374,9 +392,14 @@ def main() -> None:
         ratio = f"{rate['per_second'] / peer:.2f}" if peer and rate.get("per_second") else "-"
         print(
             f"{name[:28]:28} {step['seconds']:7.1f} {shown:>16} {peer or 0:10.1f} {ratio:>6}  "
-            f"{servers:7.0%}{'*' if idle_here else ' '} {cores.get('other', 0.0):6.0%}"
+            f"{servers:7.0%}{'*' if idle_here else ' '} {cores.get('other', 0.0):6.0%} "
+            f"{cores.get('run', 0.0):8.0%} {cores.get('outside', 0.0):8.0%}"
         )
-    print("servers = CPU of the run's model servers (* = they have no work in this stage); others = helper processes")
+    print(
+        "CPU in cores (100% = one core): servers = the run's model servers (* = they have no work in this stage); "
+        "others = the run's other helpers; taxolab = the run's own process; outside = every process not started "
+        "by the run (other users: a ratio is only fair when this is near 0)"
+    )
     print(f"idle servers at worst: {worst_idle:.1%} of a core (goal <= 5%)")
 
 
