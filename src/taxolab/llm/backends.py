@@ -212,29 +212,30 @@ def _cpu_env() -> dict[str, str]:
     also leaves in place; ``KMP_BLOCKTIME`` (ms) is the same bound for LLVM or
     Intel OpenMP builds (not measured: none here).
 
-    Measured with ``bench/bench_server_wait.py`` on the 2-core project machine
-    while other engineers kept it at load 5-13 (so speeds are noisy, best of 2
-    interleaved repeats, tokens/s at 1 / 4 concurrent requests; CPU of the
-    server in the 0.2 s and in the 2 s after its last request):
+    Measured with ``bench/bench_server_wait.py --repeat 2`` on the 2-core
+    project machine, 2026-12-04 (best of 2 interleaved repeats; tokens/s at
+    1 / 4 concurrent requests; CPU of the server in the 0.2 s and in the 2 s
+    after its last request). At load ~1 (one other engineer's process):
 
-    =========  ===========  =============  =============
-    setting    tokens/s     0.2 s after    2 s after
-    =========  ===========  =============  =============
-    ACTIVE     61 / 21      50% of a core  45% (forever)
-    PASSIVE    33 / 57      0%             0%
-    300k loops 5-7 / 8-57   5% (~10 ms)    0%
-    30k loops  16 / 25      0%             0%
-    3M loops   33 / 34      40%            0%
-    =========  ===========  =============  =============
+    ==========  ===============  =========  ===========  ===========
+    setting     tokens/s         vs ACTIVE  0.2 s after  2 s after
+    ==========  ===============  =========  ===========  ===========
+    ACTIVE      114.8 / 162.5    1.00/1.00  100%         100% (forever)
+    300k loops  119.0 / 168.2    1.04/1.03  5% (~10 ms)  0.0%
+    PASSIVE      42.5 / 108.4    0.37/0.67  0%           0.0%
+    3M loops    120.9 / 182.2    1.05/1.12  35%          0.0%
+    ==========  ===============  =========  ===========  ===========
 
-    Under that load no setting is reliably faster than sleeping workers and
-    ACTIVE collapses (1.0 tokens/s in one repeat); on an idle machine spinning
-    decoded 1.8-2.7x faster than PASSIVE (78 vs 29 tokens/s at one request,
-    143 vs 79 at four, measured earlier with ``bench/bench_server.py``). The
-    bounded spin keeps that gain when the machine is idle, sleeps when it is
-    not (no choice by the load at start, which changes during a run), and an
-    idle server measures 0.0% of a core (``tests/llm/test_idle_server.py``).
-    Re-measure on a quiet machine with ``python bench/bench_server_wait.py --repeat 3``.
+    At load 5-13 (others training) every spinning setting was erratic and
+    ACTIVE collapsed (1.0-61 tokens/s at one request, against 23-33 for
+    PASSIVE), so the bound matters twice: the decoding gain of spinning is
+    kept while requests flow (300k loops = ACTIVE's speed above), a worker
+    whose partner lost its core gives up after ~10 ms instead of spinning on,
+    and no choice is made by the load at start, which changes during a run.
+    3M loops was as fast but spins ~70 ms after each request; 300k is GNU
+    OpenMP's own default. An idle server measures 0.0% of a core
+    (``tests/llm/test_idle_server.py``; 86% with ``OMP_WAIT_POLICY=ACTIVE``).
+    Re-measure with ``python bench/bench_server_wait.py --repeat 3`` (``uptime`` first).
     Any of :data:`WAIT_SETTINGS` set by the user wins, and then taxolab sets none.
     """
     if any(name in os.environ for name in WAIT_SETTINGS):
