@@ -30,7 +30,16 @@ base model's server may wait for the other; its CPU is shown, not judged.
     python bench/bench_run_stages.py --from-run DIR   # only the CPU table of a finished bench work dir
 
 Run it on an otherwise idle machine (``uptime``): a ratio is only meaningful
-when the run and its peers shared the machine with the same neighbours.
+when the run and its peers shared the machine with the same neighbours; the
+``outside`` column shows the CPU of every process the run did not start.
+
+``--quick`` on the 2-core project machine, 2026-12-04, with other engineers
+using 0.6-1.0 core throughout (``outside``), so the ratios are not clean:
+generation 9.4 vs 9.7 tokens/s alone (0.97), training 29.7 vs 52.9 (0.56; a
+77 s stage whose trainer got 1.2 cores), evaluation 0.8 vs 1.0 questions/s
+(0.83); the teacher server kept through training used 0.0% of a core (with
+``OMP_WAIT_POLICY=ACTIVE`` it burnt a whole core). The full cpu-small run was
+not measured here.
 """
 
 from __future__ import annotations
