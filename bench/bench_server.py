@@ -5,8 +5,9 @@ matters is total generated tokens/s at concurrency 1, 2, 4 and 8. Each backend
 is measured in the same run on the same machine, and the table prints ratios:
 against concurrency 1 of the same backend, and llama-server against
 llama-cpp-python at the same concurrency. ``llama-cpp-spin`` is llama-server
-with its OpenMP workers spinning instead of sleeping (taxolab's default is to
-let them sleep, which matters when the CPU is shared).
+with its OpenMP workers spinning without bound (``OMP_WAIT_POLICY=ACTIVE``);
+taxolab's own servers spin for a bounded time and then sleep, see
+``bench/bench_server_wait.py``.
 
     .venv/bin/python bench/bench_server.py [--max-tokens 96] [--rounds 2] [--backends llama-cpp,llama-cpp-python]
 

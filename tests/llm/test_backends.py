@@ -29,17 +29,30 @@ def test_gguf_goes_to_llama_server_with_one_full_context_per_slot() -> None:
     assert argv[argv.index("--kv-unified-per-slot") + 1] == "2048"
     assert argv[argv.index("--alias") + 1] == "model" and argv[argv.index("--api-key") + 1] == "k"
     assert argv[argv.index("--host") + 1] == "127.0.0.1" and spec.parallel == 4 and spec.health_path == "/health"
-    assert spec.env["OMP_WAIT_POLICY"] in ("ACTIVE", "PASSIVE")
 
 
-@pytest.mark.parametrize(("load", "policy"), [(0.2, "ACTIVE"), (1.9, "PASSIVE")])
-def test_workers_spin_only_on_an_idle_cpu(monkeypatch: pytest.MonkeyPatch, load: float, policy: str) -> None:
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+@pytest.mark.parametrize("backend", ["llama-cpp", "llama-cpp-python"])
+@pytest.mark.parametrize("load", [0.2, 1.9])
+def test_workers_spin_a_bounded_time_whatever_the_load(
+    monkeypatch: pytest.MonkeyPatch, backend: str, load: float
+) -> None:
+    """Never ``OMP_WAIT_POLICY=ACTIVE``: its workers spin forever, so an idle server would burn a core (issue 21)."""
+    for name in backends.WAIT_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
-    monkeypatch.setattr("os.cpu_count", lambda: 2)
-    assert launch_spec("llama-cpp", args()).env["OMP_WAIT_POLICY"] == policy
-    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")
-    assert launch_spec("llama-cpp", args()).env["OMP_WAIT_POLICY"] == "PASSIVE"
+    env = launch_spec(backend, args()).env
+    assert "OMP_WAIT_POLICY" not in env
+    assert env["GOMP_SPINCOUNT"] == backends.SPIN_COUNT and int(env["GOMP_SPINCOUNT"]) > 0
+    assert env["KMP_BLOCKTIME"] == backends.BLOCK_TIME_MS
+
+
+@pytest.mark.parametrize("name", ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"])
+def test_a_users_wait_setting_wins_and_taxolab_adds_none(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    for other in backends.WAIT_SETTINGS:
+        monkeypatch.delenv(other, raising=False)
+    monkeypatch.setenv(name, "PASSIVE" if name == "OMP_WAIT_POLICY" else "0")
+    env = launch_spec("llama-cpp", args()).env
+    assert not set(env) & set(backends.WAIT_SETTINGS)  # the server inherits the user's setting as it is
 
 
 def test_llama_cpp_python_reports_one_slot() -> None:

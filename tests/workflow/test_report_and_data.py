@@ -119,6 +119,7 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
                     "tokens_per_second": 50.0,
                 }
             ],
+            "throughput": {"amount": 4321.0, "unit": "tokens", "seconds": 10.0, "per_second": 432.1},
         },
         "evaluate": {
             "results": str(results),
@@ -143,7 +144,10 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
     for name, out in outputs.items():
         manifest.stages[name] = StageRecord("h", out, 0.0, 1.0)
     html = write_run_report(layout, manifest, chat_command="taxolab model chat").read_text()
-    for needle in ("knowledge_birds", "data:image/png", "80.0%", "+40.0 pt", "Q?", "taxolab model chat", "cpu-small"):
+    for needle in (
+        "knowledge_birds", "data:image/png", "80.0%", "+40.0 pt", "Q?", "taxolab model chat", "cpu-small",
+        "4,321 tokens, 432.1 tokens/s",
+    ):  # fmt: skip
         assert needle in html
     assert "_raw" not in html
     # which split chose, which is reported, and the shipped file beside the checkpoint

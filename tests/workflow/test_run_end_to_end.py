@@ -90,6 +90,9 @@ def test_run_killed_during_training_then_finished(taxonomy: Path, tmp_path: Path
     skipped = {stage["name"]: stage["skipped"] for stage in result["stages"]}
     assert skipped["mix"] and all(v for k, v in skipped.items() if k.startswith("generate:"))
     assert not skipped["train"]
+    rates = {stage["name"]: stage["throughput"] for stage in result["stages"]}
+    assert rates["train"]["unit"] == "tokens" and rates["train"]["amount"] > 0 and rates["train"]["per_second"] > 0
+    assert rates["evaluate"]["unit"] == "questions" and rates["evaluate"]["amount"] > 0
 
     metrics = [row for path in sorted(run_dir.glob("train/*/phase*/metrics.jsonl")) for row in read_metrics(path)]
     assert metrics_rows(run_dir) >= killed_at

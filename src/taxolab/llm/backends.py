@@ -190,24 +190,57 @@ def _llama_server_template(chat_template: str | None) -> list[str]:
     return ["--chat-template", str(chat_template)]
 
 
-BUSY_LOAD_PER_CORE = 0.5
-"""Above this 1-minute load average per core, ggml's OpenMP workers sleep instead of spinning."""
+WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
+"""The OpenMP runtime's wait settings; when the user sets any of them, taxolab sets none."""
+SPIN_COUNT = "300000"
+"""GNU OpenMP (``GOMP_SPINCOUNT``): busy-wait loops before a waiting worker sleeps."""
+BLOCK_TIME_MS = "20"
+"""LLVM / Intel OpenMP (``KMP_BLOCKTIME``): milliseconds a waiting worker spins before it sleeps."""
 
 
 def _cpu_env() -> dict[str, str]:
-    """Pick how ggml's OpenMP workers wait, by how busy the CPU is when the server starts.
+    """How ggml's OpenMP workers wait: spin for a bounded time (~10 ms here), then sleep.
 
-    Measured with ``bench/bench_server.py`` on the 2-core project machine:
-    idle, spinning workers (``ACTIVE``, llama.cpp's default) decode 1.8-2.7x
-    faster than sleeping ones at 1-4 concurrent requests (78 vs 29 tok/s at
-    one request, 143 vs 79 at four); with other processes busy on the same
-    cores, spinning collapses to ~1.7 tok/s against ~30 for sleeping workers.
-    ``OMP_WAIT_POLICY`` set by the user always wins.
+    ggml (built with GNU OpenMP, ``ldd llama-server``) ends every operation of
+    a graph with an OpenMP barrier, so how workers wait decides decode speed,
+    and what they do after the last request decides what an idle server costs.
+    ``OMP_WAIT_POLICY=ACTIVE`` spins 30 billion loops, i.e. forever: a kept
+    teacher server burnt a core through the whole training stage (issue 21).
+    A bounded spin keeps the barriers fast while requests flow (gaps inside
+    and between tokens are micro- to sub-milliseconds) and sleeps soon after
+    the last one. 300,000 loops is GNU OpenMP's own default, which llama.cpp
+    also leaves in place; ``KMP_BLOCKTIME`` (ms) is the same bound for LLVM or
+    Intel OpenMP builds (not measured: none here).
+
+    Measured with ``bench/bench_server_wait.py --repeat 2`` on the 2-core
+    project machine, 2026-12-04 (best of 2 interleaved repeats; tokens/s at
+    1 / 4 concurrent requests; CPU of the server in the 0.2 s and in the 2 s
+    after its last request). At load ~1 (one other engineer's process):
+
+    ==========  ===============  =========  ===========  ===========
+    setting     tokens/s         vs ACTIVE  0.2 s after  2 s after
+    ==========  ===============  =========  ===========  ===========
+    ACTIVE      114.8 / 162.5    1.00/1.00  100%         100% (forever)
+    300k loops  119.0 / 168.2    1.04/1.03  5% (~10 ms)  0.0%
+    PASSIVE      42.5 / 108.4    0.37/0.67  0%           0.0%
+    3M loops    120.9 / 182.2    1.05/1.12  35%          0.0%
+    ==========  ===============  =========  ===========  ===========
+
+    At load 5-13 (others training) every spinning setting was erratic and
+    ACTIVE collapsed (1.0-61 tokens/s at one request, against 23-33 for
+    PASSIVE), so the bound matters twice: the decoding gain of spinning is
+    kept while requests flow (300k loops = ACTIVE's speed above), a worker
+    whose partner lost its core gives up after ~10 ms instead of spinning on,
+    and no choice is made by the load at start, which changes during a run.
+    3M loops was as fast but spins ~70 ms after each request; 300k is GNU
+    OpenMP's own default. An idle server measures 0.0% of a core
+    (``tests/llm/test_idle_server.py``; 86% with ``OMP_WAIT_POLICY=ACTIVE``).
+    Re-measure with ``python bench/bench_server_wait.py --repeat 3`` (``uptime`` first).
+    Any of :data:`WAIT_SETTINGS` set by the user wins, and then taxolab sets none.
     """
-    if "OMP_WAIT_POLICY" in os.environ:
-        return {"OMP_WAIT_POLICY": os.environ["OMP_WAIT_POLICY"]}
-    load_per_core = os.getloadavg()[0] / (os.cpu_count() or 1)
-    return {"OMP_WAIT_POLICY": "PASSIVE" if load_per_core > BUSY_LOAD_PER_CORE else "ACTIVE"}
+    if any(name in os.environ for name in WAIT_SETTINGS):
+        return {}
+    return {"GOMP_SPINCOUNT": SPIN_COUNT, "KMP_BLOCKTIME": BLOCK_TIME_MS}
 
 
 @cache

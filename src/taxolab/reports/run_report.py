@@ -68,7 +68,12 @@ def report_context(layout: RunLayout, manifest: RunManifest, chat_command: str) 
         "evaluation": _evaluation(stages["evaluate"].outputs) if "evaluate" in stages else None,
         "gguf": stages["convert"].outputs if "convert" in stages else None,
         "timings": [
-            {"name": name, "seconds": round(record.seconds, 1), "finished": _clock(record.finished)}
+            {
+                "name": name,
+                "seconds": round(record.seconds, 1),
+                "finished": _clock(record.finished),
+                "throughput": _throughput(record.outputs.get("throughput")),
+            }
             for name, record in stages.items()
         ],
         "total_seconds": round(sum(record.seconds for record in stages.values()), 1),
@@ -146,6 +151,14 @@ def headlines_of(results_json: Path) -> list[str]:
     data = json.loads(path.read_text(encoding="utf-8"))
     results = [result_from_json(item) for item in data.get("results", {}).values()]
     return [line for line in map(knowledge_headline, results) if line]
+
+
+def _throughput(data: dict[str, Any] | None) -> str:
+    """``"1,234 tokens, 56.7 tokens/s"`` from a stage's recorded throughput; empty when it has none."""
+    if not data or data.get("per_second") is None:
+        return ""
+    unit = data["unit"]
+    return f"{data['amount']:,.0f} {unit}, {data['per_second']:,.1f} {unit}/s"
 
 
 def _data_uri(png: Path) -> str:

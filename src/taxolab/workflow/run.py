@@ -53,6 +53,7 @@ from taxolab.workflow.manifest import RunManifest, StageRecord
 from taxolab.workflow.model_steps import convert_model, evaluate_models, train_model
 from taxolab.workflow.profiles import Profile
 from taxolab.workflow.stages import STAGE, Stage, StageRunner, stage_names
+from taxolab.workflow.throughput import evaluated_questions, generated_tokens, trained_tokens
 
 
 @dataclass
@@ -75,13 +76,22 @@ class RunOptions:
 
 @dataclass(frozen=True)
 class StageSummary:
+    """One stage as the run left it: wall ``seconds`` and ``throughput`` of its last run (when it counts work)."""
+
     name: str
     title: str
     skipped: bool
     seconds: float
+    throughput: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "title": self.title, "skipped": self.skipped, "seconds": self.seconds}
+        return {
+            "name": self.name,
+            "title": self.title,
+            "skipped": self.skipped,
+            "seconds": self.seconds,
+            "throughput": self.throughput,
+        }
 
 
 @dataclass
@@ -266,6 +276,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
             lambda: train_model(
                 config, layout.mix, train_dir, show_progress=options.show_progress, debug=options.debug
             ),
+            work=trained_tokens,
         )
     )
     trained = TrainOutputs.of(trained_record)
@@ -297,6 +308,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
                     out_dir=layout.evaluation,
                     shipped=converted.gguf,
                 ),
+                work=evaluated_questions,
             )
         )
     )
@@ -310,7 +322,10 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
         gguf=converted.gguf,
         trained_model=trained.final_dir,
         evaluation=evaluation.results,
-        stages=[StageSummary(o.name, o.title, o.skipped, round(o.record.seconds, 1)) for o in runner.outcomes],
+        stages=[
+            StageSummary(o.name, o.title, o.skipped, round(o.record.seconds, 1), o.record.outputs.get("throughput"))
+            for o in runner.outcomes
+        ],
         chat_command=chat,
         shipped=evaluation.shipped,
     )
@@ -396,6 +411,7 @@ def _generate(runner: StageRunner, run: RunContext) -> list[LeafData]:
                     f"{STAGE['generate'].title}: {leaf.name}",
                     functools.partial(dict, inputs),
                     work,
+                    work=generated_tokens,
                 )
             )
             items.append(LeafData(leaf, folder))

@@ -24,6 +24,7 @@ from taxolab.console import stderr
 from taxolab.hashing import hash_json
 from taxolab.sdg.runs import GENERATION_READS
 from taxolab.workflow.manifest import RunManifest, StageRecord
+from taxolab.workflow.throughput import WorkCounter
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,9 @@ class Stage:
 
     ``always`` marks cheap stages that must look at the world every time
     (reading the taxonomy, writing the report): they run even when their
-    recorded inputs match.
+    recorded inputs match. ``work`` counts what a finished stage did (see
+    :mod:`taxolab.workflow.throughput`); the runner keeps it with the stage's
+    wall time as ``outputs["throughput"]``.
     """
 
     name: str
@@ -111,6 +114,7 @@ class Stage:
     inputs: Callable[[], Any]
     run: Callable[[], dict[str, Any]]
     always: bool = False
+    work: WorkCounter | None = None
 
 
 @dataclass(frozen=True)
@@ -159,9 +163,13 @@ class StageRunner:
         self._say(f"[bold][{self.index}/{self.total}] {stage.title}[/bold]{self._timing(stage.name)}")
         started = time.time()
         outputs = stage.run()
-        record = StageRecord(input_hash=input_hash, outputs=outputs, started=started, finished=time.time())
+        finished = time.time()
+        done = stage.work(outputs) if stage.work is not None else None
+        if done is not None:
+            outputs = {**outputs, "throughput": done.rate(finished - started)}
+        record = StageRecord(input_hash=input_hash, outputs=outputs, started=started, finished=finished)
         self.manifest.record(stage.name, record)
-        self._say(f"    done in {_duration(record.seconds)}")
+        self._say(f"    done in {_duration(record.seconds)}{_rate(outputs.get('throughput'))}")
         self.outcomes.append(StageOutcome(stage.name, stage.title, record, skipped=False))
         return record
 
@@ -186,6 +194,14 @@ def run_stages(stages: list[Stage], manifest: RunManifest, *, echo: bool = True)
     for stage in stages:
         runner.run(stage)
     return dict(manifest.stages)
+
+
+def _rate(throughput: dict[str, Any] | None) -> str:
+    """``, 1,234 tokens at 56.7 tokens/s`` for the stage's done line; empty without a count."""
+    if not throughput or throughput.get("per_second") is None:
+        return ""
+    unit = throughput["unit"]
+    return f", {throughput['amount']:,.0f} {unit} at {throughput['per_second']:,.1f} {unit}/s"
 
 
 def _duration(seconds: float) -> str:
