@@ -133,7 +133,10 @@ def score(model_dir: Path, system_prompt: str) -> tuple[int, list[tuple[str, str
         batch = tokenizer(prompts[start : start + 10], return_tensors="pt", padding=True)
         with torch.no_grad():
             out = model.generate(
-                **batch, max_new_tokens=64, do_sample=False, pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id
+                **batch,
+                max_new_tokens=64,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
             )
         answers += tokenizer.batch_decode(out[:, batch["input_ids"].shape[1] :], skip_special_tokens=True)
     rows = []
@@ -150,7 +153,9 @@ def system_prompt(env: dict[str, str]) -> str:
 
 def base_model(env: dict[str, str]) -> Path:
     code = "from taxolab.models.default import default_hf_dir; print(default_hf_dir(prepare=True))"
-    return Path(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip())
+    return Path(
+        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.strip()
+    )
 
 
 def ablation_data(run_dir: Path, dest: Path, name: str, prompt: str) -> Path:
@@ -164,7 +169,11 @@ def ablation_data(run_dir: Path, dest: Path, name: str, prompt: str) -> Path:
             for line in path.read_text().splitlines():
                 item = json.loads(line)
                 row = item.get("row") or {}
-                if str(item.get("reason", "")).rpartition(": ")[2] in QUESTION_CHECK_REASONS and row.get("question") and row.get("answer"):
+                if (
+                    str(item.get("reason", "")).rpartition(": ")[2] in QUESTION_CHECK_REASONS
+                    and row.get("question")
+                    and row.get("answer")
+                ):
                     rejected.append({
                         "messages": [
                             {"role": "system", "content": prompt},
@@ -210,8 +219,12 @@ print(result.final_dir)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--ablations", action="store_true", help="also run each ablation (one training run each)")
-    parser.add_argument("--ablation", action="append", choices=list(ABLATIONS), help="run only this ablation (repeatable)")
-    parser.add_argument("--from-run", type=Path, help="a finished cpu-small run folder to score and ablate instead of running")
+    parser.add_argument(
+        "--ablation", action="append", choices=list(ABLATIONS), help="run only this ablation (repeatable)"
+    )
+    parser.add_argument(
+        "--from-run", type=Path, help="a finished cpu-small run folder to score and ablate instead of running"
+    )
     parser.add_argument("--work-dir", type=Path, help="keep runs here (default: a temporary folder)")
     parser.add_argument("--score-only", type=Path, help="score the base and the final model of a finished run folder")
     parser.add_argument("--verbose", action="store_true", help="print every question and answer")

@@ -77,7 +77,9 @@ def main() -> None:
         requests = len(teacher.requests)
     ray.shutdown()
     local_seconds, local_rows, local_digest = results["local"]
-    print(f"fake teacher: {args.latency * 1000:.0f} ms per request, concurrency {args.concurrency}, {args.leaves} leaves")
+    print(
+        f"fake teacher: {args.latency * 1000:.0f} ms per request, concurrency {args.concurrency}, {args.leaves} leaves"
+    )
     print(f"{'executor':<16}{'rows':>6}{'seconds':>9}{'rows/s':>9}{'vs local':>10}  same rows")
     for name, (seconds, rows, digest) in results.items():
         ratio = (rows / seconds) / (local_rows / local_seconds)

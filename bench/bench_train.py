@@ -38,7 +38,39 @@ from taxolab.training.metrics import read_metrics
 from taxolab.training.packing import IGNORE
 from taxolab.training.settings import TrainSettings
 
-WORDS = ["the", "model", "learns", "new", "facts", "from", "documents", "and", "answers", "questions", "about", "them", "with", "care", "while", "the", "teacher", "writes", "synthetic", "examples", "that", "cover", "each", "skill", "in", "the", "taxonomy", "so", "training", "stays", "focused"]
+WORDS = [
+    "the",
+    "model",
+    "learns",
+    "new",
+    "facts",
+    "from",
+    "documents",
+    "and",
+    "answers",
+    "questions",
+    "about",
+    "them",
+    "with",
+    "care",
+    "while",
+    "the",
+    "teacher",
+    "writes",
+    "synthetic",
+    "examples",
+    "that",
+    "cover",
+    "each",
+    "skill",
+    "in",
+    "the",
+    "taxonomy",
+    "so",
+    "training",
+    "stays",
+    "focused",
+]
 
 
 def make_data(path: Path, count: int, seed: int) -> Path:
@@ -178,7 +210,9 @@ def main() -> None:
 
     print(f"data: {args.samples} samples, {tokens} tokens, batch {args.batch}, {threads} threads, fp32 full fine-tune,"
           f" best of {args.rounds} alternating rounds")  # fmt: skip
-    print(f"machine fp32 matmul (model shapes): {peak / 1e9:.1f} GFLOP/s (before {peak_before / 1e9:.1f}, after {peak_after / 1e9:.1f})")
+    print(
+        f"machine fp32 matmul (model shapes): {peak / 1e9:.1f} GFLOP/s (before {peak_before / 1e9:.1f}, after {peak_after / 1e9:.1f})"
+    )
     for name, r in results.items():
         achieved = flops / r["seconds"]
         print(f"{name:28s} {r['tokens_per_s']:8.1f} tokens/s  {r['seconds']:7.1f} s  "
@@ -187,7 +221,9 @@ def main() -> None:
     if baseline:
         for name, r in results.items():
             if name != "HF Trainer (padded)":
-                print(f"ratio {name} / HF Trainer: {r['tokens_per_s'] / baseline['tokens_per_s']:.2f}x (target >= 1.5x)")
+                print(
+                    f"ratio {name} / HF Trainer: {r['tokens_per_s'] / baseline['tokens_per_s']:.2f}x (target >= 1.5x)"
+                )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,12 @@ def parse(command: click.Command, args: list[str]) -> dict[str, object]:
 
 
 def alias_cases() -> list[tuple[str, str, str]]:
-    return [(path, flag, alias) for path, flags in ILAB_ALIASES.items() for flag, aliases in flags.items() for alias in aliases]
+    return [
+        (path, flag, alias)
+        for path, flags in ILAB_ALIASES.items()
+        for flag, aliases in flags.items()
+        for alias in aliases
+    ]
 
 
 @pytest.mark.parametrize(("path", "flag", "alias"), alias_cases())
@@ -89,9 +94,7 @@ def test_every_ilab_flag_the_issue_names_is_accepted(path: str, flag: str) -> No
     option_named(command_at(path), flag)
 
 
-def test_serve_gpu_layers_and_chat_template_reach_llama_server(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_serve_gpu_layers_and_chat_template_reach_llama_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from taxolab.llm import backends
 
     monkeypatch.setattr(backends, "llama_server_binary", lambda: Path("/usr/bin/llama-server"))
@@ -108,11 +111,14 @@ def test_serve_gpu_layers_and_chat_template_reach_llama_server(
     assert argv[argv.index("--chat-template") + 1] == "chatml"
     template = tmp_path / "t.jinja"
     template.write_text("{{ messages }}")
-    argv = backends.launch_spec("llama-cpp", backends.ServerArgs(**{**args.__dict__, "chat_template": str(template)})).argv
-    assert argv[argv.index("--chat-template-file") + 1] == str(template) and "--jinja" in argv
-    assert "--chat-template" not in backends.launch_spec(
-        "llama-cpp", backends.ServerArgs(**{**args.__dict__, "chat_template": "auto"})
+    argv = backends.launch_spec(
+        "llama-cpp", backends.ServerArgs(**{**args.__dict__, "chat_template": str(template)})
     ).argv
+    assert argv[argv.index("--chat-template-file") + 1] == str(template) and "--jinja" in argv
+    assert (
+        "--chat-template"
+        not in backends.launch_spec("llama-cpp", backends.ServerArgs(**{**args.__dict__, "chat_template": "auto"})).argv
+    )
 
 
 def test_phased_data_files_become_the_two_training_phases(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from taxolab.config.schema import Config
 
 def test_docs_configuration_md_is_up_to_date() -> None:
     assert DOCS_FILE.exists(), f"{DOCS_FILE} is missing: run `{COMMAND}`"
-    assert DOCS_FILE.read_text(encoding="utf-8") == render_reference(), f"docs/configuration.md is stale: run `{COMMAND}`"
+    assert DOCS_FILE.read_text(encoding="utf-8") == render_reference(), (
+        f"docs/configuration.md is stale: run `{COMMAND}`"
+    )
 
 
 def test_reference_names_every_section_and_key_with_its_default() -> None:

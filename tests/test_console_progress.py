@@ -13,7 +13,9 @@ from rich.progress import TextColumn
 from taxolab.console import LogProgress, progress
 from taxolab.sdg.progress import JobMeter, Reporter
 
-LINE = re.compile(r"^generate: (\d+)/40 rows \((\d+)%\), [\d.]+/s, (ETA \d+:\d\d:\d\d|done in \d+:\d\d:\d\d), \d+ made$")
+LINE = re.compile(
+    r"^generate: (\d+)/40 rows \((\d+)%\), [\d.]+/s, (ETA \d+:\d\d:\d\d|done in \d+:\d\d:\d\d), \d+ made$"
+)
 
 
 def test_non_terminal_output_gets_plain_lines_at_intervals_and_at_the_end() -> None:

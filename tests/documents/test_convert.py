@@ -42,7 +42,9 @@ def test_broken_pdf_and_other_formats_are_clear_errors(tmp_path: Path) -> None:
         convert_to_text(broken)
     word = tmp_path / "doc.docx"
     word.write_bytes(b"PK")
-    with pytest.raises(DocumentError, match=r"cannot read .docx files; use Markdown, plain text \(.txt, .rst, .adoc\) or PDF"):
+    with pytest.raises(
+        DocumentError, match=r"cannot read .docx files; use Markdown, plain text \(.txt, .rst, .adoc\) or PDF"
+    ):
         convert_to_text(word)
     latin = tmp_path / "latin.md"
     latin.write_bytes("caf\xe9".encode("latin-1"))

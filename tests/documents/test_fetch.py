@@ -89,7 +89,9 @@ def test_no_file_matches(bundle: Path, cache: Path) -> None:
     with pytest.raises(DocumentError) as caught:
         fetch_documents(_ref(REPO_URL, COMMIT, "penguins/*.md"), mirrors={REPO_URL: str(bundle)}, cache_dir=cache)
     message = str(caught.value)
-    assert message.startswith(f"pattern 'penguins/*.md' matches no file in {REPO_URL} at {COMMIT[:12]} (top level holds: ")
+    assert message.startswith(
+        f"pattern 'penguins/*.md' matches no file in {REPO_URL} at {COMMIT[:12]} (top level holds: "
+    )
     assert "LICENSE" in message and "\n" not in message
 
 

@@ -142,7 +142,9 @@ def test_mmlu_data_mistakes_are_errors_not_a_smaller_test(tmp_path: Path) -> Non
 def test_named_data_files_that_do_not_exist_are_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "dk.jsonl"
     code, err = evaluate_cli(tmp_path, capsys, "--benchmark", "dk_bench", "--dk-bench-data", str(missing))
-    assert code == 1 and err == f"error: {missing}: dk_bench data file does not exist (--dk-bench-data takes a JSONL file)"
+    assert (
+        code == 1 and err == f"error: {missing}: dk_bench data file does not exist (--dk-bench-data takes a JSONL file)"
+    )
 
 
 @pytest.mark.usefixtures("no_model_loads")

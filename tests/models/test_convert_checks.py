@@ -87,7 +87,7 @@ def test_a_converter_failure_shows_its_error_line_not_its_traceback(tmp_path: Pa
     log = tmp_path / "convert.log"
     log.write_text(
         "INFO:hf-to-gguf:Loading model: tiny\nTraceback (most recent call last):\n"
-        '  File "convert_hf_to_gguf.py", line 1, in <module>\n    main()\nKeyError: \'U8\'\n'
+        "  File \"convert_hf_to_gguf.py\", line 1, in <module>\n    main()\nKeyError: 'U8'\n"
     )
     assert tool_error(log) == "KeyError: 'U8'"
     log.write_text("INFO:hf-to-gguf:Loading model\nERROR:hf-to-gguf:Model FooForCausalLM is not supported\n")

@@ -26,7 +26,9 @@ def generated(folder: Path) -> dict[str, list[dict[str, Any]]]:
 def test_simple_writes_answer_first_rows_heldout_passages_and_tests(
     leaves: list[Leaf], teacher: FakeOpenAIServer, tmp_path: Path
 ) -> None:
-    result = generate_data(config_for(teacher.url, tmp_path), leaves=leaves, chunk_source=chunks_of, show_progress=False)
+    result = generate_data(
+        config_for(teacher.url, tmp_path), leaves=leaves, chunk_source=chunks_of, show_progress=False
+    )
     folder = result.output_dir
     manifest = read_manifest(folder)
     assert manifest["status"] == "complete"
@@ -71,7 +73,10 @@ def test_full_keeps_question_first_judged_and_grounded(
     leaves: list[Leaf], teacher: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     result = generate_data(
-        config_for(teacher.url, tmp_path, pipeline="full"), leaves=leaves[:1], chunk_source=chunks_of, show_progress=False
+        config_for(teacher.url, tmp_path, pipeline="full"),
+        leaves=leaves[:1],
+        chunk_source=chunks_of,
+        show_progress=False,
     )
     counts = result.manifest["counts"]["leaves"]["knowledge_birds"]
     # 2 seed rows x (chunk + 3 augmentations) x 2 pairs; the invented answer of each pair is dropped

@@ -87,7 +87,10 @@ def test_grounding_rule_parts() -> None:
         ("When was it described?", "not_standalone"),  # only a pronoun for a subject
         ("Brisson described the chickadee", "not_a_question"),
         ("Why?", "not_a_question"),
-        ("In 1760, French zoologist Mathurin Jacques Brisson described it in his book Ornithologie, true?", "answer_in_question"),
+        (
+            "In 1760, French zoologist Mathurin Jacques Brisson described it in his book Ornithologie, true?",
+            "answer_in_question",
+        ),
     ],
 )
 def test_question_check_reasons(question: str, reason: str | None) -> None:
@@ -155,7 +158,9 @@ def test_a_pipeline_without_an_answer_column_fails_at_load(tmp_path: Path) -> No
         "  - block: drop_columns\n    name: no_answer\n    columns: [answer]\n",
         encoding="utf-8",
     )
-    with pytest.raises(LocatedError, match=r"knowledge\.yaml:6: the pipeline's rows lack answer, question, which mixing needs"):
+    with pytest.raises(
+        LocatedError, match=r"knowledge\.yaml:6: the pipeline's rows lack answer, question, which mixing needs"
+    ):
         load_pipeline_set(str(folder))
 
 

@@ -83,7 +83,9 @@ def test_a_killed_worker_loses_no_finished_row(leaves: list[Leaf], tmp_path: Pat
             done = sorted(checkpoints.rglob("batch-*.json")) if checkpoints.exists() else []
             if len(done) >= 2:
                 finished_before_kill.update({path: path.read_bytes() for path in done})
-                workers = [p for p in psutil.process_iter(["cmdline"]) if "_BatchWorker" in " ".join(p.info["cmdline"] or [])]
+                workers = [
+                    p for p in psutil.process_iter(["cmdline"]) if "_BatchWorker" in " ".join(p.info["cmdline"] or [])
+                ]
                 assert workers, "no Ray worker process found"
                 workers[0].kill()
                 return

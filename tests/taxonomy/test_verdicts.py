@@ -153,7 +153,9 @@ def test_lint_of_a_folder_with_nothing_to_lint_is_an_error(tmp_path: Path, capsy
     assert "1 of 1 files invalid" in err
 
 
-def test_diff_of_a_folder_that_is_not_a_taxonomy_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_diff_of_a_folder_that_is_not_a_taxonomy_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     parent = tmp_path / "projects"  # e.g. the folder above the taxonomy: no sections, so no leaves, exit 0 before
     (parent / "taxonomy-typo").mkdir(parents=True)
     code, out, err = run(["taxonomy", "diff", "--taxonomy-path", str(parent), "--taxonomy-base", "empty"], capsys)

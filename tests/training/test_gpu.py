@@ -28,4 +28,3 @@ def test_gpu_training_uses_bf16_autocast_and_learns(tmp_path: Path, tiny_model_d
                    show_progress=False)  # fmt: skip
     losses = [row["loss"] for row in read_metrics(result.phases[0].metrics_file)]
     assert losses[-1] < losses[0]
-

@@ -39,7 +39,9 @@ def test_packed_row_attention_stays_inside_each_sample(tiny_model_dir: Path, sam
     torch.testing.assert_close(packed, torch.cat(alone), atol=1e-5, rtol=1e-5)
 
 
-def padded_reference_grads(model: torch.nn.Module, samples: list[TokenizedSample], pad_id: int) -> dict[str, torch.Tensor]:
+def padded_reference_grads(
+    model: torch.nn.Module, samples: list[TokenizedSample], pad_id: int
+) -> dict[str, torch.Tensor]:
     """What most users do: right-padded batch with an attention mask, mean CE over the trained tokens."""
     longest = max(len(s.input_ids) for s in samples)
     ids = torch.full((len(samples), longest), pad_id)

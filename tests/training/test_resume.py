@@ -93,4 +93,10 @@ def test_crash_in_second_epoch_resumes_full_fine_tuning(
     resumed = train(data, model_path=tiny_model_dir, output_dir=tmp_path / "run", settings=settings,
                     show_progress=False)  # fmt: skip
     assert losses(resumed) == pytest.approx(expected, abs=1e-6)
-    assert [c["name"] for c in resumed.phases[0].checkpoints] == ["samples_16", "epoch_1", "samples_32", "samples_48", "epoch_2"]
+    assert [c["name"] for c in resumed.phases[0].checkpoints] == [
+        "samples_16",
+        "epoch_1",
+        "samples_32",
+        "samples_48",
+        "epoch_2",
+    ]

@@ -11,4 +11,6 @@ class DocumentSettings(Section):
         default_factory=dict,
         description="Map a document repo URL (or URL prefix) to a local mirror: a path, a bundle file or another URL. Needed offline and air-gapped.",
     )
-    offline: bool = speed_only(False, description="Never fetch over the network; only mirrors, local paths and the cache.")
+    offline: bool = speed_only(
+        False, description="Never fetch over the network; only mirrors, local paths and the cache."
+    )

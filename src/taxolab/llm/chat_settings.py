@@ -20,5 +20,7 @@ class ChatSettings(Section):
     )
     max_tokens: int = Field(512, ge=1, description="Longest answer, in tokens.")
     temperature: float = Field(
-        0.0, ge=0, description="Sampling temperature; 0 (greedy) gives reproducible answers and keeps small models on topic."
+        0.0,
+        ge=0,
+        description="Sampling temperature; 0 (greedy) gives reproducible answers and keeps small models on topic.",
     )

@@ -289,8 +289,7 @@ def check_endpoint_url(url: str) -> str:
     scheme, sep, rest = text.partition("://")
     if not sep or scheme.lower() not in ("http", "https") or not rest.strip("/"):
         raise TaxolabError(
-            f"endpoint URL {url!r}: must start with http:// or https:// and name a host, "
-            "e.g. http://127.0.0.1:8000/v1"
+            f"endpoint URL {url!r}: must start with http:// or https:// and name a host, e.g. http://127.0.0.1:8000/v1"
         )
     return text
 

@@ -173,7 +173,9 @@ def servable_path(resolved: ResolvedModel, backend: str) -> Path:
         return resolved.path
     from taxolab.models.convert import ensure_gguf
 
-    stderr.print(f"{resolved.path} is an HF folder: converting it to GGUF for llama.cpp (once, cached)", highlight=False)
+    stderr.print(
+        f"{resolved.path} is an HF folder: converting it to GGUF for llama.cpp (once, cached)", highlight=False
+    )
     return ensure_gguf(resolved.path)
 
 
@@ -205,4 +207,3 @@ def _limits(client: ClientSettings | None) -> dict[str, Any]:
 
 def _env_key(client: ClientSettings | None) -> str | None:
     return os.environ.get(client.api_key_env) if client else None
-

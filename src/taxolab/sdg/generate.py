@@ -196,9 +196,7 @@ def _jobs(
     return jobs, chunks_by_leaf
 
 
-def _job(
-    leaf: Leaf, pipeline: Pipeline, seeds: list[dict[str, Any]], checkpoints: Path, role: JobRole = "main"
-) -> Job:
+def _job(leaf: Leaf, pipeline: Pipeline, seeds: list[dict[str, Any]], checkpoints: Path, role: JobRole = "main") -> Job:
     """A job, after checking that the seed rows carry every column the pipeline declares as input."""
     missing = sorted(pipeline.inputs - set(seeds[0] if seeds else pipeline.inputs))
     if missing:

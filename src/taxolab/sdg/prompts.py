@@ -62,14 +62,18 @@ class PromptConfig:
         """The few-shot turns for ``row``: ``seed_turns.count`` seed examples picked by the row's own
         text (so a rerun sends the same ones), else the static ``turns``."""
         spec = self.seed_turns
-        pool = [e for e in row.get("seed_pool") or () if str(e.get("question") or "").strip() and str(e.get("answer") or "").strip()]
+        pool = [
+            e
+            for e in row.get("seed_pool") or ()
+            if str(e.get("question") or "").strip() and str(e.get("answer") or "").strip()
+        ]
         if spec is None or len(pool) < spec.count:
             return self.turns
-        key = hashlib.sha256(json.dumps([row.get("span_id"), row.get("span"), row.get("document")], default=str).encode())
-        picked = random.Random(key.hexdigest()).sample(pool, spec.count)
-        return tuple(
-            (spec.user.render(**_flat(e)).strip(), spec.assistant.render(**_flat(e)).strip()) for e in picked
+        key = hashlib.sha256(
+            json.dumps([row.get("span_id"), row.get("span"), row.get("document")], default=str).encode()
         )
+        picked = random.Random(key.hexdigest()).sample(pool, spec.count)
+        return tuple((spec.user.render(**_flat(e)).strip(), spec.assistant.render(**_flat(e)).strip()) for e in picked)
 
 
 @dataclass(frozen=True)
@@ -127,11 +131,15 @@ def load_prompt(path: Path) -> PromptConfig:
     seed_turns = None
     if data.get("seed_turns") is not None:
         spec = data["seed_turns"]
-        if not (isinstance(spec, dict) and set(spec) == {"count", "user", "assistant"} and isinstance(spec["count"], int)):
+        if not (
+            isinstance(spec, dict) and set(spec) == {"count", "user", "assistant"} and isinstance(spec["count"], int)
+        ):
             raise LocatedError(
                 _where(path, data, "seed_turns"), "`seed_turns` is {count: N, user: TEMPLATE, assistant: TEMPLATE}"
             )
-        seed_turns = SeedTurns(spec["count"], _ENV.from_string(str(spec["user"])), _ENV.from_string(str(spec["assistant"])))
+        seed_turns = SeedTurns(
+            spec["count"], _ENV.from_string(str(spec["user"])), _ENV.from_string(str(spec["assistant"]))
+        )
     return PromptConfig(
         path=path,
         system=_ENV.from_string(str(data.get("system") or "")),

@@ -43,7 +43,9 @@ def knowledge_seeds(leaf: Leaf, chunks: list[str], scale_factor: int, *, per_chu
     if not chunks:
         return []
     pool = seed_pool(leaf)
-    wanted = len(chunks) if per_chunk else max(len(chunks), math.ceil(len(pool) * scale_factor / KNOWLEDGE_PAIRS_PER_ROW))
+    wanted = (
+        len(chunks) if per_chunk else max(len(chunks), math.ceil(len(pool) * scale_factor / KNOWLEDGE_PAIRS_PER_ROW))
+    )
     return [
         {
             "leaf": leaf.name,

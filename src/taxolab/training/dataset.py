@@ -70,9 +70,7 @@ def load_dataset(
     else:
         samples, dropped, rows, bad_lines = _tokenize_file(data_file, tokenizer_dir, tokenizer, workers)
         with fsio.atomic_open(cache, "wb") as handle:
-            torch.save(
-                {"samples": samples, "dropped": dict(dropped), "rows": rows, "bad_lines": bad_lines}, handle
-            )
+            torch.save({"samples": samples, "dropped": dict(dropped), "rows": rows, "bad_lines": bad_lines}, handle)
     kept = []
     for sample in samples:
         if len(sample.input_ids) > max_seq_len:
@@ -95,8 +93,11 @@ def _cache_key(data_file: Path, tokenizer: Any) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     identity = json.dumps(
-        {"vocab": sorted(tokenizer.get_vocab().items()), "template": tokenizer.chat_template,
-         "class": type(tokenizer).__name__},
+        {
+            "vocab": sorted(tokenizer.get_vocab().items()),
+            "template": tokenizer.chat_template,
+            "class": type(tokenizer).__name__,
+        },
         sort_keys=True,
     )
     digest.update(identity.encode())

@@ -46,7 +46,9 @@ def init_distributed(device_type: str) -> DistEnv:
     else:
         device = torch.device("cpu")
     if world_size > 1 and not dist.is_initialized():
-        dist.init_process_group("nccl" if device_type == "cuda" else "gloo", device_id=device if device_type == "cuda" else None)
+        dist.init_process_group(
+            "nccl" if device_type == "cuda" else "gloo", device_id=device if device_type == "cuda" else None
+        )
     return DistEnv(rank, world_size, local_rank, device)
 
 

@@ -84,8 +84,6 @@ def collate_row(samples: list[TokenizedSample], filler_token: int = 0) -> Packed
         n = len(sample.input_ids)
         ids.extend(sample.input_ids)
         positions.extend(range(n))
-        targets.extend(
-            sample.input_ids[t + 1] if sample.loss_mask[t + 1] else IGNORE for t in range(n - 1)
-        )
+        targets.extend(sample.input_ids[t + 1] if sample.loss_mask[t + 1] else IGNORE for t in range(n - 1))
         targets.append(IGNORE)
     return PackedRow(torch.tensor([ids]), torch.tensor([positions]), torch.tensor([targets]))

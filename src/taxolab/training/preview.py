@@ -26,7 +26,11 @@ def render_preview(tokenizer: Any, sample: TokenizedSample, max_tokens: int = 40
         run.append(token)
     if run:
         parts.append(_style(tokenizer.decode(run), trained))
-    more = f"[dim] ... ({len(sample.input_ids) - max_tokens} more tokens)[/dim]" if len(sample.input_ids) > max_tokens else ""
+    more = (
+        f"[dim] ... ({len(sample.input_ids) - max_tokens} more tokens)[/dim]"
+        if len(sample.input_ids) > max_tokens
+        else ""
+    )
     header = f"[bold]sample[/bold] {len(sample.input_ids)} tokens, {sample.loss_tokens} trained ([green]green[/green]):"
     return header + "\n" + "".join(parts) + more
 

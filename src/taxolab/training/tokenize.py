@@ -74,16 +74,12 @@ def _tokenize_pretraining(tokenizer: Any, messages: list[dict[str, Any]]) -> Tok
 
 def _render(tokenizer: Any, messages: list[dict[str, str]], *, add_generation_prompt: bool) -> str:
     try:
-        return str(
-            tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt)
-        )
+        return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=add_generation_prompt))
     except Exception as exc:  # jinja raises its own errors for roles a template refuses
         raise SampleError(f"chat template refused the sample: {exc}") from exc
 
 
-def _trained_spans(
-    tokenizer: Any, messages: list[dict[str, str]], text: str, roles: set[str]
-) -> list[tuple[int, int]]:
+def _trained_spans(tokenizer: Any, messages: list[dict[str, str]], text: str, roles: set[str]) -> list[tuple[int, int]]:
     """Character spans of the trained messages' content in the full rendering."""
     spans = []
     for index, message in enumerate(messages):

@@ -23,7 +23,11 @@ from taxolab.llm.settings import ServeSettings
               help="Chat with this OpenAI-compatible server instead of starting one [config: chat.endpoint_url].")  # fmt: skip
 @click.option("--api-key", default=None, envvar="TAXOLAB_CHAT_API_KEY", help="API key for --endpoint-url.")
 @click.option("-q", "--question", default=None, help="Ask one question, print the answer and exit.")
-@click.option("--system", default=None, help='System prompt (default: mix.system_prompt, the one training and evaluation use; "" for none).')
+@click.option(
+    "--system",
+    default=None,
+    help='System prompt (default: mix.system_prompt, the one training and evaluation use; "" for none).',
+)
 @click.option("--max-tokens", "chat__max_tokens", type=click.IntRange(1), default=None,
               help="Longest answer [config: chat.max_tokens].")  # fmt: skip
 @click.option("--temperature", "chat__temperature", type=click.FloatRange(0), default=None,
