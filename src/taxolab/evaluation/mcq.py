@@ -17,7 +17,7 @@ from taxolab import fsio
 from taxolab.evaluation.benchmark import Benchmark, EvalContext
 from taxolab.evaluation.cache import DiskCache, cache_key
 from taxolab.evaluation.loglik import ChoiceRequest, LoglikScorer
-from taxolab.evaluation.results import BenchmarkResult, ModelScores, mean
+from taxolab.evaluation.results import BenchmarkResult, ModelScores
 
 
 @dataclass(frozen=True)
@@ -84,10 +84,7 @@ class LoglikBenchmark(Benchmark):
                 }
             )
         self.rows[role] = rows
-        groups = {group: mean(values) for group, values in correct.items()}
-        counts = {group: len(values) for group, values in correct.items()}
-        overall = mean([hit for values in correct.values() for hit in values])
-        self.scores[role] = scores = ModelScores(self.ctx.model_labels[role], overall, groups, counts)
+        self.scores[role] = scores = ModelScores.of_groups(self.ctx.model_labels[role], correct)
         for key, group, hit in hits:
             scores.add_item(key, group, overall=hit)
 

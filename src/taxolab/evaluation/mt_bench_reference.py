@@ -21,7 +21,7 @@ from taxolab.evaluation.benchmark import BenchmarkUnavailableError
 from taxolab.evaluation.loglik import ChoiceRequest, LoglikScorer
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, cached_scores
 from taxolab.evaluation.mt_bench import packaged_mt_bench
-from taxolab.evaluation.results import ModelScores, mean
+from taxolab.evaluation.results import ModelScores
 from taxolab.fsio import iter_jsonl
 
 
@@ -82,7 +82,4 @@ class MtBenchReference(LoglikBenchmark):
                 }
             )
         self.rows[role] = rows
-        groups = {group: mean(scores) for group, scores in per_group.items()}
-        counts = {group: len(scores) for group, scores in per_group.items()}
-        overall = mean([score for scores in per_group.values() for score in scores])
-        self.scores[role] = ModelScores(self.ctx.model_labels[role], overall, groups, counts)
+        self.scores[role] = ModelScores.of_groups(self.ctx.model_labels[role], per_group)

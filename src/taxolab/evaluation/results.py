@@ -81,6 +81,14 @@ class ModelScores:
     items: dict[str, dict[str, float | None]] = field(default_factory=dict)
     item_groups: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def of_groups(cls, model: str, per_group: dict[str, list[float]]) -> ModelScores:
+        """Mean per group, question count per group, and the mean over every question as ``overall``."""
+        groups = {group: mean(values) for group, values in per_group.items()}
+        counts = {group: len(values) for group, values in per_group.items()}
+        overall = mean([value for values in per_group.values() for value in values])
+        return cls(model, overall, groups, counts)
+
     def add_item(self, key: str, group: str, **values: float | None) -> None:
         """Record one question's scores (``overall=`` the main measure, extras by name)."""
         self.items[key] = values

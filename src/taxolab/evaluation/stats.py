@@ -140,6 +140,16 @@ def mcnemar_exact(only_trained: int, only_base: int) -> float:
     return float(binomtest(only_trained, discordant, 0.5).pvalue)
 
 
+def _check_paired(base: Sequence[object], trained: Sequence[object], what: str) -> None:
+    """Raise ValueError unless both models have one ``what`` for each of the same, non-zero number of questions."""
+    if len(base) != len(trained):
+        raise ValueError(
+            f"paired comparison needs one {what} per question from each model: {len(base)} vs {len(trained)}"
+        )
+    if not base:
+        raise ValueError("paired comparison of no questions")
+
+
 def compare_paired(
     base: Sequence[bool], trained: Sequence[bool], *, alpha: float = ALPHA, seed: int = BOOTSTRAP_SEED
 ) -> PairedComparison:
@@ -147,12 +157,7 @@ def compare_paired(
 
     Raises ValueError when the sequences differ in length or are empty.
     """
-    if len(base) != len(trained):
-        raise ValueError(
-            f"paired comparison needs one result per question from each model: {len(base)} vs {len(trained)}"
-        )
-    if not base:
-        raise ValueError("paired comparison of no questions")
+    _check_paired(base, trained, "result")
     pairs = list(zip((bool(b) for b in base), (bool(t) for t in trained), strict=True))
     both = sum(1 for b, t in pairs if b and t)
     only_trained = sum(1 for b, t in pairs if t and not b)
@@ -186,12 +191,7 @@ def compare_scores(
 
     Raises ValueError when the sequences differ in length or are empty.
     """
-    if len(base) != len(trained):
-        raise ValueError(
-            f"paired comparison needs one score per question from each model: {len(base)} vs {len(trained)}"
-        )
-    if not base:
-        raise ValueError("paired comparison of no questions")
+    _check_paired(base, trained, "score")
     b, t = np.asarray(base, dtype=float), np.asarray(trained, dtype=float)
     diffs = t - b
     interval, p = _bootstrap(diffs, seed)

@@ -446,13 +446,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         body: dict[str, Any] | None = None
         if method == "POST" and path in _NAMED_MODEL_PATHS:
-            try:
-                parsed = json.loads(raw or b"{}")
-            except ValueError:
-                raise FrontError(400, "the request body is not JSON") from None
-            if not isinstance(parsed, dict):
-                raise FrontError(400, "the request body must be a JSON object")
-            body = parsed
+            body = _json_object(raw)
             front.check_model(body)
             if path in _COMPLETIONS and front.handles_echo(body):
                 return front.echo_completion(body)
@@ -466,12 +460,7 @@ class _Handler(BaseHTTPRequestHandler):
             return front.tokenizer_info()
         if method != "POST" or path == "/tokenizer_info":
             return None
-        try:
-            body = json.loads(raw or b"{}")
-        except ValueError:
-            raise FrontError(400, "the request body is not JSON") from None
-        if not isinstance(body, dict):
-            raise FrontError(400, "the request body must be a JSON object")
+        body = _json_object(raw)
         if path == "/detokenize":
             return front.detokenize(body)
         return front.tokenize(body) if "prompt" in body else None
@@ -573,3 +562,14 @@ class FrontServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _json_object(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object (an empty body is ``{}``); FrontError 400 for anything else."""
+    try:
+        parsed = json.loads(raw or b"{}")
+    except ValueError:
+        raise FrontError(400, "the request body is not JSON") from None
+    if not isinstance(parsed, dict):
+        raise FrontError(400, "the request body must be a JSON object")
+    return parsed
