@@ -54,6 +54,9 @@ def _question_files(path: Path, *, unavailable: type[TaxolabError]) -> list[Path
     if folder == path and training_files(path):
         raise unavailable(f"{path}: this data run has no test/ questions for mmlu_branch")
     files = sorted(folder.glob("*.jsonl"))
+    if not files and folder != path and any((path / "dev" / "test").glob("*.jsonl")):
+        # the dev/test split (taxolab.mixing.splits) put every question of this data run in dev: nothing to report on
+        raise BenchmarkUnavailableError(f"{path}: every mmlu_branch question of this data run is in the dev split")
     if not files:
         raise unavailable(f"{folder}: folder holds no *.jsonl question files for mmlu_branch; {_HINT}")
     return files
