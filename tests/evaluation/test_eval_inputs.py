@@ -169,3 +169,22 @@ def test_a_model_transformers_cannot_load_is_one_line_naming_the_folder(tmp_path
         load_scorer(folder)
     message = str(caught.value)
     assert message.startswith(f"{folder}: transformers cannot load this model for scoring (") and "\n" not in message
+
+
+@pytest.mark.parametrize("in_dev", [1, 0])
+def test_data_run_with_an_empty_test_split_is_skipped_with_its_reason(tmp_path: Path, in_dev: int) -> None:
+    """A tiny run's split can put every question in dev (or build none): the report skips, the run never fails.
+
+    Found by the clean-clone CI: ``taxolab run`` on one chunk exited 1 at evaluation
+    because its mix/test/ folder was empty.
+    """
+    from taxolab.evaluation.benchmark import BenchmarkUnavailableError
+
+    run = tmp_path / "mix"
+    (run / "test").mkdir(parents=True)
+    (run / "dev" / "test").mkdir(parents=True)
+    if in_dev:
+        (run / "dev" / "test" / "towns.jsonl").write_text(json.dumps(GOOD) + "\n")
+    reason = "fell in the dev split" if in_dev else "built no multiple-choice questions"
+    with pytest.raises(BenchmarkUnavailableError, match=reason):
+        find_test_files(run, tmp_path / "datasets")

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from taxolab import fsio
 from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
-from taxolab.evaluation.datarun import TrainingQuestions, run_folder, split_note, training_files
+from taxolab.evaluation.datarun import DEV_SPLIT, TrainingQuestions, run_folder, split_note, training_files
 from taxolab.evaluation.loglik import LoglikScorer
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, choice_request
 from taxolab.fsio import iter_jsonl
@@ -54,9 +55,16 @@ def _question_files(path: Path, *, unavailable: type[TaxolabError]) -> list[Path
     if folder == path and training_files(path):
         raise unavailable(f"{path}: this data run has no test/ questions for mmlu_branch")
     files = sorted(folder.glob("*.jsonl"))
-    if not files and folder != path and any((path / "dev" / "test").glob("*.jsonl")):
-        # the dev/test split (taxolab.mixing.splits) put every question of this data run in dev: nothing to report on
-        raise BenchmarkUnavailableError(f"{path}: every mmlu_branch question of this data run is in the dev split")
+    if not files and folder != path:
+        # A data run whose test split is empty has nothing to report on: a skip with its reason, never a failed run.
+        dev = sorted((path / DEV_SPLIT / "test").glob("*.jsonl"))
+        why = (
+            f"all {sum(len(fsio.read_jsonl(f)) for f in dev)} of its questions fell in the dev split "
+            "(mix.dev_fraction; checkpoint selection reads them, the report never does)"
+            if dev
+            else "it built no multiple-choice questions (too few held-out pairs)"
+        )
+        raise BenchmarkUnavailableError(f"{path}: no mmlu_branch test questions in this data run: {why}")
     if not files:
         raise unavailable(f"{folder}: folder holds no *.jsonl question files for mmlu_branch; {_HINT}")
     return files
