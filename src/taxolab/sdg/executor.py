@@ -92,7 +92,9 @@ class JobResult:
 
 
 @dataclass(frozen=True)
-class RunOptions:
+class ExecutorOptions:
+    """How an executor runs its jobs: batch size, seed, default generation arguments, progress, block settings."""
+
     batch_size: int = 4
     seed: int = 42
     gen_defaults: dict[str, Any] = field(default_factory=dict)
@@ -104,7 +106,7 @@ class RunOptions:
 
 
 class Executor(Protocol):
-    def run(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]: ...
+    def run(self, jobs: list[Job], teacher: TeacherSpec, options: ExecutorOptions) -> list[JobResult]: ...
 
 
 def teacher_stats(executor: object) -> ClientStats | None:
@@ -161,10 +163,10 @@ class LocalExecutor:
 
     teacher_stats: ClientStats | None = None
 
-    def run(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]:
+    def run(self, jobs: list[Job], teacher: TeacherSpec, options: ExecutorOptions) -> list[JobResult]:
         return asyncio.run(self.arun(jobs, teacher, options))
 
-    async def arun(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]:
+    async def arun(self, jobs: list[Job], teacher: TeacherSpec, options: ExecutorOptions) -> list[JobResult]:
         pool = TeacherPool(teacher)
         try:
             return await self._run(jobs, pool, options)
@@ -174,7 +176,7 @@ class LocalExecutor:
             self.teacher_stats = pool.endpoints.stats
             await pool.aclose()
 
-    async def _run(self, jobs: list[Job], pool: TeacherPool, options: RunOptions) -> list[JobResult]:
+    async def _run(self, jobs: list[Job], pool: TeacherPool, options: ExecutorOptions) -> list[JobResult]:
         if any(job.seeds for job in jobs):
             await pool.check()
         in_flight = asyncio.Semaphore(options.batches_in_flight or max(16, 8 * pool.spec.concurrency))

@@ -19,7 +19,7 @@ from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import TaxolabError
 from taxolab.sdg.chunks import ChunkPlan, TokenCounter, estimated_tokens, hf_counter, leaf_chunks, spread
-from taxolab.sdg.executor import Executor, Job, JobResult, JobRole, LocalExecutor, RunOptions, teacher_stats
+from taxolab.sdg.executor import Executor, ExecutorOptions, Job, JobResult, JobRole, LocalExecutor, teacher_stats
 from taxolab.sdg.heldout import split_heldout
 from taxolab.sdg.library import PipelineSet, load_pipeline_set
 from taxolab.sdg.outputs import LeafRows, test_questions, write_leaf
@@ -139,7 +139,7 @@ def generate_data(
         for entry in manifest["leaves"]:
             entry["chunks"] = len(chunks[entry["name"]]) if entry["name"] in chunks else None
         write_manifest(folder, manifest)
-        options = RunOptions(
+        options = ExecutorOptions(
             batch_size=batch_size,
             seed=settings.seed,
             gen_defaults={"max_tokens": settings.max_num_tokens},

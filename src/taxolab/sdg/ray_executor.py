@@ -24,9 +24,9 @@ from typing import Any
 from taxolab.errors import TaxolabError
 from taxolab.sdg.checkpoints import BatchResult, CheckpointStore
 from taxolab.sdg.executor import (
+    ExecutorOptions,
     Job,
     JobResult,
-    RunOptions,
     batch_seed,
     batches,
     collect_job_result,
@@ -109,7 +109,7 @@ class RayExecutor:
     workers: int = 2
     num_cpus: int | None = None
 
-    def run(self, jobs: list[Job], teacher: TeacherSpec, options: RunOptions) -> list[JobResult]:
+    def run(self, jobs: list[Job], teacher: TeacherSpec, options: ExecutorOptions) -> list[JobResult]:
         ray = import_ray()
         self._init(ray)
         share = max(1, teacher.concurrency // self.workers)
@@ -137,7 +137,7 @@ class RayExecutor:
                 _node_ip_address="127.0.0.1",
             )
 
-    def _run(self, ray: Any, workers: list[Any], jobs: list[Job], options: RunOptions) -> list[JobResult]:
+    def _run(self, ray: Any, workers: list[Any], jobs: list[Job], options: ExecutorOptions) -> list[JobResult]:
         stores = {job.key: CheckpointStore(job.checkpoints) for job in jobs}
         meters = {job.key: JobMeter(total_seeds=len(job.seeds)) for job in jobs}
         done: dict[str, dict[int, BatchResult]] = {job.key: {} for job in jobs}
