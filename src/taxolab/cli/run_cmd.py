@@ -18,6 +18,7 @@ from taxolab.sdg.settings import GenerateSettings
 from taxolab.training.settings import TrainSettings
 from taxolab.workflow.profiles import PROFILE_NAMES
 from taxolab.workflow.settings import RunSettings
+from taxolab.workflow.stages import STOP_POINTS
 
 
 @click.command("run")
@@ -51,6 +52,9 @@ from taxolab.workflow.settings import RunSettings
               help="Any config key, over the profile (repeatable), e.g. --set train.max_seq_len=768.")  # fmt: skip
 @click.option("--plan", "show_plan", is_flag=True,
               help="Print the stages, which are done, the effective settings and an estimate of each stage; run nothing.")  # fmt: skip
+@click.option("--stop-after", type=click.Choice(STOP_POINTS), default=None,
+              help="Stop after this stage (review the rows before training: --stop-after mix); "
+              "the same command without it goes on from there.")  # fmt: skip
 @settings_options("run", RunSettings, "max_chunks_per_leaf", "mt_bench")
 @settings_options("mix", MixSettings, "seed_examples")
 @settings_options("generate", GenerateSettings, "pipeline", "sdg_scale_factor", "max_num_tokens", "endpoint_urls")
@@ -67,6 +71,7 @@ def run_command(
     mirrors: tuple[str, ...],
     assignments: tuple[str, ...],
     show_plan: bool,
+    stop_after: str | None,
     as_json: bool,
     **flags: Any,
 ) -> None:
@@ -81,6 +86,7 @@ def run_command(
       taxolab run --taxonomy-path ~/taxonomy --taxonomy-base empty
       taxolab run --profile gpu-1 --teacher mistral-7b-instruct --student granite-7b-base
       taxolab run --plan --json
+      taxolab run --stop-after mix      # then: taxolab data show <run>/data/mix/<file>.jsonl; rerun to go on
     """
     from taxolab.workflow.preflight import check_models, gpu_profile_problem
     from taxolab.workflow.profiles import assignments as parse_assignments
@@ -97,7 +103,9 @@ def run_command(
     config = load_run_config(
         app.config_path, chosen, parse_assignments(list(assignments)), overrides_from_flags(flags), mirror_map
     )
-    options = RunOptions(profile=chosen, output_dir=output_dir, show_progress=not as_json, debug=app.debug)
+    options = RunOptions(
+        profile=chosen, output_dir=output_dir, show_progress=not as_json, debug=app.debug, stop_after=stop_after
+    )
     check_models(config)
     if show_plan:
         from taxolab.workflow.plan import plan_workflow, render_plan
@@ -108,7 +116,8 @@ def run_command(
     from taxolab.reports.run_report import headlines_of
 
     data = result.to_json()
-    data["knowledge"] = headlines_of(result.evaluation)  # "learned X of N held-out facts (base: Y of N)"
+    # "learned X of N held-out facts (base: Y of N)"
+    data["knowledge"] = headlines_of(result.evaluation) if result.evaluation else []
     emit(data, as_json, _render)
 
 
@@ -123,6 +132,10 @@ def _mirrors(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _render(result: dict[str, Any]) -> None:
+    if result.get("stopped_after"):
+        stderr.print(f"\n[bold]run stopped after {result['stopped_after']}[/bold]: {result['run_dir']}")
+        stdout.print(result["next_step"], highlight=False, soft_wrap=True)
+        return
     stderr.print(f"\n[bold]run finished[/bold]: {result['run_dir']}")
     for line in result.get("knowledge") or []:
         stdout.print(f"[bold]{line}[/bold]", highlight=False)

@@ -1,7 +1,11 @@
 """``taxolab run`` as one library call: taxonomy -> data -> mix -> train -> GGUF -> evaluate -> report.
 
 The stages are declared once, in :data:`taxolab.workflow.stages.STAGES`, each
-with the config sections and keys it reads. A stage's fingerprint holds the
+with the config sections and keys it reads, and built once, as the list of
+stage objects :func:`build_stages` returns (fingerprint, work, estimate per
+stage): ``taxolab run`` walks that list, ``taxolab run --plan`` walks it dry
+(:mod:`taxolab.workflow.plan`), ``--stop-after`` ends the walk after one
+stage kind. A stage's fingerprint holds the
 content hashes of its input files, the fingerprints of the stages it builds
 on, and the values of what it reads that affect results (as each setting
 declares on its settings model, :mod:`taxolab.config.affects`):
@@ -31,6 +35,7 @@ without a teacher request; a speed-only setting (``generate.batch_size``,
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,11 +53,12 @@ from taxolab.workflow.data import (
     mix_leaves,
     reused_models,
 )
+from taxolab.workflow.estimates import Estimator
 from taxolab.workflow.layout import RunLayout
 from taxolab.workflow.manifest import RunManifest, StageRecord
 from taxolab.workflow.model_steps import convert_model, evaluate_models, train_model
 from taxolab.workflow.profiles import Profile
-from taxolab.workflow.stages import STAGE, Stage, StageRunner, stage_names
+from taxolab.workflow.stages import STAGE, STOP_POINTS, Stage, StageRunner
 from taxolab.workflow.throughput import evaluated_questions, generated_tokens, trained_tokens
 
 
@@ -72,6 +78,8 @@ class RunOptions:
     output_dir: Path | None = None
     show_progress: bool = True
     debug: bool = False
+    stop_after: str | None = None
+    """Stop after this stage kind (one of :data:`taxolab.workflow.stages.STOP_POINTS`); a rerun goes on."""
 
 
 @dataclass(frozen=True)
@@ -96,25 +104,35 @@ class StageSummary:
 
 @dataclass
 class RunResult:
+    """Where a run left everything. After ``--stop-after`` the parts not reached are None and
+    ``stopped_after`` names the last stage kind done, ``next_step`` what to do next."""
+
     run_dir: Path
-    report: Path
-    gguf: Path
-    trained_model: Path
-    evaluation: Path
     stages: list[StageSummary]
-    chat_command: str
+    report: Path | None = None
+    gguf: Path | None = None
+    trained_model: Path | None = None
+    evaluation: Path | None = None
+    chat_command: str | None = None
     shipped: dict[str, Any] | None = None  # the shipped GGUF scored beside the checkpoint (evaluate stage)
+    stopped_after: str | None = None
+    next_step: str | None = None
 
     def to_json(self) -> dict[str, Any]:
+        def text(path: Path | None) -> str | None:
+            return str(path) if path is not None else None
+
         return {
             "run_dir": str(self.run_dir),
-            "report": str(self.report),
-            "gguf": str(self.gguf),
-            "trained_model": str(self.trained_model),
-            "evaluation": str(self.evaluation),
+            "report": text(self.report),
+            "gguf": text(self.gguf),
+            "trained_model": text(self.trained_model),
+            "evaluation": text(self.evaluation),
             "stages": [stage.to_json() for stage in self.stages],
             "chat_command": self.chat_command,
             "shipped": self.shipped,
+            "stopped_after": self.stopped_after,
+            "next_step": self.next_step,
         }
 
 
@@ -197,6 +215,8 @@ def prepare_run(config: Config, options: RunOptions) -> RunContext:
             f"the config was not built with profile {options.profile.name!r}: build it with "
             "taxolab.workflow.profiles.load_run_config(path, profile, overrides) so the whole profile applies"
         )
+    if options.stop_after is not None and options.stop_after not in STOP_POINTS:
+        raise TaxolabError(f"--stop-after {options.stop_after!r}: choose one of {', '.join(STOP_POINTS)}")
     root = Path(options.taxonomy_root or config.paths.resolved("taxonomy")).expanduser()
     base = options.taxonomy_base or config.taxonomy.base
     if not root.is_dir():
@@ -222,113 +242,190 @@ def run_workflow(config: Config, options: RunOptions) -> RunResult:
     :func:`taxolab.workflow.profiles.load_run_config`). When evaluation serves
     the teacher's model again (as judge or base model), the teacher's server
     is kept from generation to evaluation instead of being started twice
-    (:func:`taxolab.workflow.data.reused_models`).
+    (:func:`taxolab.workflow.data.reused_models`). With ``options.stop_after``
+    the walk ends after that stage and ``run.json`` says so (``info.status``
+    ``stopped``, ``info.stopped_after``); the same call without it goes on.
     """
     from taxolab.llm.opener import ServerScope, model_sources
 
     kept = model_sources(reused_models(config, benchmarks_for(config)), config.paths.resolved("models"))
     with ServerScope(kept):
-        return _run_stages(config, options)
+        return _walk(config, options)
 
 
-def _run_stages(config: Config, options: RunOptions) -> RunResult:
+def _walk(config: Config, options: RunOptions) -> RunResult:
     run = prepare_run(config, options)
-    config, layout, leaves = run.config, run.layout, run.leaves
+    layout = run.layout
     layout.root.mkdir(parents=True, exist_ok=True)
     manifest = RunManifest.load(layout.root)
     _record_start(manifest, run)
     runner = StageRunner(manifest)
-    runner.plan(stage_names([leaf.name for leaf in leaves]))
-    if config.run.max_chunks_per_leaf:
+    if run.config.run.max_chunks_per_leaf:
         stderr.print(
-            f"budget: at most {config.run.max_chunks_per_leaf} document chunks per knowledge leaf "
+            f"budget: at most {run.config.run.max_chunks_per_leaf} document chunks per knowledge leaf "
             "(run.max_chunks_per_leaf; unset it to use every chunk)",
             highlight=False,
         )
+    runner.walk(build_stages(run, runner, Estimator(run.config, run.leaves, manifest)), stop_after=options.stop_after)
+    next_step = None
+    if options.stop_after:
+        next_step = _next_step(run, options.stop_after)
+        manifest.info.update(status="stopped", stopped_after=options.stop_after, next_step=next_step)
+        manifest.save()
+        stderr.print(f"stopped after {options.stop_after} (--stop-after): {next_step}", highlight=False, soft_wrap=True)
 
-    runner.run(
+    def kept(name: str) -> StageRecord | None:
+        return runner.records.get(name)
+
+    train, convert, evaluate = kept("train"), kept("convert"), kept("evaluate")
+    gguf = ConvertOutputs.of(convert).gguf if convert else None
+    evaluation = EvaluateOutputs.of(evaluate) if evaluate else None
+    return RunResult(
+        run_dir=layout.root,
+        report=layout.report if kept("report") else None,
+        gguf=gguf,
+        trained_model=TrainOutputs.of(train).final_dir if train else None,
+        evaluation=evaluation.results if evaluation else None,
+        stages=[
+            StageSummary(o.name, o.title, o.skipped, round(o.record.seconds, 1), o.record.outputs.get("throughput"))
+            for o in runner.outcomes
+            if o.record is not None
+        ],
+        chat_command=_chat_command(gguf) if gguf else None,
+        shipped=evaluation.shipped if evaluation else None,
+        stopped_after=options.stop_after,
+        next_step=next_step,
+    )
+
+
+def build_stages(run: RunContext, runner: StageRunner, estimates: Estimator) -> list[Stage]:
+    """The stages of this run, one per :data:`~taxolab.workflow.stages.STAGES` entry (one per leaf for
+    ``generate``), in that order: what ``taxolab run`` executes and ``taxolab run --plan`` walks dry.
+
+    A stage reads the outputs of an earlier one through ``runner.need(name)``
+    (in a dry walk that raises :class:`~taxolab.workflow.stages.PendingInputsError`
+    while the earlier stage would still run). Stage bodies are this module's
+    names (``generate_leaf``, ``mix_leaves``, ``train_model``, ...), looked up
+    when a stage runs.
+    """
+    config, layout, leaves, options = run.config, run.layout, run.leaves, run.options
+    benchmarks = benchmarks_for(config)
+    outtype = config.run.outtype
+    teacher = TeacherSession(config)
+    generation = {leaf.name: generation_inputs(config, leaf) for leaf in leaves}
+    items = [LeafData(leaf, layout.leaf_data(leaf.name, hash_json(generation[leaf.name]))) for leaf in leaves]
+
+    def reads(kind: str, *, selection: bool = False) -> Callable[[], dict[str, Any]]:
+        return functools.partial(STAGE[kind].config_inputs, config, selection=selection)
+
+    def generate(item: LeafData) -> Stage:
+        return Stage(
+            f"generate:{item.leaf.name}",
+            f"{STAGE['generate'].title}: {item.leaf.name}",
+            functools.partial(dict, generation[item.leaf.name]),
+            lambda: generate_leaf(teacher, item.leaf, item.folder, show_progress=options.show_progress),
+            work=generated_tokens,
+            estimate=functools.partial(estimates.generation, item.leaf),
+            reads=reads("generate"),
+            scope=teacher,
+        )
+
+    def training() -> tuple[dict[str, Any], dict[str, Any]]:
+        return train_inputs(config, MixOutputs.of(runner.need("mix")))
+
+    def train_fingerprint() -> dict[str, Any]:
+        work, selection = training()
+        return {**work, "selection": selection}
+
+    def trained() -> TrainOutputs:
+        return TrainOutputs.of(runner.need("train"))
+
+    def train() -> dict[str, Any]:
+        work, _ = training()
+        out_dir = layout.training(hash_json(work))
+        return train_model(config, layout.mix, out_dir, show_progress=options.show_progress, debug=options.debug)
+
+    def evaluate() -> dict[str, Any]:
+        return evaluate_models(
+            config,
+            trained().final_dir,
+            test_dir=layout.mix / "test",
+            taxonomy_root=run.root,
+            taxonomy_base=run.base,
+            benchmarks=benchmarks,
+            out_dir=layout.evaluation,
+            shipped=ConvertOutputs.of(runner.need("convert")).gguf,
+        )
+
+    def report() -> dict[str, Any]:
+        manifest = runner.manifest
+        manifest.info.update(status="complete", finished=_now())
+        manifest.save()
+        return _report(layout, manifest, _chat_command(ConvertOutputs.of(runner.need("convert")).gguf))
+
+    return [
         Stage(
             "taxonomy",
             STAGE["taxonomy"].title,
             lambda: _leaf_hashes(leaves),
             lambda: _describe(leaves, run.root),
             always=True,
-        )
-    )
-    items = _generate(runner, run)
-    mix = MixOutputs.of(
-        runner.run(
-            Stage(
-                "mix",
-                STAGE["mix"].title,
-                functools.partial(mix_inputs, config, items),
-                lambda: mix_leaves(items, layout.mix, layout.name, config),
-            )
-        )
-    )
-    work, selection = train_inputs(config, mix)
-    train_dir = layout.training(hash_json(work))
-    trained_record = runner.run(
+            estimate=estimates.taxonomy,
+        ),
+        *[generate(item) for item in items],
+        Stage(
+            "mix",
+            STAGE["mix"].title,
+            functools.partial(mix_inputs, config, items),
+            lambda: mix_leaves(items, layout.mix, layout.name, config),
+            estimate=estimates.mix,
+            reads=reads("mix"),
+        ),
         Stage(
             "train",
             STAGE["train"].title,
-            lambda: {**work, "selection": selection},
-            lambda: train_model(
-                config, layout.mix, train_dir, show_progress=options.show_progress, debug=options.debug
-            ),
+            train_fingerprint,
+            train,
             work=trained_tokens,
-        )
-    )
-    trained = TrainOutputs.of(trained_record)
-    outtype = config.run.outtype
-    converted = ConvertOutputs.of(
-        runner.run(
-            Stage(
-                "convert",
-                f"{STAGE['convert'].title} ({outtype})",
-                lambda: convert_inputs(config, trained_record.input_hash),
-                lambda: convert_model(trained.final_dir, layout.gguf(outtype), outtype),
-            )
-        )
-    )
-    benchmarks = benchmarks_for(config)
-    evaluation = EvaluateOutputs.of(
-        runner.run(
-            Stage(
-                "evaluate",
-                f"{STAGE['evaluate'].title} ({', '.join(benchmarks)})",
-                lambda: evaluate_inputs(config, trained_record.input_hash, layout, leaves),
-                lambda: evaluate_models(
-                    config,
-                    trained.final_dir,
-                    test_dir=layout.mix / "test",
-                    taxonomy_root=run.root,
-                    taxonomy_base=run.base,
-                    benchmarks=benchmarks,
-                    out_dir=layout.evaluation,
-                    shipped=converted.gguf,
-                ),
-                work=evaluated_questions,
-            )
-        )
-    )
-    chat = f"taxolab model chat --model-path {converted.gguf}"
-    manifest.info.update(status="complete", finished=_now())
-    manifest.save()
-    runner.run(Stage("report", STAGE["report"].title, dict, lambda: _report(layout, manifest, chat), always=True))
-    return RunResult(
-        run_dir=layout.root,
-        report=layout.report,
-        gguf=converted.gguf,
-        trained_model=trained.final_dir,
-        evaluation=evaluation.results,
-        stages=[
-            StageSummary(o.name, o.title, o.skipped, round(o.record.seconds, 1), o.record.outputs.get("throughput"))
-            for o in runner.outcomes
-        ],
-        chat_command=chat,
-        shipped=evaluation.shipped,
-    )
+            estimate=estimates.train,
+            reads=reads("train", selection=True),
+        ),
+        Stage(
+            "convert",
+            f"{STAGE['convert'].title} ({outtype})",
+            lambda: convert_inputs(config, runner.need("train").input_hash),
+            lambda: convert_model(trained().final_dir, layout.gguf(outtype), outtype),
+            estimate=estimates.convert,
+            reads=reads("convert"),
+        ),
+        Stage(
+            "evaluate",
+            f"{STAGE['evaluate'].title} ({', '.join(benchmarks)})",
+            lambda: evaluate_inputs(config, runner.need("train").input_hash, layout, leaves),
+            evaluate,
+            work=evaluated_questions,
+            estimate=functools.partial(estimates.evaluate, benchmarks),
+            reads=reads("evaluate"),
+        ),
+        Stage("report", STAGE["report"].title, dict, report, always=True, estimate=estimates.report),
+    ]
+
+
+def _chat_command(gguf: Path) -> str:
+    return f"taxolab model chat --model-path {gguf}"
+
+
+def _next_step(run: RunContext, stop_after: str) -> str:
+    """Where the stopped run's results are and how to go on (the same command without ``--stop-after``)."""
+    layout = run.layout
+    where = {
+        "generate": f"the rows of each leaf are in {layout.root / 'data' / 'leaves'}/<leaf>/<id>/generated/ "
+        "(see them with `taxolab data show <file>`, dropped rows with --dropped)",
+        "mix": f"the training rows are in {layout.mix} (see them with `taxolab data show {layout.mix}/<file>.jsonl`)",
+        "train": f"the trained model is in {layout.root / 'train'}",
+        "convert": f"the GGUF is in {layout.root / 'model'}",
+    }[stop_after]
+    return f"{where}; run the same command without --stop-after to go on from there"
 
 
 # The inputs of each stage: one function each, shared by the run and by ``--plan``.
@@ -390,34 +487,6 @@ def convert_inputs(config: Config, train_hash: str) -> dict[str, Any]:
     return {"train": train_hash, **STAGE["convert"].config_inputs(config)}
 
 
-def _generate(runner: StageRunner, run: RunContext) -> list[LeafData]:
-    """One stage per leaf, sharing one teacher that starts only if some leaf needs generating."""
-    items = []
-    config = run.config
-    with TeacherSession(config) as teacher:
-        for leaf in run.leaves:
-            inputs = generation_inputs(config, leaf)
-            folder = run.layout.leaf_data(leaf.name, hash_json(inputs))
-            work = functools.partial(
-                generate_leaf,
-                teacher,
-                leaf,
-                folder,
-                show_progress=run.options.show_progress,
-            )
-            runner.run(
-                Stage(
-                    f"generate:{leaf.name}",
-                    f"{STAGE['generate'].title}: {leaf.name}",
-                    functools.partial(dict, inputs),
-                    work,
-                    work=generated_tokens,
-                )
-            )
-            items.append(LeafData(leaf, folder))
-    return items
-
-
 def _with_taxonomy(config: Config, root: Path, base: str) -> Config:
     """The config as every part reads it: this taxonomy and base."""
     paths = config.paths.model_copy(update={"taxonomy": root})
@@ -455,6 +524,8 @@ def _record_start(manifest: RunManifest, run: RunContext) -> None:
 
     config = run.config
     profile = run.options.profile or PROFILES.get(config.profile or "")
+    for stale in ("stopped_after", "next_step"):
+        manifest.info.pop(stale, None)
     manifest.info.update(
         status="running",
         started=_now(),

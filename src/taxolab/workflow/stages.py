@@ -1,18 +1,23 @@
-"""Run stages one by one, skipping each one whose inputs are unchanged since it last finished.
+"""The stages of ``taxolab run`` and the one loop that walks them, for real or in dry mode (``--plan``).
 
 A stage describes its inputs as JSON (content hashes of files, settings, the
 hashes of the stages before it); the runner hashes that description and
-compares it with the manifest. A stage that is skipped still exposes its
-recorded outputs to the stages after it. The runner is driven one stage at a
-time (not handed a fixed list) because the loop only learns how many
-generation stages it has once the taxonomy has been read, and because some
-stages share a resource (the teacher server) that only the caller can scope.
+compares it with the run's record (``run.json``). A stage that is skipped
+still exposes its recorded outputs to the stages after it
+(:meth:`StageRunner.need`). ``taxolab run`` and ``taxolab run --plan`` walk
+the same list of :class:`Stage` objects with :meth:`StageRunner.walk`: the
+plan is the walk in dry mode, which asks each stage whether it is done and
+for its estimate instead of running it, so the plan says exactly what a run
+would skip.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,7 @@ from pydantic import BaseModel
 
 from taxolab.config.affects import read_settings
 from taxolab.console import stderr
+from taxolab.errors import TaxolabError
 from taxolab.hashing import hash_json
 from taxolab.sdg.runs import GENERATION_READS
 from taxolab.workflow.manifest import RunManifest, StageRecord
@@ -98,15 +104,51 @@ def stage_names(leaves: list[str]) -> list[str]:
     return [name for kind in STAGES for name in kind.instances(leaves)]
 
 
+STOP_POINTS = ("generate", "mix", "train", "convert")
+"""The stage kinds ``taxolab run --stop-after`` may stop after (review rows, inspect a model, then go on)."""
+
+
+@dataclass
+class Estimate:
+    """What a stage would cost: teacher requests, token counts and wall ``seconds``, with how they were got.
+
+    ``rate`` says where the throughput divided by came from: ``measured`` (this
+    run folder's ``run.json``, :mod:`taxolab.workflow.throughput`) or
+    ``default rate`` (the constants of :mod:`taxolab.workflow.estimates`).
+    """
+
+    teacher_requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens_max: int = 0
+    train_tokens: int = 0
+    seconds: float = 0.0
+    basis: str = ""
+    rate: str = ""
+
+
+class PendingInputsError(Exception):
+    """A stage's inputs read the outputs of ``stage``, which a dry walk has not produced (it would run first)."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
+
+
 @dataclass
 class Stage:
-    """One step of the loop. ``inputs`` and ``run`` are called only when the stage is reached.
+    """One step of the loop: its fingerprint, its work and its estimate, each called only when reached.
 
-    ``always`` marks cheap stages that must look at the world every time
-    (reading the taxonomy, writing the report): they run even when their
-    recorded inputs match. ``work`` counts what a finished stage did (see
+    ``inputs`` returns the JSON the stage's fingerprint is the hash of (what
+    its engine reads); ``run`` does the work and returns the outputs kept in
+    ``run.json`` (``paths`` must still exist for the stage to count as done);
+    ``estimate`` returns its :class:`Estimate` for ``--plan``; ``reads``
+    returns the settings shown beside it in the plan. ``always`` marks cheap
+    stages that look at the world every time (reading the taxonomy, writing
+    the report). ``work`` counts what a finished stage did (see
     :mod:`taxolab.workflow.throughput`); the runner keeps it with the stage's
-    wall time as ``outputs["throughput"]``.
+    wall time as ``outputs["throughput"]``. Consecutive stages with the same
+    ``scope`` (a context manager: the teacher's server) run inside one
+    ``with`` of it; a dry walk never enters it.
     """
 
     name: str
@@ -115,14 +157,43 @@ class Stage:
     run: Callable[[], dict[str, Any]]
     always: bool = False
     work: WorkCounter | None = None
+    estimate: Callable[[], Estimate] = Estimate
+    reads: Callable[[], dict[str, Any]] = dict
+    scope: AbstractContextManager[Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        """The :data:`STAGES` entry this stage is an instance of (``generate`` for ``generate:<leaf>``)."""
+        return self.name.partition(":")[0]
 
 
 @dataclass(frozen=True)
 class StageOutcome:
-    name: str
-    title: str
-    record: StageRecord
-    skipped: bool
+    """What the walk did with one stage.
+
+    ``status``: ``ran`` / ``done`` (skipped, up to date) on a run;
+    ``runs`` / ``done`` / ``always`` in a dry walk; ``not reached`` past
+    ``--stop-after`` in either. ``record`` is the record in force (None where
+    the stage did not run and has none); ``waits_on`` names the stage whose
+    outputs a dry walk needed to tell whether this one is done.
+    """
+
+    stage: Stage
+    status: str
+    record: StageRecord | None = None
+    waits_on: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.stage.name
+
+    @property
+    def title(self) -> str:
+        return self.stage.title
+
+    @property
+    def skipped(self) -> bool:
+        return self.status in ("done", "not reached")
 
 
 def outputs_present(outputs: dict[str, Any]) -> bool:
@@ -130,35 +201,88 @@ def outputs_present(outputs: dict[str, Any]) -> bool:
     return all(Path(p).exists() for p in outputs.get("paths", []))
 
 
-class StageRunner:
-    """Runs stages in order against one manifest and prints ``[i/N] title`` with elapsed time and ETA.
+def stop_index(stages: list[Stage], stop_after: str | None) -> int:
+    """How many of ``stages`` a walk reaches with ``--stop-after stop_after`` (all of them for None).
 
-    The ETA adds up how long each remaining stage took the last time it ran
-    in this run folder (any inputs); stages never run before make it unknown.
+    Raises :class:`TaxolabError` for a name outside :data:`STOP_POINTS`.
+    """
+    if stop_after is None:
+        return len(stages)
+    if stop_after not in STOP_POINTS:
+        raise TaxolabError(f"--stop-after {stop_after!r}: choose one of {', '.join(STOP_POINTS)}")
+    return 1 + max(i for i, stage in enumerate(stages) if stage.kind == stop_after)
+
+
+class StageRunner:
+    """Walks stages in order against one manifest; prints ``[i/N] title`` with elapsed time and ETA.
+
+    With ``dry=True`` nothing runs and nothing is written: each stage is only
+    checked (inputs hashed, record compared) and reported as ``done`` or
+    ``runs``. The ETA adds up how long each remaining stage took the last time
+    it ran in this run folder (any inputs); stages never run before make it
+    unknown.
     """
 
-    def __init__(self, manifest: RunManifest, total: int = 0, *, echo: bool = True) -> None:
+    def __init__(self, manifest: RunManifest, total: int = 0, *, echo: bool = True, dry: bool = False) -> None:
         self.manifest = manifest
         self.total = total
-        self.echo = echo
+        self.echo = echo and not dry
+        self.dry = dry
         self.index = 0
         self.started = time.monotonic()
         self.outcomes: list[StageOutcome] = []
         self.planned: list[str] = []
+        self.records: dict[str, StageRecord | None] = {}
 
     def plan(self, names: list[str]) -> None:
         """The names of every stage this run will reach, for the stage count and the ETA."""
         self.planned = list(names)
         self.total = len(names)
 
-    def run(self, stage: Stage) -> StageRecord:
-        """Run ``stage`` unless its inputs match its last finished record; return the record in force."""
+    def need(self, name: str) -> StageRecord:
+        """The record in force of stage ``name``, which comes earlier in the walk.
+
+        Raises :class:`PendingInputsError` in a dry walk where that stage would run
+        (its outputs do not exist yet).
+        """
+        record = self.records.get(name)
+        if record is None:
+            if self.dry:
+                raise PendingInputsError(name)
+            raise TaxolabError(f"stage {name} has no record yet: it must come before the stages that read it")
+        return record
+
+    def walk(self, stages: list[Stage], *, stop_after: str | None = None) -> list[StageOutcome]:
+        """Run (or, dry, check) each stage in order up to ``stop_after``; the rest are ``not reached``."""
+        reached = stop_index(stages, stop_after)
+        self.plan([stage.name for stage in stages[:reached]])
+        for scope, group in itertools.groupby(stages[:reached], key=lambda stage: stage.scope):
+            with scope if scope is not None and not self.dry else contextlib.nullcontext():
+                for stage in group:
+                    self.run(stage)
+        self.outcomes += [StageOutcome(stage, "not reached") for stage in stages[reached:]]
+        return self.outcomes
+
+    def run(self, stage: Stage) -> StageRecord | None:
+        """Run ``stage`` unless its inputs match its last finished record; return the record in force.
+
+        In a dry walk, returns the record a run would keep (None where it would run the stage).
+        """
         self.index += 1
-        input_hash = hash_json(stage.inputs())
+        try:
+            input_hash = hash_json(stage.inputs())
+        except PendingInputsError as pending:
+            self._keep(StageOutcome(stage, "always" if stage.always else "runs", waits_on=pending.stage))
+            return None
         previous = self.manifest.done(stage.name, input_hash)
-        if not stage.always and previous is not None and outputs_present(previous.outputs):
+        reusable = previous is not None and outputs_present(previous.outputs)
+        if self.dry:
+            status = "always" if stage.always else "done" if reusable else "runs"
+            self._keep(StageOutcome(stage, status, previous if status == "done" else None))
+            return self.records[stage.name]
+        if not stage.always and reusable and previous is not None:
             self._say(f"[bold][{self.index}/{self.total}] {stage.title}[/bold]: up to date, skipped")
-            self.outcomes.append(StageOutcome(stage.name, stage.title, previous, skipped=True))
+            self._keep(StageOutcome(stage, "done", previous))
             return previous
         self._say(f"[bold][{self.index}/{self.total}] {stage.title}[/bold]{self._timing(stage.name)}")
         started = time.time()
@@ -170,8 +294,12 @@ class StageRunner:
         record = StageRecord(input_hash=input_hash, outputs=outputs, started=started, finished=finished)
         self.manifest.record(stage.name, record)
         self._say(f"    done in {_duration(record.seconds)}{_rate(outputs.get('throughput'))}")
-        self.outcomes.append(StageOutcome(stage.name, stage.title, record, skipped=False))
+        self._keep(StageOutcome(stage, "ran", record))
         return record
+
+    def _keep(self, outcome: StageOutcome) -> None:
+        self.records[outcome.name] = outcome.record
+        self.outcomes.append(outcome)
 
     def _timing(self, current: str) -> str:
         elapsed = time.monotonic() - self.started
@@ -189,10 +317,7 @@ class StageRunner:
 
 def run_stages(stages: list[Stage], manifest: RunManifest, *, echo: bool = True) -> dict[str, StageRecord]:
     """Run or skip each stage in order; returns every stage's record."""
-    runner = StageRunner(manifest, echo=echo)
-    runner.plan([stage.name for stage in stages])
-    for stage in stages:
-        runner.run(stage)
+    StageRunner(manifest, echo=echo).walk(stages)
     return dict(manifest.stages)
 
 

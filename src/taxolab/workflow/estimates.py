@@ -1,0 +1,349 @@
+"""What each stage of ``taxolab run`` would cost, for ``taxolab run --plan``.
+
+Estimates come from counts that are cheap to get: changed leaves, their seed
+examples, document chunks (documents are fetched and chunked, which takes
+seconds), the scale factor, the pipelines' teacher calls per row. They are
+divided by a throughput per stage: the one this run folder measured the last
+time the stage ran (``run.json``, :mod:`taxolab.workflow.throughput`) when it
+has one ("measured"), else the constants :data:`CPU_RATES` / :data:`GPU_RATES`
+("default rate"). Estimates of teacher work are upper bounds: every request
+is counted as if no row were filtered out and every answer ran to
+``generate.max_num_tokens``.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any
+
+from taxolab.config import Config
+from taxolab.taxonomy.model import Leaf
+from taxolab.workflow.manifest import RunManifest
+from taxolab.workflow.stages import Estimate
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Throughputs an estimate divides by, with where they come from."""
+
+    teacher_tok_s: float
+    """Generated tokens per second of the teacher server, all slots together."""
+    train_tok_s: float
+    """Trained tokens per second (forward + backward), all processes together."""
+    score_tok_s: float
+    """Tokens per second of a forward pass alone (log-likelihood scoring)."""
+    source: str
+
+
+CPU_RATES = Rates(
+    teacher_tok_s=65.0,
+    train_tok_s=100.0,
+    score_tok_s=300.0,
+    source=(
+        "measured on a 2-core CPU machine, idle (bench/bench_teacher_utilisation.py, bench/bench_train.py): "
+        "packaged 135M teacher under llama-server "
+        "~65 tok/s over 4 slots; full fp32 fine-tune ~100 tok/s; a forward pass about 3x a training step"
+    ),
+)
+GPU_RATES = Rates(
+    teacher_tok_s=2000.0,
+    train_tok_s=3000.0,
+    score_tok_s=9000.0,
+    source=(
+        "assumed, not measured here: a 7B teacher under vLLM on one data-centre GPU ~2000 tok/s over its slots; "
+        "a 7B full fine-tune in bf16 ~3000 tok/s per GPU"
+    ),
+)
+SKILL_SAMPLE_TOKENS = 250
+"""Typical tokens of a skill sample (question and answer): the skill seed examples of the sample taxonomy."""
+MCQ_TOKENS = 200
+CONVERT_SECONDS = 15.0
+"""f16 GGUF of the default model in ~7 s on a 2-core CPU (`taxolab model convert`), quantisation a few seconds more."""
+MT_BENCH_QUESTIONS = 80
+
+
+@dataclass(frozen=True)
+class MeasuredRate:
+    """A stage's throughput as this run folder last measured it: ``per_second`` ``unit``s over ``seconds``."""
+
+    per_second: float
+    unit: str
+    seconds: float
+
+    def describe(self) -> str:
+        return f"measured {self.per_second:,.1f} {self.unit}/s over {self.seconds:,.0f} s in this run folder"
+
+
+def measured_rates(manifest: RunManifest) -> dict[str, MeasuredRate]:
+    """Per stage kind (``generate``, ``train``, ``evaluate``), the throughput recorded in ``run.json``.
+
+    The leaves' generation stages count together (their amounts over their
+    seconds). A kind with no recorded throughput (never ran, or counted
+    nothing) is absent.
+    """
+    totals: dict[str, tuple[float, float, str]] = {}
+    for name, record in manifest.stages.items():
+        done = record.outputs.get("throughput") or {}
+        if not done.get("amount") or not done.get("seconds"):
+            continue
+        kind = name.partition(":")[0]
+        amount, seconds, _ = totals.get(kind, (0.0, 0.0, ""))
+        totals[kind] = (amount + float(done["amount"]), seconds + float(done["seconds"]), str(done["unit"]))
+    return {kind: MeasuredRate(amount / seconds, unit, seconds) for kind, (amount, seconds, unit) in totals.items()}
+
+
+@dataclass
+class _Counts:
+    """What the estimates are computed from, per leaf: the seed rows generation would start from."""
+
+    chunks: dict[str, int] = field(default_factory=dict)
+    chunk_tokens: dict[str, int] = field(default_factory=dict)
+    seeds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    mcq_seeds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+    """Generated rows if no check dropped any (an upper bound of the training samples they make)."""
+
+
+@dataclass
+class _Work:
+    rows: int
+    requests: int = 0
+    completion_max: int = 0
+
+
+class Estimator:
+    """The estimate of each stage of one run (``config`` effective, ``leaves`` the changed ones).
+
+    Counting chunks fetches and chunks the documents, so it is done once, on
+    the first estimate asked for; a run that never plans never counts.
+    ``manifest`` is the run folder's record, whose measured rates replace the
+    defaults stage by stage.
+    """
+
+    def __init__(self, config: Config, leaves: list[Leaf], manifest: RunManifest) -> None:
+        self.config = config
+        self.leaves = leaves
+        self.rates = GPU_RATES if config.train.device == "cuda" else CPU_RATES
+        self.measured = measured_rates(manifest)
+
+    @functools.cached_property
+    def counts(self) -> _Counts:
+        """Chunks (documents fetched and chunked as generation would) and seed rows of each leaf."""
+        from taxolab.sdg.chunks import ChunkPlan, estimated_tokens, leaf_chunks, spread
+        from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
+
+        config = self.config
+        settings = config.generate
+        chunk_plan = ChunkPlan.fit(
+            settings.chunk_word_count, settings.chunk_overlap, config.serve.max_ctx_size, settings.max_num_tokens
+        )
+        counts = _Counts()
+        for leaf in self.leaves:
+            if leaf.is_knowledge:
+                chunks = leaf_chunks(leaf, chunk_plan, estimated_tokens, config.documents)
+                if config.run.max_chunks_per_leaf:
+                    chunks = spread(chunks, config.run.max_chunks_per_leaf)
+                counts.chunks[leaf.name] = len(chunks)
+                counts.chunk_tokens[leaf.name] = sum(estimated_tokens(c) for c in chunks)
+                per_chunk = getattr(self.pipelines.for_kind(leaf.kind), "seed_rows", None) == "per_chunk"
+                counts.seeds[leaf.name] = knowledge_seeds(leaf, chunks, settings.sdg_scale_factor, per_chunk=per_chunk)
+                counts.mcq_seeds[leaf.name] = mcq_seeds(leaf, chunks)
+            else:
+                counts.seeds[leaf.name] = skill_seeds(leaf, settings.sdg_scale_factor)
+            blocks = self.pipelines.for_kind(leaf.kind).blocks
+            counts.rows[leaf.name] = self._teacher_work(blocks, counts.seeds[leaf.name]).rows
+        return counts
+
+    @functools.cached_property
+    def pipelines(self) -> Any:
+        from taxolab.sdg.library import load_pipeline_set
+
+        return load_pipeline_set(self.config.generate.pipeline)
+
+    def _rate(self, kind: str, default: float, unit: str) -> tuple[float, str]:
+        """(per second, how it is described) for stage ``kind``: measured in this folder, else ``default``."""
+        measured = self.measured.get(kind)
+        if measured is not None and measured.unit == unit and measured.per_second > 0:
+            return measured.per_second, measured.describe()
+        return default, f"default rate {default:g} {unit}/s"
+
+    def _teacher_work(self, blocks: Any, seeds: list[dict[str, Any]]) -> _Work:
+        """The teacher requests and most tokens a pipeline asks for from these seed rows, if no row were dropped.
+
+        Rows fan out where blocks make several of one (a span split makes one per
+        span of the real chunk text; ``n`` samples and ``iterate`` multiply) and
+        every row is assumed to survive the checks.
+        """
+        from taxolab.sdg.blocks import knowledge
+        from taxolab.sdg.blocks.iterate import Iterate
+        from taxolab.sdg.blocks.llm import LLMBlock
+
+        config = self.config
+        cap = config.generate.max_num_tokens
+        work = _Work(len(seeds))
+        for block in blocks:
+            if isinstance(block, Iterate):
+                inner = self._teacher_work([block.inner], [{}] * work.rows)
+                work = _Work(
+                    block.config.times * inner.rows,
+                    work.requests + block.config.times * inner.requests,
+                    work.completion_max + block.config.times * inner.completion_max,
+                )
+            elif isinstance(block, knowledge.SplitSpans):
+                spans = sum(
+                    len(
+                        knowledge.document_spans(
+                            str(seed.get(block.config.column, "")), min_words=block.config.min_words
+                        )
+                    )
+                    for seed in seeds
+                )
+                work.rows = spans if seeds and "document" in seeds[0] else work.rows
+            elif isinstance(block, LLMBlock):
+                tokens = min(cap, int(block.config.gen_kwargs.get("max_tokens", cap)))
+                if isinstance(block, knowledge.SpanQuestions):
+                    asked = block.config.questions if isinstance(block.config, knowledge.SpanQuestionsConfig) else None
+                    times = asked or config.generate.questions_per_span
+                    asks, answers = work.rows * times, work.rows * times
+                else:
+                    asks, answers = work.rows, work.rows * int(block.config.n)
+                work = _Work(answers, work.requests + asks, work.completion_max + answers * tokens)
+        return work
+
+    def taxonomy(self) -> Estimate:
+        return Estimate(seconds=1.0)
+
+    def report(self) -> Estimate:
+        return Estimate(seconds=2.0)
+
+    def mix(self) -> Estimate:
+        return Estimate(seconds=2.0)
+
+    def convert(self) -> Estimate:
+        return Estimate(seconds=CONVERT_SECONDS, basis="llama.cpp converter (+ llama-quantize)")
+
+    def generation(self, leaf: Leaf) -> Estimate:
+        """Teacher requests and completion tokens (each at its cap) of one leaf's pipeline, test questions included."""
+        settings = self.config.generate
+        counts = self.counts
+        seeds = counts.seeds[leaf.name]
+        work = self._teacher_work(self.pipelines.for_kind(leaf.kind).blocks, seeds)
+        prompt = (counts.chunk_tokens[leaf.name] / max(1, counts.chunks[leaf.name])) if leaf.is_knowledge else 300
+        basis = f"{len(seeds)} seed rows, {settings.pipeline} pipeline, scale factor {settings.sdg_scale_factor}"
+        if leaf.is_knowledge:
+            mcq = self._teacher_work(self.pipelines.mcq.blocks, counts.mcq_seeds[leaf.name])
+            work = _Work(work.rows, work.requests + mcq.requests, work.completion_max + mcq.completion_max)
+            basis = f"{counts.chunks[leaf.name]} chunks; {basis}; {mcq.requests} test-question requests"
+        rate, source = self._rate("generate", self.rates.teacher_tok_s, "tokens")
+        return Estimate(
+            teacher_requests=work.requests,
+            prompt_tokens=int(work.requests * (prompt + 300)),
+            completion_tokens_max=work.completion_max,
+            seconds=round(work.completion_max / rate, 1),
+            basis=basis + "; every answer at its token cap",
+            rate=source,
+        )
+
+    def train(self) -> Estimate:
+        """Samples: the generated rows (none dropped), the seed examples and (knowledge) the passages themselves."""
+        config = self.config
+        counts = self.counts
+        train = config.train
+        seeds = config.mix.seed_examples
+        tokens = 0
+        knowledge_tokens = 0
+        samples = 0
+        for leaf in self.leaves:
+            rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
+            if leaf.is_knowledge:
+                per_chunk = counts.chunk_tokens[leaf.name] / max(1, counts.chunks[leaf.name])
+                # every pair closed-book (~100 tokens), and that share again with its passage (mix.context_ratio)
+                share = config.mix.context_ratio
+                per_sample = 100 + int(share * min(train.max_seq_len, int(per_chunk) + 100))
+                leaf_tokens = rows * per_sample + counts.chunk_tokens[leaf.name]
+                epochs = train.phase_value("knowledge", "epochs")
+                knowledge_tokens += leaf_tokens
+                tokens += leaf_tokens * epochs
+                samples += rows + counts.chunks[leaf.name]
+            else:
+                epochs = train.phase_value("skills", "epochs")
+                tokens += rows * min(train.max_seq_len, SKILL_SAMPLE_TOKENS) * epochs
+                samples += rows
+        replay = int(knowledge_tokens * config.mix.knowledge_replay)
+        tokens += replay * train.phase_value("skills", "epochs")
+        processes = max(1, train.nproc_per_node * train.nnodes)
+        default = self.rates.train_tok_s * (processes if self.rates is GPU_RATES else 1)
+        rate, source = self._rate("train", default, "tokens")
+        return Estimate(
+            train_tokens=tokens,
+            seconds=round(tokens / rate, 1),
+            basis=(
+                f"~{samples} samples (generated rows{', seed examples' if seeds else ''}, knowledge passages) "
+                f"x epochs per phase, knowledge replay {config.mix.knowledge_replay:g}"
+            ),
+            rate=source,
+        )
+
+    def evaluate(self, benchmarks: list[str]) -> Estimate:
+        """Answers from base and trained model, judgments where the benchmark uses a judge.
+
+        With a measured rate (questions/s, each model's answers counted, as
+        :func:`taxolab.workflow.throughput.evaluated_questions` counts them) the
+        time is the questions over it; else generated tokens over the teacher's
+        rate plus scored tokens over the forward-pass rate.
+        """
+        settings = self.config.evaluate
+        counts = self.counts
+        knowledge = [leaf for leaf in self.leaves if leaf.is_knowledge]
+        skills = [leaf for leaf in self.leaves if not leaf.is_knowledge]
+        answers = judgments = 0
+        score_tokens = 0
+        asked = 0
+        parts = []
+        for name in benchmarks:
+            if name == "mmlu_branch":
+                questions = sum(
+                    len(counts.mcq_seeds.get(leaf.name, [])) + len(leaf.seed_examples) for leaf in knowledge
+                )
+                score_tokens += questions * 2 * MCQ_TOKENS
+                parts.append(f"mmlu_branch ~{questions} questions scored")
+            elif name == "mt_bench_branch":
+                questions = sum(len(leaf.seed_examples) for leaf in skills)
+                answers += 2 * questions
+                judgments += 2 * questions
+                parts.append(f"mt_bench_branch {questions} questions")
+            elif name == "recall":
+                questions = sum(len(leaf.seed_examples) + counts.chunks.get(leaf.name, 0) for leaf in knowledge)
+                answers += 2 * questions
+                judgments += 2 * questions
+                parts.append(f"recall ~{questions} questions")
+            elif name == "mt_bench":
+                questions = settings.mt_bench_limit or MT_BENCH_QUESTIONS
+                answers += 2 * 2 * questions
+                judgments += 2 * 2 * questions
+                parts.append(f"mt_bench {questions} questions x 2 turns")
+            elif name == "mmlu":
+                questions = (settings.mmlu_limit or 250) * (len(settings.mmlu_subjects) or 57)
+                questions = min(questions, settings.mmlu_sample or questions)
+                score_tokens += questions * 2 * MCQ_TOKENS
+                parts.append(f"mmlu ~{questions} questions scored")
+            else:
+                questions = 0
+                parts.append(f"{name}: not estimated")
+            asked += 2 * questions
+        completion = answers * settings.max_tokens + judgments * settings.judge_max_tokens
+        default = completion / self.rates.teacher_tok_s + score_tokens / self.rates.score_tok_s
+        measured = self.measured.get("evaluate")
+        if measured is not None and measured.unit == "questions" and measured.per_second > 0 and asked:
+            seconds, source = asked / measured.per_second, measured.describe()
+        else:
+            seconds = default
+            source = f"default rates {self.rates.teacher_tok_s:g} generated, {self.rates.score_tok_s:g} scored tok/s"
+        return Estimate(
+            teacher_requests=answers + judgments,
+            completion_tokens_max=completion,
+            seconds=round(seconds, 1),
+            basis="; ".join(parts) + ", base and trained model",
+            rate=source,
+        )
