@@ -27,7 +27,7 @@ EXPECTED_TREE: dict[str, list[str]] = {
     "taxonomy sample": ["--json"],
     "data generate": ["--taxonomy-path", "--taxonomy-base", "--endpoint-url", "--output-dir", "--resume",
                       "--pipeline", "--sdg-scale-factor", "--teacher-model", "--concurrency", "--seed", "--json"],
-    "data list": ["--datasets-dir", "--json"],
+    "data list": ["--datasets-dir", "--runs-dir", "--json"],
     "data show": ["-n", "--json"],
     "data mix": ["--json"],
     "model download": ["--revision", "--filename", "--model-dir", "--json"],
@@ -43,7 +43,7 @@ EXPECTED_TREE: dict[str, list[str]] = {
     "model prepare-default": ["--quiet", "--json"],
     "system info": ["--json"],
     "run": ["--taxonomy-path", "--taxonomy-base", "--teacher", "--student", "--judge", "--profile", "--output-dir",
-            "--json"],
+            "--plan", "--stop-after", "--json"],
 }  # fmt: skip
 
 

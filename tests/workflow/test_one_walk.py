@@ -191,3 +191,33 @@ def test_the_plan_uses_the_rates_this_run_folder_measured(taxonomy: Path, monkey
     assert after[knowledge]["rate"].startswith("measured 20.0 tokens/s")
     assert after[knowledge]["seconds"] == pytest.approx(after[knowledge]["completion_tokens_max"] / 20.0, abs=0.1)
     assert after["evaluate"]["rate"].startswith("default rates")  # nothing measured for it
+
+
+def test_data_list_shows_the_data_of_runs_beside_data_generate_runs(
+    taxonomy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real_generation, real_mix = run_module.generate_leaf, run_module.mix_leaves
+    StandIns(monkeypatch)
+    monkeypatch.setattr(run_module, "generate_leaf", real_generation)
+    monkeypatch.setattr(run_module, "mix_leaves", real_mix)
+    runs = tmp_path / "runs"
+    with FakeOpenAIServer(scripted_teacher()) as teacher:  # type: ignore[arg-type]
+        config = load_run_config(None, PROFILE, {"generate": {"endpoint_urls": [teacher.url], "sdg_scale_factor": 1}})
+        where = RunOptions(taxonomy, "auto", PROFILE, output_dir=runs / "sample", show_progress=False, stop_after="mix")
+        run_workflow(config, where)
+    (runs / "not-a-run").mkdir()  # a folder without run.json is passed over
+
+    capsys.readouterr()
+    empty = tmp_path / "datasets"
+    assert main(["data", "list", "--datasets-dir", str(empty), "--runs-dir", str(runs), "--json"]) == 0
+    (listed,) = json.loads(capsys.readouterr().out)
+    assert listed["made_by"] == "taxolab run" and listed["status"] == "stopped after mix"
+    assert listed["folder"] == str(runs / "sample" / "data" / "mix")
+    assert listed["leaves"] == 2 and listed["rows"] > 0 and listed["test_questions"] > 0
+    assert listed["knowledge_samples"] > 0 and listed["skills_samples"] > 0
+
+    assert main(["data", "list", "--datasets-dir", str(empty), "--runs-dir", str(runs)]) == 0
+    table = capsys.readouterr().out
+    assert "taxolab run" in table and "stopped after mix" in table
+    (mix,) = (runs / "sample" / "data" / "mix").glob("skills_train_msgs_*.jsonl")
+    assert main(["data", "show", str(mix), "-n", "1"]) == 0 and "assistant:" in capsys.readouterr().out

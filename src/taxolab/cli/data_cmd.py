@@ -74,15 +74,20 @@ def generate(
 
 
 @data_group.command("list")
-@click.option("--datasets-dir", "paths__datasets", type=click.Path(path_type=Path), help="Where runs live.")
+@click.option(
+    "--datasets-dir", "paths__datasets", type=click.Path(path_type=Path), help="Where `data generate` runs live."
+)
+@click.option("--runs-dir", "paths__runs", type=click.Path(path_type=Path), help="Where `taxolab run` folders live.")
 @json_option
 @click.pass_obj
 def list_runs(app: AppContext, as_json: bool, **flags: Any) -> None:
-    """List generated data runs with their counts."""
+    """List generated data with its counts: `data generate` runs, then the mixes of `taxolab run` folders."""
     from taxolab.sdg.runs import list_runs as runs_in
+    from taxolab.workflow.data import run_data
 
-    runs = [dataclasses.asdict(run) for run in runs_in(app.config(flags).paths.resolved("datasets"))]
-    emit(runs, as_json, _render_list)
+    paths = app.config(flags).paths
+    found = [*runs_in(paths.resolved("datasets")), *run_data(paths.resolved("runs"))]
+    emit([dataclasses.asdict(run) for run in found], as_json, _render_list)
 
 
 @data_group.command("show")
@@ -160,14 +165,26 @@ def _render_generate(manifest: dict[str, Any]) -> None:
 
 def _render_list(runs: list[dict[str, Any]]) -> None:
     if not runs:
-        stdout.print("no generated runs yet: run `taxolab data generate`")
+        stdout.print("no generated data yet: run `taxolab data generate` or `taxolab run`")
         return
-    table = Table(title=str(Path(runs[0]["folder"]).parent), title_justify="left")
-    for column in ("run", "status", "pipeline", "teacher", "leaves", "rows", "tests", "knowledge", "skills"):
-        table.add_column(column)
+    table = Table(title="generated data", title_justify="left")
+    for column in (
+        "folder",
+        "made by",
+        "status",
+        "pipeline",
+        "teacher",
+        "leaves",
+        "rows",
+        "tests",
+        "knowledge",
+        "skills",
+    ):
+        table.add_column(column, overflow="fold")
     for run in runs:
         table.add_row(
-            Path(run["folder"]).name,
+            run["folder"] if isinstance(run["folder"], str) else str(run["folder"]),
+            run["made_by"],
             run["status"],
             run["pipeline"],
             run["teacher"],

@@ -198,6 +198,8 @@ class RunSummary:
     test_questions: int
     knowledge_samples: int
     skills_samples: int
+    made_by: str = "data generate"
+    """``data generate`` (a datasets folder) or ``taxolab run`` (the ``data/mix`` folder of a run)."""
 
 
 def list_runs(datasets_dir: Path) -> list[RunSummary]:

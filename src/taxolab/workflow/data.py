@@ -19,6 +19,7 @@ from typing import Any
 from taxolab import fsio
 from taxolab.config import Config
 from taxolab.errors import TaxolabError
+from taxolab.sdg.runs import RunSummary
 from taxolab.taxonomy.model import Leaf
 from taxolab.workflow.layout import remove_stale_siblings
 
@@ -169,6 +170,51 @@ def generate_and_mix(config: Config, **generate: Any) -> Any:
         counts.setdefault("leaves", {}).setdefault(name, {})["mixed"] = mixed
     write_manifest(result.output_dir, result.manifest)
     return result
+
+
+def run_data(runs_dir: Path) -> list[RunSummary]:
+    """The data of every ``taxolab run`` folder under ``runs_dir`` that has mixed it: its ``data/mix`` folder
+    with the counts its ``run.json`` holds, newest first, in the shape ``taxolab data list`` shows for
+    ``data generate`` runs (``made_by="taxolab run"``).
+
+    ``status`` is the run's (``complete``, ``running``, ``stopped after mix``); a folder without a
+    readable record, or whose mix was never made or has been deleted, is passed over.
+    """
+    from taxolab.workflow.manifest import MANIFEST_NAME, RunManifest
+
+    found = []
+    for root in sorted(Path(runs_dir).glob(f"*/{MANIFEST_NAME}")):
+        try:
+            manifest = RunManifest.load(root.parent)
+        except TaxolabError:
+            continue
+        mix = manifest.stages.get("mix")
+        folder = Path(mix.outputs.get("folder", "")) if mix is not None else None
+        if mix is None or folder is None or not folder.is_dir():
+            continue
+        info, leaves = manifest.info, mix.outputs.get("leaves") or {}
+        config = info.get("config") or {}
+        generate, models = config.get("generate") or {}, config.get("models") or {}
+        status = str(info.get("status", "?"))
+        if info.get("stopped_after"):
+            status = f"{status} after {info['stopped_after']}"
+        mixes = mix.outputs.get("mixes") or {}
+        found.append(
+            RunSummary(
+                folder=folder,
+                status=status,
+                created=str(info.get("created", "")),
+                pipeline=str(generate.get("pipeline", "")),
+                teacher=str(generate.get("teacher_model") or models.get("teacher", "")),
+                leaves=len(leaves),
+                rows=sum(int(counts.get("generated") or 0) for counts in leaves.values()),
+                test_questions=sum(int(counts.get("test_questions") or 0) for counts in leaves.values()),
+                knowledge_samples=int(mixes.get("knowledge_train_msgs", 0)),
+                skills_samples=int(mixes.get("skills_train_msgs", 0)),
+                made_by="taxolab run",
+            )
+        )
+    return sorted(found, key=lambda run: run.created, reverse=True)
 
 
 def seed_rows(leaf: Leaf) -> list[dict[str, Any]]:
