@@ -9,7 +9,7 @@ import pytest
 
 from taxolab.hashing import hash_files, hash_json
 from taxolab.workflow.manifest import RunManifest
-from taxolab.workflow.stages import Stage, StageRunner, run_stages
+from taxolab.workflow.stages import PendingInputsError, Stage, StageRunner
 
 
 def test_hash_json_ignores_key_order_but_not_values() -> None:
@@ -29,6 +29,10 @@ def test_hash_files_covers_names_and_bytes_not_order(tmp_path: Path) -> None:
     one.write_text("1")
     one.rename(tmp_path / "d" / "renamed.txt")
     assert hash_files([tmp_path / "d", two], root=tmp_path) != first
+
+
+def run_stages(stages: list[Stage], manifest: RunManifest, *, echo: bool = False) -> None:
+    StageRunner(manifest, echo=echo).walk(stages)
 
 
 class Calls:
@@ -102,3 +106,68 @@ def test_runner_eta_comes_from_the_last_run(tmp_path: Path, capsys: pytest.Captu
     runner.plan(["a", "b"])
     runner.run(calls.stage("a", 2))
     assert "ETA" in capsys.readouterr().err
+
+
+class Scope:
+    """A context manager that counts how often it is entered (the teacher's server, in a run)."""
+
+    def __init__(self) -> None:
+        self.entered = 0
+        self.inside = False
+
+    def __enter__(self) -> Scope:
+        self.entered += 1
+        self.inside = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.inside = False
+
+
+def test_a_dry_walk_checks_each_stage_and_writes_nothing(tmp_path: Path) -> None:
+    calls = Calls(tmp_path)
+    run_stages([calls.stage("a", 1), calls.stage("b", 2)], RunManifest.load(tmp_path))
+    recorded = (tmp_path / "run.json").read_bytes()
+    runner = StageRunner(RunManifest.load(tmp_path), dry=True)
+
+    def reads_b() -> int:
+        return int(runner.need("b").input_hash != "")
+
+    later = Stage("c", "c", reads_b, dict)
+    found = runner.walk([calls.stage("a", 1), calls.stage("b", 3), later, calls.stage("r", {}, always=True)])
+    assert [(o.name, o.status, o.waits_on) for o in found] == [
+        ("a", "done", None),
+        ("b", "runs", None),
+        ("c", "runs", "b"),  # its inputs read b's outputs, which the run would make first
+        ("r", "always", None),
+    ]
+    assert calls.runs == ["a", "b"] and (tmp_path / "run.json").read_bytes() == recorded
+    with pytest.raises(PendingInputsError):
+        runner.need("b")
+
+
+def test_a_walk_stops_after_the_last_stage_of_a_kind(tmp_path: Path) -> None:
+    calls = Calls(tmp_path)
+    stages = [calls.stage(name, 1) for name in ("generate:x", "generate:y", "mix", "train")]
+    found = StageRunner(RunManifest.load(tmp_path), echo=False).walk(stages, stop_after="generate")
+    assert calls.runs == ["generate:x", "generate:y"]
+    assert [o.status for o in found] == ["ran", "ran", "not reached", "not reached"]
+    assert set(RunManifest.load(tmp_path).stages) == {"generate:x", "generate:y"}
+
+
+def test_stages_sharing_a_scope_run_inside_one_with_and_a_dry_walk_never_enters_it(tmp_path: Path) -> None:
+    calls, scope = Calls(tmp_path), Scope()
+    seen: list[bool] = []
+
+    def inside(name: str) -> Stage:
+        stage = calls.stage(name, 1)
+        body = stage.run
+        stage.run = lambda: (seen.append(scope.inside), body())[1]
+        stage.scope = scope
+        return stage
+
+    stages = [inside("generate:x"), inside("generate:y"), calls.stage("mix", 1)]
+    StageRunner(RunManifest.load(tmp_path), dry=True).walk(stages)
+    assert scope.entered == 0
+    StageRunner(RunManifest.load(tmp_path), echo=False).walk(stages)
+    assert scope.entered == 1 and seen == [True, True] and not scope.inside

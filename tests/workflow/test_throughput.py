@@ -10,8 +10,10 @@ from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport, ModelScores
 from taxolab.sdg.runs import write_manifest
 from taxolab.workflow.manifest import RunManifest
-from taxolab.workflow.stages import Stage, run_stages
+from taxolab.workflow.stages import Stage
 from taxolab.workflow.throughput import Work, evaluated_questions, generated_tokens, trained_tokens
+
+from .test_stages import run_stages
 
 
 def test_generation_counts_the_teachers_completion_tokens(tmp_path: Path) -> None:

@@ -315,12 +315,6 @@ class StageRunner:
             stderr.print(text, highlight=False)
 
 
-def run_stages(stages: list[Stage], manifest: RunManifest, *, echo: bool = True) -> dict[str, StageRecord]:
-    """Run or skip each stage in order; returns every stage's record."""
-    StageRunner(manifest, echo=echo).walk(stages)
-    return dict(manifest.stages)
-
-
 def _rate(throughput: dict[str, Any] | None) -> str:
     """``, 1,234 tokens at 56.7 tokens/s`` for the stage's done line; empty without a count."""
     if not throughput or throughput.get("per_second") is None:
