@@ -123,8 +123,8 @@ def render_plan(plan: dict[str, Any]) -> None:
                 what.append(est["rate"])
         if stage["waits_on"] and stage["status"] == "runs":
             what.append(f"after {stage['waits_on']}")
-        detail = f"  ({'; '.join(what)})" if what else ""
-        stdout.print(f"  {stage['status']:>6}  {stage['title']}{detail}", highlight=False)
+        detail = f"  ({'; '.join(what)})" if what and stage["status"] != "not reached" else ""
+        stdout.print(f"  {stage['status']:>11}  {stage['title']}{detail}", highlight=False)
     if plan["stop_after"]:
         stdout.print(f"stops after {plan['stop_after']} (--stop-after); a run without it goes on", highlight=False)
     total = plan["total"]
