@@ -192,6 +192,16 @@ def test_the_plan_uses_the_rates_this_run_folder_measured(taxonomy: Path, monkey
     assert after[knowledge]["seconds"] == pytest.approx(after[knowledge]["completion_tokens_max"] / 20.0, abs=0.1)
     assert after["evaluate"]["rate"].startswith("default rates")  # nothing measured for it
 
+    # a new run folder beside it lends the rates of the newest run with the same models
+    def beside(**sections: Any) -> dict[str, str]:
+        where = RunOptions(taxonomy, "auto", PROFILE, output_dir=result.run_dir.parent / "next")
+        plan = plan_workflow(load_run_config(None, PROFILE, sections), where)
+        return {stage.name: stage.estimate.rate for stage in plan.stages}
+
+    assert beside()["train"] == f"measured 50.0 tokens/s over 100 s in run {result.run_dir.name}"
+    assert beside(models={"student": "another-student"})["train"].startswith("default rate")
+    assert beside(models={"student": "another-student"})[knowledge].startswith("measured 20.0")  # same teacher
+
 
 def test_data_list_shows_the_data_of_runs_beside_data_generate_runs(
     taxonomy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]

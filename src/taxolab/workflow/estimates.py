@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from taxolab.config import Config
+from taxolab.errors import TaxolabError
 from taxolab.taxonomy.model import Leaf
-from taxolab.workflow.manifest import RunManifest
+from taxolab.workflow.manifest import RunManifest, StageRecord
 from taxolab.workflow.stages import Estimate
 
 
@@ -65,32 +66,75 @@ MT_BENCH_QUESTIONS = 80
 
 @dataclass(frozen=True)
 class MeasuredRate:
-    """A stage's throughput as this run folder last measured it: ``per_second`` ``unit``s over ``seconds``."""
+    """A stage's throughput as a run folder last measured it: ``per_second`` ``unit``s over ``seconds``."""
 
     per_second: float
     unit: str
     seconds: float
+    where: str = "this run folder"
 
     def describe(self) -> str:
-        return f"measured {self.per_second:,.1f} {self.unit}/s over {self.seconds:,.0f} s in this run folder"
+        return f"measured {self.per_second:,.1f} {self.unit}/s over {self.seconds:,.0f} s in {self.where}"
 
 
-def measured_rates(manifest: RunManifest) -> dict[str, MeasuredRate]:
+RATE_MODELS = {
+    "generate": ("models.teacher", "generate.teacher_model", "generate.endpoint_urls", "serve"),
+    "train": ("models.student", "train.device", "train.nproc_per_node", "train.method", "train.precision"),
+    "evaluate": ("models.student", "models.judge", "evaluate.device", "evaluate.batch_size"),
+}
+"""What must match for another run folder's measured rate to stand for this run's (same machine assumed)."""
+
+
+def measured_rates(manifest: RunManifest, config: dict[str, Any] | None = None) -> dict[str, MeasuredRate]:
     """Per stage kind (``generate``, ``train``, ``evaluate``), the throughput recorded in ``run.json``.
 
     The leaves' generation stages count together (their amounts over their
     seconds). A kind with no recorded throughput (never ran, or counted
-    nothing) is absent.
+    nothing) is absent. Where this folder has none, the newest other run
+    folder beside it (same runs dir) whose recorded config matches ``config``
+    on :data:`RATE_MODELS` lends its rate (``where`` names it).
     """
+    found = _rates(manifest.stages, "this run folder")
+    if config is None:
+        return found
+    siblings = []
+    for path in manifest.path.parent.parent.glob(f"*/{manifest.path.name}"):
+        if path.parent == manifest.path.parent:
+            continue
+        try:
+            other = RunManifest.load(path.parent)
+        except TaxolabError:
+            continue
+        siblings.append(other)
+    siblings.sort(key=lambda other: str(other.info.get("started", "")), reverse=True)
+    for other in siblings:
+        recorded = other.info.get("config") or {}
+        for kind, rate in _rates(other.stages, f"run {other.path.parent.name}").items():
+            if kind not in found and all(_at(recorded, key) == _at(config, key) for key in RATE_MODELS[kind]):
+                found[kind] = rate
+    return found
+
+
+def _rates(stages: dict[str, StageRecord], where: str) -> dict[str, MeasuredRate]:
     totals: dict[str, tuple[float, float, str]] = {}
-    for name, record in manifest.stages.items():
+    for name, record in stages.items():
         done = record.outputs.get("throughput") or {}
         if not done.get("amount") or not done.get("seconds"):
             continue
         kind = name.partition(":")[0]
         amount, seconds, _ = totals.get(kind, (0.0, 0.0, ""))
         totals[kind] = (amount + float(done["amount"]), seconds + float(done["seconds"]), str(done["unit"]))
-    return {kind: MeasuredRate(amount / seconds, unit, seconds) for kind, (amount, seconds, unit) in totals.items()}
+    return {
+        kind: MeasuredRate(amount / seconds, unit, seconds, where)
+        for kind, (amount, seconds, unit) in totals.items()
+        if kind in RATE_MODELS
+    }
+
+
+def _at(config: dict[str, Any], key: str) -> Any:
+    section, _, name = key.partition(".")
+    value = config.get(section)
+    return value.get(name) if name and isinstance(value, dict) else value
 
 
 @dataclass
@@ -117,7 +161,8 @@ class Estimator:
 
     Counting chunks fetches and chunks the documents, so it is done once, on
     the first estimate asked for; a run that never plans never counts.
-    ``manifest`` is the run folder's record, whose measured rates replace the
+    ``manifest`` is the run folder's record, whose measured rates (or those of
+    a run beside it with the same models, :func:`measured_rates`) replace the
     defaults stage by stage.
     """
 
@@ -125,7 +170,7 @@ class Estimator:
         self.config = config
         self.leaves = leaves
         self.rates = GPU_RATES if config.train.device == "cuda" else CPU_RATES
-        self.measured = measured_rates(manifest)
+        self.measured = measured_rates(manifest, config.model_dump(mode="json"))
 
     @functools.cached_property
     def counts(self) -> _Counts:
