@@ -272,7 +272,6 @@ def _walk(config: Config, options: RunOptions) -> RunResult:
         next_step = _next_step(run, options.stop_after)
         manifest.info.update(status="stopped", stopped_after=options.stop_after, next_step=next_step)
         manifest.save()
-        stderr.print(f"stopped after {options.stop_after} (--stop-after): {next_step}", highlight=False, soft_wrap=True)
 
     def kept(name: str) -> StageRecord | None:
         return runner.records.get(name)
