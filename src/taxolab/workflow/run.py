@@ -104,6 +104,7 @@ class RunResult:
     stages: list[StageSummary]
     chat_command: str
     shipped: dict[str, Any] | None = None  # the shipped GGUF scored beside the checkpoint (evaluate stage)
+    phase_recall: dict[str, Any] | None = None  # recall on dev after each phase (train stage)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -115,6 +116,7 @@ class RunResult:
             "stages": [stage.to_json() for stage in self.stages],
             "chat_command": self.chat_command,
             "shipped": self.shipped,
+            "phase_recall": self.phase_recall,
         }
 
 
@@ -136,10 +138,12 @@ class MixOutputs:
 class TrainOutputs:
     final_dir: Path
     selected_by: str | None
+    phase_recall: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, record: StageRecord) -> TrainOutputs:
-        return cls(Path(record.outputs["final_dir"]), record.outputs.get("selected_by"))
+        outputs = record.outputs
+        return cls(Path(outputs["final_dir"]), outputs.get("selected_by"), outputs.get("phase_recall"))
 
 
 @dataclass(frozen=True)
@@ -328,6 +332,7 @@ def _run_stages(config: Config, options: RunOptions) -> RunResult:
         ],
         chat_command=chat,
         shipped=evaluation.shipped,
+        phase_recall=trained.phase_recall,
     )
 
 
