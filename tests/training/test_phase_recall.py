@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from training_kit import write_messages
 
+from taxolab.cli.main import main
 from taxolab.evaluation.selection import DevScore, DevSelector, dev_selector
 from taxolab.evaluation.stats import mcnemar_exact
 from taxolab.training.api import train
@@ -151,13 +152,37 @@ def test_a_drop_beyond_chance_says_the_skills_phase_lost_facts_and_what_to_chang
     }  # fmt: skip
     assert lost["lost_facts"] and lost["warning"] == lost["lines"][-1]
     assert "the skills phase lost facts" in lost["warning"] and "mix.knowledge_replay" in lost["warning"]
-    assert "from knowledge to skills: 8 lost, 0 gained, 2 kept (exact McNemar p=0.008)" in lost["lines"][1]
+    assert lost["lines"][1] == "95% Wilson intervals: after knowledge 55%-95%, after skills 5%-45%"
+    assert (
+        lost["lines"][2]
+        == "from knowledge to skills: 8 lost, 0 gained, 2 kept of 12 dev questions (exact McNemar p=0.008)"
+    )
     assert lost["seconds"] == 4.0
 
     # two facts lost, one gained: within chance, no warning
     close = summarize([figure("knowledge", knowledge), figure("skills", "111111110010")], "recall (12 pairs)")
     assert close["lines"][0] == "recall on the dev split after knowledge: 10 of 12; after skills: 9 of 12"
-    assert not close["lost_facts"] and close["warning"] is None and len(close["lines"]) == 2
+    assert not close["lost_facts"] and close["warning"] is None and len(close["lines"]) == 3
     # more facts after skills is never a warning, however large
     gained = summarize([figure("knowledge", "000000000000"), figure("skills", knowledge)], "recall")
     assert gained["comparison"]["change"] == "improved" and gained["warning"] is None
+
+
+def test_model_train_prints_the_figures_and_its_json_holds_them(
+    data_run: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["model", "train", "--data-path", str(data_run), "--model-path", str(tiny_model_dir), "--output-dir",
+            str(tmp_path / "out"), "--strategy", "lab-skills-only", "--effective-batch-size", "8", "--max-seq-len",
+            "256", "--select-by", "last"]  # fmt: skip
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert "recall on the dev split after skills: " in shown and " of 3" in shown
+    assert "95% Wilson intervals: after skills " in shown
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["phase_recall"]["phases"][0]["n"] == 3 and result["phase_recall"]["lines"][0] in shown
+
+    messages = write_messages(tmp_path / "one.jsonl", 8, seed=3)
+    one = [*args[:2], "--data-path", str(messages), *args[4:6], "--output-dir", str(tmp_path / "one"), *args[8:]]
+    assert main([*one, "--strategy", "single"]) == 0
+    assert "recall after each phase not measured: " in capsys.readouterr().out

@@ -178,7 +178,7 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
     assert "<td>0.300</td><td>0.250</td><td>-0.050</td>" in html
     # the recall on dev after each phase, the cost of measuring it, and the per-checkpoint column
     assert "<b>recall on the dev split after knowledge: 5 of 7; after skills: 0 of 7</b>" in html
-    assert "from knowledge to skills: 5 lost, 0 gained, 0 kept (exact McNemar p=0.062)" in html
+    assert "from knowledge to skills: 5 lost, 0 gained, 0 kept of 7 dev questions (exact McNemar p=0.062)" in html
     assert "not the test-split figures of the evaluation below" in html and "added 12.3 s of scoring" in html
     assert "<th>recall on dev</th>" in html
     assert "<td>epoch_3 (kept)</td><td>3</td><td>12</td><td>-</td><td>5 of 7</td>" in html

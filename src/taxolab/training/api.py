@@ -251,7 +251,9 @@ def _recall_scorer(
         return given, ""
     if isinstance(select_best, DevSelector) and select_best.measure == "recall":
         return select_best, ""
-    recall = dev_selector(data_path, "recall", device=settings.device) if data_path.is_dir() else None
+    if not data_path.is_dir():
+        return None, f"{data_path}: one messages file has no dev split; train on a data run folder to measure it"
+    recall = dev_selector(data_path, "recall", device=settings.device)
     if recall is None:
         return None, f"{data_path}: no dev split of held-out pairs (dev/heldout/*.jsonl) to measure on"
     return recall, ""

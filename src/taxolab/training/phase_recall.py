@@ -145,7 +145,7 @@ def summarize(figures: list[PhaseFigure], measure: str) -> dict[str, Any]:
     by_phase = {figure.phase: figure for figure in figures}
     parts = [f"after {f.phase}: {f.score.count} of {f.score.n}" for f in figures]
     lines = [f"recall on the dev split {'; '.join(parts)}"] if figures else []
-    intervals = [f"{f.phase} {_interval_text(f.score)}" for f in figures]
+    intervals = [f"after {f.phase} {_interval_text(f.score)}" for f in figures]
     comparison = None
     lost = False
     knowledge, skills = by_phase.get("knowledge"), by_phase.get("skills")
@@ -161,12 +161,14 @@ def summarize(figures: list[PhaseFigure], measure: str) -> dict[str, Any]:
             "change": paired.change,
         }
         lost = paired.change == Direction.WORSE
-        intervals.append(
-            f"from knowledge to skills: {paired.only_base} lost, {paired.only_trained} gained, {paired.both} kept "
-            f"({paired.test} {format_p(paired.p_value)})"
-        )
     if figures:
-        lines.append("95% Wilson intervals: " + "; ".join(intervals))
+        lines.append("95% Wilson intervals: " + ", ".join(intervals))
+    if comparison:
+        lines.append(
+            f"from knowledge to skills: {comparison['lost']} lost, {comparison['gained']} gained, "
+            f"{comparison['kept']} kept of {knowledge.score.n if knowledge else 0} dev questions "
+            f"({comparison['test']} {format_p(comparison['p_value'])})"
+        )
     warning = None
     if lost and comparison:
         warning = (
