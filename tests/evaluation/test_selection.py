@@ -22,7 +22,7 @@ from taxolab.config import load_config
 from taxolab.errors import TaxolabError
 from taxolab.evaluation.loglik import load_scorer
 from taxolab.evaluation.mmlu_branch import accuracy, load_questions
-from taxolab.evaluation.selection import DevSelector, dev_selector
+from taxolab.evaluation.selection import DevScore, DevSelector, dev_selector
 from taxolab.training.api import _evaluation_selector
 from taxolab.training.settings import TrainSettings
 from taxolab.workflow.model_steps import checkpoint_selector
@@ -144,3 +144,52 @@ def test_without_a_dev_split_the_test_split_never_chooses(tmp_path: Path, mcq_ro
     assert _evaluation_selector(run, TrainSettings(select_by="auto")) is None
     with pytest.raises(TaxolabError, match=r"old/dev/test: --select-by mmlu_branch needs the data run's dev split"):
         _evaluation_selector(run, TrainSettings(select_by="mmlu_branch"))
+
+
+def test_each_checkpoint_is_scored_once_and_its_answers_are_kept_per_dev_question(
+    data_run: Path, tiny_models: list[Path], test_split_sealed: list[Path]
+) -> None:
+    """The scores selection takes are what the recall after each phase reuses (taxolab.training.phase_recall)."""
+    selector = dev_selector(data_run, "mmlu_branch")
+    assert selector is not None and selector.measure == "mmlu_branch"
+    calls: list[Path] = []
+    real = selector.score
+
+    def score(checkpoint: Path) -> tuple[bool, ...]:
+        calls.append(checkpoint)
+        return real(checkpoint)
+
+    selector.score = score
+    chosen = selector(list(tiny_models))
+    assert selector(list(tiny_models)) == chosen and calls == list(tiny_models)  # a second choice scores nothing
+    questions = load_questions([data_run / "dev" / "test" / "birds.jsonl"])
+    for model in tiny_models:
+        kept = selector.scored(model, purpose="phase recall")
+        assert kept.purpose == "selection" and kept.n == len(questions) and kept.seconds > 0
+        assert kept.value == accuracy(load_scorer(model), questions)  # the same figure, per question
+    assert calls == list(tiny_models)
+    assert test_split_sealed == []
+
+
+def test_a_dev_score_comes_back_from_the_journal_only_for_the_same_questions_asked_the_same_way(
+    data_run: Path,
+) -> None:
+    score = DevScore((True, False, True), 1.5, "phase recall")
+    recorded = score.to_json("k")
+    assert {k: recorded[k] for k in ("right", "n", "per_question", "key")} == {
+        "right": 2, "n": 3, "per_question": "101", "key": "k"
+    }  # fmt: skip
+    assert DevScore.from_json(json.loads(json.dumps(recorded))) == score
+    with pytest.raises(ValueError, match="not a per-question record"):
+        DevScore.from_json({**recorded, "n": 4})
+
+    def key(how: Any = "recall", **asked: Any) -> str:
+        selector = dev_selector(data_run, how, **asked)
+        assert selector is not None
+        return selector.key
+
+    same = key(max_tokens=8)
+    assert same == key(max_tokens=8)
+    assert len({same, key(max_tokens=9), key(max_tokens=8, system_prompt="Be brief."), key("mmlu_branch")}) == 4
+    write(data_run / "dev" / "heldout" / "birds.jsonl", HELD_OUT[:1])  # other dev questions
+    assert key(max_tokens=8) != same

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport, ModelScores
+from taxolab.evaluation.selection import DevScore
 from taxolab.reports.run_report import result_from_json, write_run_report
 from taxolab.sdg.chunks import spread
 from taxolab.taxonomy.model import Leaf, LeafKind, SeedExample
+from taxolab.training.phase_recall import PhaseFigure, skipped, summarize
 from taxolab.workflow.data import seed_rows
 from taxolab.workflow.layout import RunLayout
 from taxolab.workflow.manifest import RunManifest, StageRecord
@@ -112,13 +114,32 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
                 {
                     "name": "single",
                     "metrics_file": str(metrics),
-                    "checkpoints": [],
+                    "checkpoints": [
+                        {"name": "epoch_1", "path": "/k/epoch_1", "step": 1, "samples_seen": 4, "val_loss": 1.5},
+                        {
+                            "name": "epoch_3",
+                            "path": "/k/epoch_3",
+                            "step": 3,
+                            "samples_seen": 12,
+                            "val_loss": None,
+                            "dev": {
+                                "recall": {"right": 5, "n": 7, "value": 5 / 7, "key": "k", "per_question": "1111100"}
+                            },
+                        },
+                    ],
                     "dropped": {},
                     "train_samples": 4,
                     "validation_samples": 0,
                     "tokens_per_second": 50.0,
                 }
             ],
+            "phase_recall": summarize(
+                [
+                    PhaseFigure("knowledge", Path("/k/epoch_3"), DevScore((True,) * 5 + (False,) * 2, 0.0)),
+                    PhaseFigure("skills", Path("/m"), DevScore((False,) * 7, 12.34, "phase recall")),
+                ],
+                "recall on the dev split (7 held-out pairs)",
+            ),
             "throughput": {"amount": 4321.0, "unit": "tokens", "seconds": 10.0, "per_second": 432.1},
         },
         "evaluate": {
@@ -155,3 +176,33 @@ def test_report_renders_every_section(tmp_path: Path) -> None:
     assert "the evaluation below scores the test split" in html
     assert "what ships: /m.gguf beside the checkpoint" in html
     assert "<td>0.300</td><td>0.250</td><td>-0.050</td>" in html
+    # the recall on dev after each phase, the cost of measuring it, and the per-checkpoint column
+    assert "<b>recall on the dev split after knowledge: 5 of 7; after skills: 0 of 7</b>" in html
+    assert "from knowledge to skills: 5 lost, 0 gained, 0 kept of 7 dev questions (exact McNemar p=0.062)" in html
+    assert "not the test-split figures of the evaluation below" in html and "added 12.3 s of scoring" in html
+    assert "<th>recall on dev</th>" in html
+    assert "<td>epoch_3 (kept)</td><td>3</td><td>12</td><td>-</td><td>5 of 7</td>" in html
+    assert "<td>epoch_1</td><td>1</td><td>4</td><td>1.5000</td><td>-</td>" in html
+    assert 'class="worse"' not in html.split("<h2>Training</h2>")[1].split("<h2>")[0]  # p=0.062: within chance
+
+
+def test_report_warns_when_the_skills_phase_lost_facts(tmp_path: Path) -> None:
+    layout = RunLayout(tmp_path / "run")
+    manifest = RunManifest.load(layout.root)
+    manifest.info.update(profile={"name": "p", "summary": "s"}, options={}, versions={})
+    lost = summarize(
+        [
+            PhaseFigure("knowledge", Path("/k"), DevScore((True,) * 9 + (False,), 1.0)),
+            PhaseFigure("skills", Path("/s"), DevScore((False,) * 10, 1.0)),
+        ],
+        "recall on the dev split (10 held-out pairs)",
+    )
+    train = {"strategy": "lab-multiphase", "final_dir": "/s", "selected_by": "x", "phases": [], "phase_recall": lost}
+    manifest.stages["train"] = StageRecord("h", train, 0.0, 1.0)
+    html = write_run_report(layout, manifest, chat_command="c").read_text()
+    assert f'<p class="worse"><b>{lost["warning"]}</b></p>' in html
+    assert "raise mix.knowledge_replay" in lost["warning"]
+
+    manifest.stages["train"] = StageRecord("h", {**train, "phase_recall": skipped("train.phase_recall is off")}, 0, 1)
+    html = write_run_report(layout, manifest, chat_command="c").read_text()
+    assert '<p class="meta">recall after each phase not measured: train.phase_recall is off</p>' in html

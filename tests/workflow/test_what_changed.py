@@ -44,7 +44,8 @@ def test_every_setting_declares_a_known_kind_and_the_speed_ones_are_marked() -> 
     assert {"batch_size", "concurrency", "endpoint_urls", "executor", "ray_address"} <= speed["generate"]
     assert {"nproc_per_node", "nnodes", "node_rank", "threads", "data_workers", "tensorboard"} <= speed["train"]
     assert {"output_dir", "cache_dir", "concurrency", "device"} <= speed["evaluate"]
-    assert set(fields_by_kind(TrainSettings, Affects.SELECTION)) == {"select_by"}
+    # choosing a checkpoint, and measuring the chosen ones on the dev split, retrain nothing
+    assert set(fields_by_kind(TrainSettings, Affects.SELECTION)) == {"select_by", "phase_recall"}
     # Things that change what is computed must never be marked speed-only.
     for section, name in [("generate", "seed"), ("generate", "pipeline"), ("train", "learning_rate"),
                           ("train", "seed"), ("evaluate", "max_tokens"), ("run", "outtype")]:  # fmt: skip
@@ -113,7 +114,13 @@ def test_training_fingerprint_ignores_speed_and_selection_but_not_results(tmp_pa
     data.write_text('{"messages": []}\n')
     phases = [PlannedPhase("skills", data)]
     base = TrainSettings()
-    same = [{"nproc_per_node": 8}, {"threads": 2}, {"tensorboard": True}, {"select_by": "val_loss"}]
+    same = [
+        {"nproc_per_node": 8},
+        {"threads": 2},
+        {"tensorboard": True},
+        {"select_by": "val_loss"},
+        {"phase_recall": False},
+    ]
     for update in same:
         assert fingerprint(tmp_path, phases, base.model_copy(update=update)) == fingerprint(tmp_path, phases, base)
     assert fingerprint(tmp_path, phases, base.model_copy(update={"epochs": 3})) != fingerprint(tmp_path, phases, base)

@@ -147,6 +147,8 @@ def _render(result: dict[str, Any]) -> None:
                 f"({row['difference']:+.3f})",
                 highlight=False,
             )
+    for line in (result.get("phase_recall") or {}).get("lines", []):
+        stdout.print(line, highlight=False, markup=False)
     stdout.print(f"report:        {result['report']}")
     stdout.print(f"evaluation:    {result['evaluation']}")
     stdout.print(f"trained model: {result['trained_model']}")

@@ -18,7 +18,8 @@ Kinds (the field's ``affects`` mark):
   endpoints, folders, timeouts); never part of a fingerprint, so changing it
   on a rerun resumes.
 - ``selection``: changes only which of the finished checkpoints is chosen
-  (``train.select_by``). Part of the fingerprint of the step that chooses,
+  (``train.select_by``) or what is measured of the chosen ones
+  (``train.phase_recall``). Part of the fingerprint of the step that chooses,
   not of the training it chooses from, so changing it re-selects without
   retraining.
 

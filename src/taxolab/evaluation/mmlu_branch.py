@@ -147,9 +147,14 @@ class MmluBranch(LoglikBenchmark):
         return questions
 
 
-def accuracy(scorer: LoglikScorer, questions: list[ChoiceQuestion], mode: str = "letter") -> float:
-    """Fraction of questions whose right choice is the most likely one."""
+def hits(scorer: LoglikScorer, questions: list[ChoiceQuestion], mode: str = "letter") -> list[bool]:
+    """For each question (same order), whether its right choice is the most likely one."""
     requests = [choice_request(q, mode, q.group.replace("_", " ")) for q in questions]
     scores = scorer.score(requests, label="mmlu_branch")
-    hits = [max(range(len(s)), key=s.__getitem__) == q.answer for q, s in zip(questions, scores, strict=True)]
-    return sum(hits) / len(hits) if hits else 0.0
+    return [max(range(len(s)), key=s.__getitem__) == q.answer for q, s in zip(questions, scores, strict=True)]
+
+
+def accuracy(scorer: LoglikScorer, questions: list[ChoiceQuestion], mode: str = "letter") -> float:
+    """Fraction of questions whose right choice is the most likely one (0.0 for no questions)."""
+    right = hits(scorer, questions, mode)
+    return sum(right) / len(right) if right else 0.0

@@ -12,27 +12,111 @@ split. A selector made here reads only ``<data run>/dev/``:
 Ties go to the later checkpoint (more training for the same score). A data
 run without a dev split gives no selector (training falls back to the
 validation loss), so the test split is never used to choose.
+
+A selector scores each checkpoint once: its :class:`DevScore` (right or wrong
+per dev question) is kept in :attr:`DevSelector.scores`, so the recall after
+each training phase (:mod:`taxolab.training.phase_recall`) reuses what the
+choice computed, and a journal can hand scores of an earlier process back
+(:meth:`DevSelector.remember`) under the selector's :attr:`DevSelector.key`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from taxolab.console import stderr
 from taxolab.evaluation.datarun import DEV_SPLIT
+from taxolab.hashing import hash_bytes, hash_json, short
 
 SelectBy = Literal["mmlu_branch", "recall"]
 
 
+@dataclass(frozen=True)
+class DevScore:
+    """One checkpoint on the dev split: ``right[i]`` is dev question i (file order) right, in ``seconds`` of scoring.
+
+    ``purpose`` says why it was scored (``"selection"`` or ``"phase recall"``),
+    so the cost a report shows is the cost of the figure that asked for it.
+    """
+
+    right: tuple[bool, ...]
+    seconds: float = 0.0
+    purpose: str = "selection"
+
+    @property
+    def count(self) -> int:
+        """Questions right."""
+        return sum(self.right)
+
+    @property
+    def n(self) -> int:
+        """Questions asked."""
+        return len(self.right)
+
+    @property
+    def value(self) -> float:
+        """Share right, 0..1 (0 for no questions)."""
+        return self.count / self.n if self.right else 0.0
+
+    def to_json(self, key: str) -> dict[str, Any]:
+        """The journal form: counts, seconds, purpose, the dev ``key`` it belongs to and ``right`` as a 0/1 string."""
+        return {
+            "right": self.count,
+            "n": self.n,
+            "value": self.value,
+            "seconds": round(self.seconds, 3),
+            "purpose": self.purpose,
+            "key": key,
+            "per_question": "".join("1" if r else "0" for r in self.right),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> DevScore:
+        """Back from :meth:`to_json`; raises KeyError/ValueError on another shape."""
+        flags = str(data["per_question"])
+        if set(flags) - {"0", "1"} or len(flags) != int(data["n"]):
+            raise ValueError(f"not a per-question record: {flags!r}")
+        return cls(
+            tuple(c == "1" for c in flags), float(data.get("seconds", 0.0)), str(data.get("purpose", "selection"))
+        )
+
+
 @dataclass
 class DevSelector:
-    """``selector(checkpoints) -> best``; ``description`` is how the report names the choice."""
+    """``selector(checkpoints) -> best``; ``description`` is how the report names the choice.
+
+    ``measure`` is what is scored (``recall`` or ``mmlu_branch``); ``key`` is a
+    short hash of the dev questions and of the settings that shape the answers
+    (a score under another key was taken on other questions and is not reused).
+    ``score(checkpoint)`` does the work; :meth:`scored` does it at most once per checkpoint.
+    """
 
     description: str
-    score: Callable[[Path], float]
+    score: Callable[[Path], tuple[bool, ...]]
+    measure: SelectBy = "recall"
+    key: str = ""
+    scores: dict[str, DevScore] = field(default_factory=dict)  # resolved checkpoint path -> its score
+
+    def scored(self, checkpoint: Path, *, purpose: str = "selection") -> DevScore:
+        """``checkpoint``'s score: the one already taken, else scored now (timed, noted as ``purpose``)."""
+        name = _name(checkpoint)
+        if name not in self.scores:
+            started = time.perf_counter()
+            right = tuple(bool(r) for r in self.score(Path(checkpoint)))
+            self.scores[name] = DevScore(right, time.perf_counter() - started, purpose)
+        return self.scores[name]
+
+    def known(self, checkpoint: Path) -> DevScore | None:
+        """The score taken of ``checkpoint`` so far, or None."""
+        return self.scores.get(_name(checkpoint))
+
+    def remember(self, checkpoint: Path, score: DevScore) -> None:
+        """Take ``score`` as ``checkpoint``'s (one an earlier process computed under the same :attr:`key`)."""
+        self.scores.setdefault(_name(checkpoint), score)
 
     def __call__(self, checkpoints: list[Path]) -> Path:
         if not checkpoints:
@@ -42,11 +126,15 @@ class DevSelector:
         stderr.print(f"choosing among {len(checkpoints)} checkpoints by {self.description}", highlight=False)
         best, best_score = checkpoints[-1], float("-inf")
         for checkpoint in checkpoints:
-            value = self.score(checkpoint)
-            stderr.print(f"  {checkpoint.name}: {value:.3f}", highlight=False)
+            value = self.scored(checkpoint).value
+            stderr.print(f"  {Path(checkpoint).name}: {value:.3f}", highlight=False)
             if value >= best_score:
                 best, best_score = checkpoint, value
         return best
+
+
+def _name(checkpoint: Path) -> str:
+    return str(Path(checkpoint).resolve())
 
 
 def dev_questions(data_dir: Path, how: SelectBy) -> list[Path]:
@@ -80,16 +168,26 @@ def dev_selector(
     return _recall(files, batch_size=batch_size, device=device, system_prompt=system_prompt, max_tokens=max_tokens)
 
 
+def _dev_key(files: list[Path], **shaping: Any) -> str:
+    """A short hash of the dev files' bytes and the settings that shape the answers."""
+    return short(hash_json({"files": [hash_bytes(f) for f in files], **shaping}))
+
+
 def _mmlu_branch(files: list[Path], *, batch_size: int, device: str) -> DevSelector:
     from taxolab.evaluation.loglik import load_scorer
-    from taxolab.evaluation.mmlu_branch import accuracy, load_questions
+    from taxolab.evaluation.mmlu_branch import hits, load_questions
 
     questions = load_questions(files)
 
-    def score(checkpoint: Path) -> float:
-        return accuracy(load_scorer(checkpoint, batch_size=batch_size, device=device), questions)
+    def score(checkpoint: Path) -> tuple[bool, ...]:
+        return tuple(hits(load_scorer(checkpoint, batch_size=batch_size, device=device), questions))
 
-    return DevSelector(f"mmlu_branch accuracy on the dev split ({len(questions)} questions)", score)
+    return DevSelector(
+        f"mmlu_branch accuracy on the dev split ({len(questions)} questions)",
+        score,
+        "mmlu_branch",
+        _dev_key(files, measure="mmlu_branch"),
+    )
 
 
 def _recall(
@@ -103,13 +201,13 @@ def _recall(
     system = [{"role": "system", "content": system_prompt}] if system_prompt else []
     conversations = [[*system, {"role": "user", "content": item.question}] for item in items]
 
-    def score(checkpoint: Path) -> float:
+    def score(checkpoint: Path) -> tuple[bool, ...]:
         scorer = load_scorer(checkpoint, batch_size=batch_size, device=device)
         answers = scorer.answer(conversations, max_new_tokens=max_tokens, label=f"recall on dev: {checkpoint.name}")
-        learned = [
+        return tuple(
             score_answer(answer, item.references[0] or "", item.question).learned
             for answer, item in zip(answers, items, strict=True)
-        ]
-        return sum(learned) / len(learned)
+        )
 
-    return DevSelector(f"recall on the dev split ({len(items)} held-out pairs)", score)
+    key = _dev_key(files, measure="recall", system_prompt=system_prompt or "", max_tokens=max_tokens)
+    return DevSelector(f"recall on the dev split ({len(items)} held-out pairs)", score, "recall", key)

@@ -103,18 +103,32 @@ def _leaf_data(leaf: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
 
 def _training(outputs: dict[str, Any], layout: RunLayout) -> dict[str, Any]:
     phases = []
+    handed_on = {figure["checkpoint"] for figure in (outputs.get("phase_recall") or {}).get("phases", [])}
     for phase in outputs.get("phases", []):
         rows = read_metrics(Path(phase["metrics_file"])) if phase.get("metrics_file") else []
         image = plot_loss(rows, layout.report_assets / f"loss_{phase['name']}.png", title=f"phase {phase['name']}")
+        checkpoints = phase.get("checkpoints", [])
+        measures = sorted({measure for c in checkpoints for measure in (c.get("dev") or {})})
         phases.append(
             {
                 **phase,
                 "steps": len(rows),
                 "final_loss": rows[-1]["loss"] if rows else None,
                 "loss_chart": _data_uri(image) if image else None,
+                "dev_measures": measures,
+                "checkpoints": [
+                    {**c, "dev_cells": [_dev_cell(c, m) for m in measures], "handed_on": c.get("path") in handed_on}
+                    for c in checkpoints
+                ],
             }
         )
     return {**outputs, "phases": phases}
+
+
+def _dev_cell(checkpoint: dict[str, Any], measure: str) -> str:
+    """``"12 of 30"``: a checkpoint's right answers on the dev split by ``measure``; ``-`` when not scored."""
+    score = (checkpoint.get("dev") or {}).get(measure)
+    return f"{score['right']} of {score['n']}" if score else "-"
 
 
 def _evaluation(outputs: dict[str, Any]) -> dict[str, Any]:

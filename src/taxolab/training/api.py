@@ -19,8 +19,10 @@ from rich.markup import escape
 from taxolab.config import paths
 from taxolab.console import stderr
 from taxolab.errors import TaxolabError
+from taxolab.evaluation.selection import DevSelector
 from taxolab.training.dataset import TokenizedDataset, load_dataset, load_tokenizer
 from taxolab.training.launch import run_distributed, world_size
+from taxolab.training.phase_recall import DevScores, measure_phases, skipped
 from taxolab.training.phases import (
     KNOWLEDGE_GLOB,
     SKILLS_GLOB,
@@ -47,6 +49,7 @@ class TrainResult:
     selected_by: str
     phases: list[PhaseOutcome] = field(default_factory=list)
     starts: dict[str, Any] = field(default_factory=dict)  # phase -> {"path", "by"}: chosen start of a later phase
+    phase_recall: dict[str, Any] = field(default_factory=dict)  # taxolab.training.phase_recall.measure_phases
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class TrainResult:
             "selected_by": self.selected_by,
             "starts": self.starts,
             "phases": [p.to_json() for p in self.phases],
+            "phase_recall": self.phase_recall,
         }
 
 
@@ -67,6 +71,7 @@ def train(
     checkpoints_root: Path | None = None,
     settings: TrainSettings | None = None,
     select_best: Callable[[list[Path]], Path] | None = None,
+    dev_recall: DevSelector | None = None,
     show_progress: bool = True,
     debug: bool = False,
 ) -> TrainResult:
@@ -81,6 +86,12 @@ def train(
     starts, so a resumed run continues from the same one), and the choice in
     the last phase is the result. Without it ``settings.select_by`` decides.
     On a multi-node job only node 0 writes the journal and selects.
+
+    With ``settings.phase_recall`` the checkpoint each phase hands on is
+    scored for recall on the dev split (:mod:`taxolab.training.phase_recall`)
+    by ``dev_recall`` (default: ``select_best`` when it selects by recall, so
+    its scores are reused, else a recall selector on ``data_path``'s dev split);
+    the figures are ``TrainResult.phase_recall``.
     """
     settings = settings or TrainSettings.model_validate({})
     if not (Path(model_path) / "config.json").exists():
@@ -102,13 +113,15 @@ def train(
         select_best = None  # asked for by name: no evaluation overrides it
     elif select_best is None and leader:
         select_best = _evaluation_selector(Path(data_path), settings)
+    recall, no_recall = _recall_scorer(Path(data_path), settings, select_best, dev_recall, leader=leader)
+    scores = DevScores(journal, [s for s in (select_best, recall) if isinstance(s, DevSelector)])
     outcomes: list[PhaseOutcome] = []
     start_model = Path(model_path)
     for index, phase in enumerate(planned, start=1):
         done = journal.finished(phase.name)
         if done is None:
             if outcomes and settings.nnodes == 1:  # several nodes must all start from the same weights
-                start_model = _phase_start(journal, phase.name, outcomes[-1], select_best)
+                start_model = _phase_start(journal, phase.name, outcomes[-1], select_best, scores)
             spec = _phase_spec(phase, index, start_model, output_dir, settings=settings, show=show_progress)
             _prepare_data(spec, debug)
             started = time.time()
@@ -120,10 +133,13 @@ def train(
         start_model = outcome.final_dir
 
     last_only = settings.select_by == "last" or not leader
+    scores.load(outcomes[-1])
     selected, how = select_checkpoint(outcomes[-1].checkpoints, select_best, last=last_only)
+    scores.keep(outcomes[-1])
     journal.record_selection(selected, how)
     starts = dict(journal.record_.info.get("starts", {}))
-    return TrainResult(selected, output_dir, strategy, how, outcomes, starts)
+    figures = measure_phases(outcomes, selected, recall, scores) if recall is not None else skipped(no_recall)
+    return TrainResult(selected, output_dir, strategy, how, outcomes, starts, figures)
 
 
 def _phase_spec(
@@ -194,7 +210,11 @@ def _versions() -> dict[str, str]:
 
 
 def _phase_start(
-    journal: Journal, phase: str, previous: PhaseOutcome, select_best: Callable[[list[Path]], Path] | None
+    journal: Journal,
+    phase: str,
+    previous: PhaseOutcome,
+    select_best: Callable[[list[Path]], Path] | None,
+    scores: DevScores,
 ) -> Path:
     """Where ``phase`` starts: the previous phase's chosen checkpoint (once chosen, kept in the journal)."""
     starts = journal.record_.info.setdefault("starts", {})
@@ -203,11 +223,40 @@ def _phase_start(
     candidates = [Path(c["path"]) for c in previous.checkpoints]
     if select_best is None or len(candidates) < 2:
         return previous.final_dir
+    scores.load(previous)
     chosen = Path(select_best(candidates))
+    scores.keep(previous)  # a run cut short in the next phase keeps what this choice scored
     how = getattr(select_best, "description", "evaluation")
     journal.record_selection_start(phase, chosen, how)
     stderr.print(f"phase {phase} starts from {chosen.name} (chosen by {how})", highlight=False)
     return chosen
+
+
+def _recall_scorer(
+    data_path: Path,
+    settings: TrainSettings,
+    select_best: Callable[[list[Path]], Path] | None,
+    given: DevSelector | None,
+    *,
+    leader: bool,
+) -> tuple[DevSelector | None, str]:
+    """What scores the recall after each phase, or None and the reason it is not measured."""
+    from taxolab.evaluation.selection import dev_selector
+
+    if not settings.phase_recall:
+        return None, "train.phase_recall is off"
+    if not leader:
+        return None, "measured by node 0"
+    if given is not None:
+        return given, ""
+    if isinstance(select_best, DevSelector) and select_best.measure == "recall":
+        return select_best, ""
+    if not data_path.is_dir():
+        return None, f"{data_path}: one messages file has no dev split; train on a data run folder to measure it"
+    recall = dev_selector(data_path, "recall", device=settings.device)
+    if recall is None:
+        return None, f"{data_path}: no dev split of held-out pairs (dev/heldout/*.jsonl) to measure on"
+    return recall, ""
 
 
 def _evaluation_selector(data_path: Path, settings: TrainSettings) -> Callable[[list[Path]], Path] | None:

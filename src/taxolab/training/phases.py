@@ -121,6 +121,13 @@ class Journal:
         self.record_.steps[phase] = StepRecord(self.fingerprint, outcome, started or now, now)
         self._write()
 
+    def record_checkpoints(self, phase: str, checkpoints: list[dict[str, Any]]) -> None:
+        """Replace finished ``phase``'s checkpoint list (e.g. with the dev scores taken of them); no-op if unfinished."""
+        step = self.record_.steps.get(phase)
+        if step is not None:
+            step.outputs["checkpoints"] = checkpoints
+            self._write()
+
     def record_selection(self, selected: Path, how: str) -> None:
         self.record_.info["selected"] = {"path": str(selected), "by": how}
         self._write()

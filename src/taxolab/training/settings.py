@@ -80,6 +80,10 @@ class TrainSettings(Section):
         "auto",
         description="How each phase's checkpoint is chosen (the next phase starts from it; the last phase's is the result): `mmlu_branch` or `recall` on the data run's dev split (never its test split), lowest `val_loss`, or the `last`; `auto` = recall on dev/heldout, else mmlu_branch on dev/test, else val_loss.",
     )
+    phase_recall: bool = selection_only(
+        True,
+        description="After training, measure recall on the data run's dev split of the checkpoint each phase hands on (the next phase's start, and the result), reusing the scores checkpoint selection took; a drop from knowledge to skills beyond chance (exact McNemar) is reported with what to change.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` uses CUDA when available.")
     precision: Literal["auto", "fp32", "bf16"] = Field(
         "auto", description="`auto`: fp32 on CPU (bf16 matmul is ~300x slower there), bf16 autocast on GPU."

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from taxolab.config import Config
 from taxolab.console import stderr
 from taxolab.workflow.layout import remove_stale_siblings
+
+if TYPE_CHECKING:
+    from taxolab.evaluation.selection import DevSelector
 
 
 def train_model(
@@ -24,12 +27,14 @@ def train_model(
 
     remove_stale_siblings(out_dir)
     student = resolve_student(config.models.student, config.paths.resolved("models"))
+    selector = checkpoint_selector(config, mix_dir)
     result = train(
         mix_dir,
         model_path=student,
         output_dir=out_dir,
         settings=config.train,
-        select_best=checkpoint_selector(config, mix_dir),
+        select_best=selector,
+        dev_recall=recall_scorer(config, mix_dir, selector),
         show_progress=show_progress,
         debug=debug,
     )
@@ -48,6 +53,27 @@ def checkpoint_selector(config: Config, mix_dir: Path) -> Callable[[list[Path]],
     how = config.train.select_by
     if how not in ("auto", "mmlu_branch", "recall"):
         return None
+    return _dev_selector(config, mix_dir, how)
+
+
+def recall_scorer(config: Config, mix_dir: Path, selector: Callable[[list[Path]], Path] | None) -> DevSelector | None:
+    """What scores recall on the dev split after each phase (``train.phase_recall``), or None.
+
+    ``selector`` itself when it selects by recall (its scores are reused),
+    else recall on the mix's dev split asked the way the selector asks; None
+    when the setting is off or the split has no held-out pairs (training then
+    records why).
+    """
+    if not config.train.phase_recall:
+        return None
+    from taxolab.evaluation.selection import DevSelector
+
+    if isinstance(selector, DevSelector) and selector.measure == "recall":
+        return selector
+    return _dev_selector(config, mix_dir, "recall")
+
+
+def _dev_selector(config: Config, mix_dir: Path, how: Literal["auto", "mmlu_branch", "recall"]) -> DevSelector | None:
     from taxolab.evaluation.selection import dev_selector
 
     return dev_selector(

@@ -115,6 +115,7 @@ class RunResult:
     evaluation: Path | None = None
     chat_command: str | None = None
     shipped: dict[str, Any] | None = None  # the shipped GGUF scored beside the checkpoint (evaluate stage)
+    phase_recall: dict[str, Any] | None = None  # recall on dev after each phase (train stage)
     stopped_after: str | None = None
     next_step: str | None = None
 
@@ -131,6 +132,7 @@ class RunResult:
             "stages": [stage.to_json() for stage in self.stages],
             "chat_command": self.chat_command,
             "shipped": self.shipped,
+            "phase_recall": self.phase_recall,
             "stopped_after": self.stopped_after,
             "next_step": self.next_step,
         }
@@ -154,10 +156,12 @@ class MixOutputs:
 class TrainOutputs:
     final_dir: Path
     selected_by: str | None
+    phase_recall: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, record: StageRecord) -> TrainOutputs:
-        return cls(Path(record.outputs["final_dir"]), record.outputs.get("selected_by"))
+        outputs = record.outputs
+        return cls(Path(outputs["final_dir"]), outputs.get("selected_by"), outputs.get("phase_recall"))
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,7 @@ def _walk(config: Config, options: RunOptions) -> RunResult:
         ],
         chat_command=_chat_command(gguf) if gguf else None,
         shipped=evaluation.shipped if evaluation else None,
+        phase_recall=TrainOutputs.of(train).phase_recall if train else None,
         stopped_after=options.stop_after,
         next_step=next_step,
     )

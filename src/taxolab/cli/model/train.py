@@ -122,6 +122,8 @@ def _render(data: dict[str, Any]) -> None:
             f" ({dropped} dropped), {phase['tokens_per_second']:.0f} tokens/s -> {phase['final_dir']}"
         )
     stdout.print(f"[bold]trained model[/bold] ({data['selected_by']}): {data['final_dir']}")
+    for line in (data.get("phase_recall") or {}).get("lines", []):
+        stdout.print(line, highlight=False, markup=False)
 
 
 COMMANDS = [command]
