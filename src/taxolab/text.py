@@ -351,7 +351,7 @@ _QUESTION_FRAME_WORDS_TEXT = """
     way ways kind kinds type types sort sorts name names named purpose purposes role roles method methods example
     examples aspect aspects thing things something specific particular main certain tell describe explain mean
     meaning significance feature features characteristic characteristics found located location place habitat
-    color colour make makes take takes get gets give gives happen happens occur occurs exist exists
+    color colour make makes take takes get gets give gives occur occurs exist exists
     """
 QUESTION_FRAME_WORDS = frozenset(_QUESTION_FRAME_WORDS_TEXT.split())
 """Words that frame what a question asks ("what kind of", "what is the purpose of", "where is it found") rather
@@ -363,18 +363,20 @@ _PRONOUN_DEMONSTRATIVE = re.compile(
     r"\s+(?:is|was|are|were|do|does|did|mean|means|meant|say|says|show|shows|tell|tells|refer|refers|have|has|"
     r"had|happen|happens|imply|implies|suggest|suggests|in|for|of|about|to)\b"
 )
+_DEMONSTRATIVE_DETERMINER = re.compile(r"\b(this|these|those|such)\s+(?!as\b|that\b|who\b|which\b|of\b)[a-z]")
 _IN_TOTAL = re.compile(r"\b(?:is|are|was|were)\s+(in total|altogether|overall|combined)\s*\?")
 
 
 def unresolved_reference(question: str) -> str | None:
     """The words of ``question`` that point at something it does not name, or None (English).
 
-    A demonstrative used as a pronoun ("How many light years is that?", "What does this mean ...?") and a
-    total of nothing named ("How many planets are in total?") need the text the question was written from.
-    "that" as a relative pronoun ("birds that cache food") is not one.
+    A demonstrative used as a pronoun ("How many light years is that?", "What does this mean ...?"), one
+    that points at a thing named elsewhere ("Can you describe this song?", "such behaviour") and a total of
+    nothing named ("How many planets are in total?") need the text the question was written from. "that"
+    as a relative pronoun ("birds that cache food") and "such as" are not such words.
     """
     text = question.strip().lower()
-    for pattern in (_PRONOUN_DEMONSTRATIVE, _IN_TOTAL):
+    for pattern in (_PRONOUN_DEMONSTRATIVE, _DEMONSTRATIVE_DETERMINER, _IN_TOTAL):
         match = pattern.search(text)
         if match:
             return next(group for group in match.groups() if group)
@@ -498,3 +500,53 @@ def repeated_run(text: str, size: int = 3) -> str | None:
             return " ".join(run)
         seen.add(run)
     return None
+
+
+_COMPARATIVES_TEXT = """
+    more less fewer greater larger smaller bigger higher lower longer shorter faster slower earlier later older
+    younger heavier lighter darker paler brighter louder softer warmer colder wider narrower deeper stronger weaker
+"""
+COMPARATIVES = frozenset(_COMPARATIVES_TEXT.split())
+"""Words that compare ("faster", "more"): a question that holds one asks about that comparison."""
+
+_DEFINITION = re.compile(
+    r"^what (?:(?:kind|type|sort) of [\w-]+ |(?:species|family|genus|breed|class|order|group) )?"
+    r"(?:is|are|was|were) (?:an? |the )?((?:[\w-]+ ?){1,4})\?$"
+)
+_DEFINITION_NOT = frozenset(["of", "in", "on", "for", "to", "with", "by", "from", "at", "about", "between", "that"])
+
+
+def defined_term(question: str) -> str | None:
+    """The term a "What is X?" or "What species/kind of bird is X?" question asks to define or classify
+    (lower case, up to four words, no preposition): "What is the specific epithet atricapillus?" ->
+    "specific epithet atricapillus"; else None."""
+    match = _DEFINITION.match(" ".join(question.strip().lower().split()))
+    if match is None:
+        return None
+    term = match.group(1).strip()
+    return None if _DEFINITION_NOT.intersection(term.split()) else term
+
+
+def defines(answer: str, term: str) -> bool:
+    """Whether ``answer`` says what ``term`` is: its last word is followed, within four words (a name in
+    brackets), by "is/are/was/were/means/refers" ("The black-capped chickadee (Poecile atricapillus) is ...")."""
+    head = term.rsplit(maxsplit=1)[-1]
+    words = normalise_tokens(answer)
+    for index, word in enumerate(words):
+        if same_word(word, head) and any(
+            w in ("is", "are", "was", "were", "means", "refers") for w in words[index + 1 : index + 5]
+        ):
+            return True
+    return False
+
+
+_DEMONSTRATIVE_SUBJECT = re.compile(r"^\W*(?:these|those|this|such)\s+(?:an?\s+)?([a-z][\w-]*)", re.IGNORECASE)
+
+
+def demonstrative_subject(answer: str) -> str | None:
+    """The noun of an answer that opens with a demonstrative ("These species will react ..." -> "species"),
+    i.e. a subject named in an earlier sentence the reader does not see; else None."""
+    match = _DEMONSTRATIVE_SUBJECT.match(answer)
+    if match is None or match.group(1).lower() in STOP_WORDS | _AUXILIARIES:
+        return None
+    return match.group(1).lower()

@@ -53,7 +53,7 @@ def scripted(request: dict[str, Any]) -> str:
         # answer-first: a question per span, different per sample (the block seeds each request), made of
         # the span's own two longest words, so that the question check keeps it (issue 16)
         first, second = longest_words(user.removeprefix("Answer:"))
-        return f"Question: What about {first} and {second} ({request.get('seed', 0) % 1000})?\nAnswer: ..."
+        return f"Question: What about {first} and {second} ({request.get('seed', 0) % 1000:03d})?\nAnswer: ..."
     if "multiple-choice" in system:
         return f"Question: Which bird {t}?\nA) Crow\nB) Chickadee\nC) Eagle\nD) Owl\nAnswer: B"
     if "summarise documents" in system:
@@ -65,7 +65,7 @@ def scripted(request: dict[str, Any]) -> str:
     if "exam questions about a document" in system or "turn facts into" in system:
         # one answer taken from the text, one invented (the grounding check must drop it)
         return (
-            f"Sure!\nQuestion: What about {' and '.join(longest_words(first_sentence(user)))} ({int(t, 16) % 1000})?\n"
+            f"Sure!\nQuestion: What about {' and '.join(longest_words(first_sentence(user)))} ({int(t, 16) % 1000:03d})?\n"
             f"Answer: {first_sentence(user)}\n\n"
             f"Question: Where did penguins {t} live?\nAnswer: Penguins lived in Antarctica in 1999."
         )

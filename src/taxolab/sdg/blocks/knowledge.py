@@ -31,6 +31,7 @@ from taxolab.sdg.grounding import DEFAULT_MIN_SHARE, check_grounding, content_st
 from taxolab.sdg.prompts import PromptConfig
 from taxolab.sdg.spans import MIN_SPAN_WORDS, document_spans, normalize, strip_markdown, word_count
 from taxolab.text import (
+    COMPARATIVES,
     QUESTION_FRAME_WORDS,
     STOP_WORDS,
     TIME_WORDS,
@@ -38,6 +39,9 @@ from taxolab.text import (
     answer_type,
     counted_noun,
     counted_nouns,
+    defined_term,
+    defines,
+    demonstrative_subject,
     is_number,
     latin_script,
     normal_form,
@@ -303,6 +307,9 @@ class QuestionCheck(Block[QuestionCheckConfig]):
         made only of the topic's words must share a word with what the answer says beyond the topic."""
         answer_stems = set(content_stems(answer))
         topic_stems = set(content_stems(topic))
+        subject = demonstrative_subject(answer)
+        if english and subject and not any(_same(stem(subject), q) for q in content_stems(question)):
+            return False  # "These species will react when ..." answers a question about another subject
         asked = content_stems(without_question_phrase(question))
         own = [s for s in dict.fromkeys(asked) if s not in topic_stems and s not in _FRAME_STEMS]
         if english and not own and answer_type(question) is not AnswerType.OTHER:
@@ -310,7 +317,7 @@ class QuestionCheck(Block[QuestionCheckConfig]):
         if not english or not own:
             specific = answer_stems - topic_stems or answer_stems
             return bool(set(content_stems(question)) & specific)
-        found = sum(1 for s in own if any(same_word(s, a) for a in answer_stems))
+        found = sum(1 for s in own if any(_same(s, a) for a in answer_stems))
         return found > 0 and found >= self.config.min_coverage * len(own)
 
 
@@ -322,6 +329,12 @@ QUESTION_CHECK_REASONS = (
     "focus_missing",
 )
 """Every reason :class:`QuestionCheck` drops a row for (the part after "<block name>: " in a drop's reason)."""
+
+
+def _same(a: str, b: str) -> bool:
+    """:func:`taxolab.text.same_word`, but not across a length gap of 4+ letters ("chick" is not "chickadee")."""
+    return same_word(a, b) and (abs(len(a) - len(b)) <= 3 or stem(a) == stem(b))
+
 
 _HYPOTHETICAL = re.compile(r"\W*what if\b", re.IGNORECASE)
 _FRAME_STEMS = frozenset(stem(word) for word in QUESTION_FRAME_WORDS)
@@ -353,9 +366,13 @@ def focus_answered(question: str, answer: str) -> bool:
     """
     asked = answer_type(question)
     question_terms = {normal_form(t) for t in terms(question)}
-    new_numbers = {normal_form(t) for t in terms(answer) if is_number(t)} - question_terms
+    answer_terms = [normal_form(t) for t in terms(answer)]
+    new_numbers = {t for t in answer_terms if is_number(t)} - question_terms
     if superlatives(question) and not superlatives(answer):
         return False
+    compared = COMPARATIVES.intersection(t.lower() for t in terms(question))
+    if any(not any(same_word(word, t) for t in answer_terms) for word in compared):
+        return False  # "Which song is faster ...?" -> "a slower song"
     if asked is AnswerType.COUNT:
         noun = counted_noun(question)
         if noun is None or not new_numbers:
@@ -374,7 +391,9 @@ def focus_answered(question: str, answer: str) -> bool:
         return bool({normal_form(n) for n in names} - question_terms)
     if asked is AnswerType.PLACE:
         return bool({normal_form(w) for w in place_words(answer)} - question_terms)
-    return True
+    # "What is the Appalachian Mountains?" -> "It can also be found in the Appalachian Mountains." is no definition
+    term = defined_term(question)
+    return term is None or defines(answer, term)
 
 
 ANSWER_SHARE_IN_QUESTION = 0.75
