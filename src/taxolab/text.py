@@ -275,3 +275,278 @@ def has_negation(text: str) -> bool:
     """Whether ``text`` holds a negation word, ``n't`` or a word with a negating prefix of a content word."""
     words = terms(text.lower())
     return any(w in NEGATIONS or w == "t" or negation_prefix(w)[0] for w in words)
+
+
+# --- what a question needs from its answer (question_check, issue 16) -------------------------------------
+
+
+class AnswerType(StrEnum):
+    """What an answer must hold to answer a question, finer than :class:`QuestionKind` (for data checks)."""
+
+    COUNT = "count"  # how many X: a number that counts X
+    NUMBER = "number"  # how much/long/old/far/often/..., what year/percentage/...: a number
+    TIME = "time"  # when: a number, a date or a time word
+    NAME = "name"  # who, whom, whose: a name
+    PLACE = "place"  # where, what habitat/location: a place (a name, or a phrase such as "in tree cavities")
+    YES_NO = "yes/no"  # does/is/can ...
+    OTHER = "other"  # what, which, how, why: the question's content words, said about in the answer
+
+
+_WH_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b")
+_NAMED_THING_QUESTION = re.compile(
+    r"(?:what|which) (?:\w+ )?(?:study|studies|scientist|researcher|person|people|author|naturalist|zoologist|"
+    r"ornithologist|biologist|explorer|book|paper|journal|organi[sz]ation|company|king|queen|president)\b"
+)
+_MEASURE_QUESTION = re.compile(
+    r"what (?:is|are|was|were) (?:the |its |their )?(?:average |typical |usual |maximum |minimum |mean )?"
+    r"(?:frequency|frequencies|length|weight|size|speed|temperature|height|age|lifespan|life span|percentage|"
+    r"number|population|elevation|depth|width|distance|duration|wingspan|mass)\b"
+)
+_PLACE_QUESTION = re.compile(
+    r"^where\b|^(?:what|which) (?:is|are|was|were) (?:[\w'’-]+ ){0,4}(?:habitat|location|region|home)s?\W*$"
+)
+
+
+def answer_type(question: str) -> AnswerType:
+    """What an answer to ``question`` must hold, decided by its first question word (English).
+
+    A question led by an auxiliary verb is YES_NO ("Does it sing when it rains?"); then "how many" is
+    COUNT, "when"/"at what time" TIME, the other number phrases of :func:`question_kind` ("how long",
+    "what year") NUMBER, "who/whom/whose" and "which study/scientist/book" NAME, "where" and "what is its habitat?" PLACE, the rest OTHER.
+    A later question word belongs to a clause ("What sounds do they make when ...?" is OTHER).
+    """
+    text = question.strip().lower()
+    words = terms(text)
+    if words and words[0] in _AUXILIARIES:
+        return AnswerType.YES_NO
+    first = _WH_WORD.search(text)
+    if first is None:
+        return AnswerType.OTHER
+    lead = text[first.start() :]
+    if lead.startswith("how many"):
+        return AnswerType.COUNT
+    if lead.startswith("when") or re.match(r"what (?:time|month|season)\b", lead) or "at what time" in text:
+        return AnswerType.TIME
+    number = _NUMBER_QUESTION.search(text)
+    if (number is not None and number.start() <= first.start() + 1) or _MEASURE_QUESTION.match(lead):
+        return AnswerType.NUMBER
+    if _NAME_QUESTION.match(lead) or _NAMED_THING_QUESTION.match(lead):
+        return AnswerType.NAME
+    if _PLACE_QUESTION.search(lead):
+        return AnswerType.PLACE
+    return AnswerType.OTHER
+
+
+_TIME_WORDS_TEXT = """
+    spring summer autumn fall winter season seasons year years annual annually month months week weeks day days
+    daily night nights nightly morning mornings evening evenings dawn dusk noon hour hours minute minutes century
+    centuries decade decades era age january february march april may june july august september october
+    november december breeding nesting migration hatching birth adulthood young juvenile early late before after
+    during until since while once
+    """
+TIME_WORDS = frozenset(_TIME_WORDS_TEXT.split())
+"""Words that can answer "when" without a number: seasons, months, parts of the day, life stages, "during"."""
+
+_QUESTION_FRAME_WORDS_TEXT = """
+    way ways kind kinds type types sort sorts name names named purpose purposes role roles method methods example
+    examples aspect aspects thing things something specific particular main certain tell describe explain mean
+    meaning significance feature features characteristic characteristics found located location place habitat
+    color colour make makes take takes get gets give gives occur occurs exist exists
+    """
+QUESTION_FRAME_WORDS = frozenset(_QUESTION_FRAME_WORDS_TEXT.split())
+"""Words that frame what a question asks ("what kind of", "what is the purpose of", "where is it found") rather
+than name the fact, and light verbs ("make", "occur"): an answer need not repeat them."""
+
+_PRONOUN_DEMONSTRATIVE = re.compile(
+    r"\b(this|that|these|those)\s*\?|"
+    r"\b(?:is|was|are|were|do|does|did|about|of|in|for|to|from|by|with|what|why|how|mean)\s+(this|that|these|those)"
+    r"\s+(?:is|was|are|were|do|does|did|mean|means|meant|say|says|show|shows|tell|tells|refer|refers|have|has|"
+    r"had|happen|happens|imply|implies|suggest|suggests|in|for|of|about|to)\b"
+)
+_DEMONSTRATIVE_DETERMINER = re.compile(r"\b(this|these|those|such)\s+(?!as\b|that\b|who\b|which\b|of\b)[a-z]")
+_IN_TOTAL = re.compile(r"\b(?:is|are|was|were)\s+(in total|altogether|overall|combined)\s*\?")
+
+
+def unresolved_reference(question: str) -> str | None:
+    """The words of ``question`` that point at something it does not name, or None (English).
+
+    A demonstrative used as a pronoun ("How many light years is that?", "What does this mean ...?"), one
+    that points at a thing named elsewhere ("Can you describe this song?", "such behaviour") and a total of
+    nothing named ("How many planets are in total?") need the text the question was written from. "that"
+    as a relative pronoun ("birds that cache food") and "such as" are not such words.
+    """
+    text = question.strip().lower()
+    for pattern in (_PRONOUN_DEMONSTRATIVE, _DEMONSTRATIVE_DETERMINER, _IN_TOTAL):
+        match = pattern.search(text)
+        if match:
+            return next(group for group in match.groups() if group)
+    return None
+
+
+_TWO_QUESTIONS = re.compile(
+    r"(?:,|;|\band)\s+(?:and\s+)?(?:what|who|whom|whose|which|where|when|why|how|is|are|was|were|does|do|did|can|"
+    r"could|will|would|has|have|had)\b(?=.*\?\s*$)"
+)
+
+
+def two_questions(question: str) -> bool:
+    """Whether ``question`` asks two things joined by "and"/a comma ("Who was X, and what was his work?").
+
+    One answer span answers both only by chance; either-or questions ("Is it X or does it Y?") are one question.
+    """
+    text = question.strip().lower()
+    match = _TWO_QUESTIONS.search(text)
+    return match is not None and match.start() > 0 and text[: match.start()].strip(" ,;") != ""
+
+
+SUPERLATIVE = re.compile(r"\b(most|least|best|worst|first|last|only|maximum|minimum|record|main\w*|\w{3,}est)\b")
+"""A ranking word ("the most common", "the largest", "the first"); \\w{3,}est also matches a few non-superlatives
+("forest", "interest"), so callers compare against the answer, which holds the same false hits."""
+_NOT_SUPERLATIVE = frozenset(["forest", "forests", "interest", "honest", "modest", "nest", "nests", "west", "rest"])
+
+
+def superlatives(text: str) -> set[str]:
+    """The ranking words of ``text`` (lower case), e.g. {"most"} for "the most common method"."""
+    found = {match.group(1) for match in SUPERLATIVE.finditer(text.lower())}
+    return {word for word in found if word not in _NOT_SUPERLATIVE and not word.startswith("main")} | (
+        {"most"} if re.search(r"\bmainly\b|\bprimarily\b|\bmostly\b|\busually\b|\btypically\b", text.lower()) else set()
+    )
+
+
+_RUN_END = STOP_WORDS | _AUXILIARIES | {"can", "could"}
+
+
+def counted_noun(question: str) -> str | None:
+    """The noun a "how many" question counts: the last word of the words after "how many" up to a verb or
+    function word ("How many light years is that?" -> "years"; "How many meteors can you see?" -> "meteors")."""
+    words = terms(question.lower())
+    for index in range(len(words) - 1):
+        if words[index] == "how" and words[index + 1] == "many":
+            run = []
+            for word in words[index + 2 :]:
+                if word in _RUN_END:
+                    break
+                run.append(word)
+            return run[-1] if run else None
+    return None
+
+
+def counted_nouns(text: str) -> set[str]:
+    """The nouns that the numbers of ``text`` count: for each number (digits or spelled out), the last word of
+    the up-to-four words after it before a function word or punctuation ("two annual meteor showers:" ->
+    "showers", "6–8 eggs" -> "eggs", "1.52 cm" -> "cm")."""
+    found: set[str] = set()
+    tokens = re.findall(r"\d+(?:[.,]\d+)*|[^\W\d_]+|[^\w\s]", POSSESSIVE.sub("", halves_as_digits(text)))
+    for index, token in enumerate(tokens):
+        if not is_number(token):
+            continue
+        run: list[str] = []
+        for word in tokens[index + 1 : index + 6]:
+            lower = word.lower()
+            if is_number(word) or lower in ("to", "and", "or"):
+                if run:
+                    break
+                continue  # "6–8 eggs", "six to eight eggs": the range's second number
+            if not word[:1].isalpha() or lower in _RUN_END:
+                if run or word not in "–-":
+                    break
+                continue
+            run.append(lower)
+            if len(run) == 4:
+                break
+        if run:
+            found.add(run[-1])
+    return found
+
+
+def latin_script(text: str) -> bool:
+    """Whether most letters of ``text`` are Latin (the English rules above apply to it)."""
+    letters = [char for char in text if char.isalpha()]
+    return bool(letters) and sum(char.isascii() for char in letters) * 2 > len(letters)
+
+
+_PLACE_PREPOSITIONS_TEXT = (
+    "in at on near above below under beneath throughout across from along inside within among around into"
+)
+PLACE_PREPOSITIONS = frozenset(_PLACE_PREPOSITIONS_TEXT.split())
+
+
+def place_words(text: str) -> set[str]:
+    """Lower-case content words of ``text`` that can say where: its names (:func:`sentence_names`) and the
+    content words up to three words after a place preposition ("nests in tree cavities" -> {"tree",
+    "cavities"})."""
+    found = set(sentence_names(text))
+    words = terms(text.lower())
+    for index, word in enumerate(words):
+        if word in PLACE_PREPOSITIONS:
+            found.update(w for w in words[index + 1 : index + 4] if w not in STOP_WORDS and not is_number(w))
+    return found
+
+
+def without_question_phrase(question: str) -> str:
+    """``question`` without its number-question phrase ("how long", "what year", "how many"), whose words
+    ("long", "year") say what kind of answer is wanted, not what it is about."""
+    return _NUMBER_QUESTION.sub(" ", question.lower())
+
+
+def repeated_run(text: str, size: int = 3) -> str | None:
+    """The first run of ``size`` words that ``text`` says twice, when one of them is a content word
+    ("the 1989 study on the 1989 study"), else None: a sign of garbled generated text."""
+    words = normalise_tokens(text)
+    seen: set[tuple[str, ...]] = set()
+    for index in range(len(words) - size + 1):
+        run = tuple(words[index : index + size])
+        if run in seen and any(word not in STOP_WORDS for word in run):
+            return " ".join(run)
+        seen.add(run)
+    return None
+
+
+_COMPARATIVES_TEXT = """
+    more less fewer greater larger smaller bigger higher lower longer shorter faster slower earlier later older
+    younger heavier lighter darker paler brighter louder softer warmer colder wider narrower deeper stronger weaker
+"""
+COMPARATIVES = frozenset(_COMPARATIVES_TEXT.split())
+"""Words that compare ("faster", "more"): a question that holds one asks about that comparison."""
+
+_DEFINITION = re.compile(
+    r"^what (?:(?:kind|type|sort) of [\w-]+ |(?:species|family|genus|breed|class|order|group) )?"
+    r"(?:is|are|was|were) (?:an? |the )?((?:[\w-]+ ?){1,4})\?$"
+)
+_DEFINITION_NOT = frozenset(["of", "in", "on", "for", "to", "with", "by", "from", "at", "about", "between", "that"])
+
+
+def defined_term(question: str) -> str | None:
+    """The term a "What is X?" or "What species/kind of bird is X?" question asks to define or classify
+    (lower case, up to four words, no preposition): "What is the specific epithet atricapillus?" ->
+    "specific epithet atricapillus"; else None."""
+    match = _DEFINITION.match(" ".join(question.strip().lower().split()))
+    if match is None:
+        return None
+    term = match.group(1).strip()
+    return None if _DEFINITION_NOT.intersection(term.split()) else term
+
+
+def defines(answer: str, term: str) -> bool:
+    """Whether ``answer`` says what ``term`` is: its last word is followed, within four words (a name in
+    brackets), by "is/are/was/were/means/refers" ("The black-capped chickadee (Poecile atricapillus) is ...")."""
+    head = term.rsplit(maxsplit=1)[-1]
+    words = normalise_tokens(answer)
+    for index, word in enumerate(words):
+        if same_word(word, head) and any(
+            w in ("is", "are", "was", "were", "means", "refers") for w in words[index + 1 : index + 5]
+        ):
+            return True
+    return False
+
+
+_DEMONSTRATIVE_SUBJECT = re.compile(r"^\W*(?:these|those|this|such)\s+(?:an?\s+)?([a-z][\w-]*)", re.IGNORECASE)
+
+
+def demonstrative_subject(answer: str) -> str | None:
+    """The noun of an answer that opens with a demonstrative ("These species will react ..." -> "species"),
+    i.e. a subject named in an earlier sentence the reader does not see; else None."""
+    match = _DEMONSTRATIVE_SUBJECT.match(answer)
+    if match is None or match.group(1).lower() in STOP_WORDS | _AUXILIARIES:
+        return None
+    return match.group(1).lower()

@@ -38,15 +38,22 @@ def first_sentence(user: str) -> str:
     return text.split(". ")[0].rstrip(".") + "."
 
 
+def longest_words(text: str) -> tuple[str, str]:
+    """The two longest words of ``text`` (the second repeats the first when it has one word)."""
+    words = sorted((word.strip(".,;:()\"'") for word in text.split()), key=len, reverse=True)
+    return words[0], (words[1:] or words)[0]
+
+
 def scripted(request: dict[str, Any]) -> str:
     """Answer each shipped prompt kind, recognised by its system prompt."""
     system = request["messages"][0]["content"].lower()
     user = request["messages"][-1]["content"]
     t = tag(request)
     if "quiz question for a given answer" in system:
-        # answer-first: a question per span, different per sample (the block seeds each request)
-        word = max(user.removeprefix("Answer:").split(), key=len).strip(".,")
-        return f"Question: Which fact {t} {request.get('seed', 0) % 1000} is true of the {word}?\nAnswer: ..."
+        # answer-first: a question per span, different per sample (the block seeds each request), made of
+        # the span's own two longest words, so that the question check keeps it (issue 16)
+        first, second = longest_words(user.removeprefix("Answer:"))
+        return f"Question: What about {first} and {second} ({request.get('seed', 0) % 1000:03d})?\nAnswer: ..."
     if "multiple-choice" in system:
         return f"Question: Which bird {t}?\nA) Crow\nB) Chickadee\nC) Eagle\nD) Owl\nAnswer: B"
     if "summarise documents" in system:
@@ -58,7 +65,8 @@ def scripted(request: dict[str, Any]) -> str:
     if "exam questions about a document" in system or "turn facts into" in system:
         # one answer taken from the text, one invented (the grounding check must drop it)
         return (
-            f"Sure!\nQuestion: What is one fact {t} about chickadees?\nAnswer: {first_sentence(user)}\n\n"
+            f"Sure!\nQuestion: What about {' and '.join(longest_words(first_sentence(user)))} ({int(t, 16) % 1000:03d})?\n"
+            f"Answer: {first_sentence(user)}\n\n"
             f"Question: Where did penguins {t} live?\nAnswer: Penguins lived in Antarctica in 1999."
         )
     if "realistic passages" in system:
