@@ -62,7 +62,11 @@ _SUBJECT = re.compile(
     rf"(?: \([^()]*\))?,? (?P<verb>{'|'.join(sorted(_VERBS))})\b"
 )
 _COPULA = {"is", "was", "are", "were", "became", "becomes", "remains"}
-_OTHER_NAME = re.compile(rf"(?<=\s)(?:{_NAME}|[A-Z]*\d[\w\-/]*)")
+_OTHER_NAME = re.compile(rf"(?<=\s)(?:{_NAME}|[A-Z]+\d[\w\-/]*|\d+[A-Z][\w\-/]*)")
+_DRIFT = re.compile(r",\s*(?:which|itself|whose|where|who)\b")
+"""A clause that moves on to another thing: "Lapis is the genitive of ..., which is taken from the Arabic"."""
+_APPOSITION = re.compile(r"^(?:Its|Their|His|Her)\s+(?P<noun>[^,]+),\s+(?:the|a|an)\s")
+"""A possessive opener naming what it owns: "Its wild ancestor, the Indian aurochs, became extinct"."""
 _PRONOUN_SUBJECT = re.compile(r"(?:^|,\s)(?:it|its|they|their)\s", re.IGNORECASE)
 _PERSON = re.compile(r"^[A-Z][a-z'’\-]+(?: (?:[A-Z][a-z'’.\-]*|de|du|da|di|van|von|der|la|le))+$")
 _OPENER = re.compile(r"^(?P<word>It|Its|They|Their|He|She|His|Her|This|These)\s+(?P<rest>.+)$", re.DOTALL)
@@ -121,21 +125,24 @@ def document_subject(markdown: str, outline: str = "") -> Subject | None:
     """
     text = strip_markdown(markdown)
     title = _TITLE.search(markdown)
-    candidates = []
     if title:
-        candidates.append(re.sub(r"\s*\([^()]*\)\s*$", "", strip_markdown(title.group(1))).strip())
-    match = _OUTLINE.match(" ".join(outline.split()))
-    if match:
-        candidates.append(re.sub(r"^(?:the|a|an)\s+", "", match.group("subject"), flags=re.IGNORECASE).strip())
-    for candidate in candidates:
-        if not candidate:
-            continue
-        found = _as_written(candidate, text)
+        name = re.sub(r"\s*\([^()]*\)\s*$", "", strip_markdown(title.group(1))).strip()
+        found = _as_written(name, text) if name else None
         if found is not None:
             return found
-        if candidate is candidates[0] and title and re.fullmatch(_NAME, candidate) and " " not in candidate.strip():
-            return Subject(candidate)
-    return None
+        if re.fullmatch(_NAME, name) and (" " not in name or _is_name(name)):
+            return Subject(name)
+    return outline_subject(outline, text)
+
+
+def outline_subject(outline: str, text: str) -> Subject | None:
+    """X of a leaf outline "Information about X, including ...", as ``text`` writes it; None when the outline
+    says it otherwise or the text never names X ("black capped chickadee" finds "The black-capped chickadee")."""
+    match = _OUTLINE.match(" ".join(outline.split()))
+    if match is None:
+        return None
+    name = re.sub(r"^(?:the|a|an)\s+", "", match.group("subject"), flags=re.IGNORECASE).strip()
+    return _as_written(name, text) if name else None
 
 
 def subject_named(name: str, markdown: str = "") -> Subject:
@@ -157,7 +164,7 @@ def _as_written(candidate: str, text: str) -> Subject | None:
     if match is None:
         return None
     name = match.group(2)
-    if match.group(1):
+    if match.group(1) or name[:1].islower():  # "the zebu"; "a black-capped chickadee flock": a common noun
         name = f"the {name[:1].lower() + name[1:] if not _is_name(name) else name}"
     verb = (match.group(3) or "").lower()
     return Subject(name, plural=verb in _BE_PLURAL or (verb not in _VERBS and name.endswith("ies")))
@@ -213,6 +220,9 @@ def _resolve(sentence: str, state: _Referents) -> tuple[str, bool]:
 def _update(state: _Referents, original: str, opened: bool) -> None:
     """After a sentence: its subject becomes the referent, or the referent is kept or ended (module rules)."""
     if opened:
+        possessed = _APPOSITION.match(original)
+        if possessed and not set(normalize(possessed.group("noun")).split()) & _VERBS:
+            state.thing = state.people = None  # "Its wild ancestor, the Indian aurochs, ... Its remains": whose?
         return
     match = _SUBJECT.match(original)
     if match and match.group("np").split()[0].lower() not in _NOT_SUBJECT:
@@ -222,7 +232,7 @@ def _update(state: _Referents, original: str, opened: bool) -> None:
         verb = match.group("verb").lower()
         plural = verb in _BE_PLURAL
         rest = original[match.end() :]
-        if verb not in _COPULA and _OTHER_NAME.search(rest):
+        if _DRIFT.search(rest) or (verb not in _COPULA and _OTHER_NAME.search(rest)):
             state.thing = state.people = None  # "Phoenix contains HE0107-5240 ... It has": which one?
             return
         state.described = {word for word in normalize(f"{match.group('np')} {rest}").split() if len(word) > 2}
@@ -279,9 +289,12 @@ def chunk_subjects(chunks: list[str], outline: str = "") -> list[Subject | None]
     (:func:`document_subject`). Each chunk is read once.
     """
     subjects: list[Subject | None] = []
-    current = document_subject("", outline) if outline else None
+    current: Subject | None = None
+    fallback: Subject | None = None
+    if outline:
+        fallback = next((found for chunk in chunks if (found := outline_subject(outline, strip_markdown(chunk)))), None)
     for chunk in chunks:
         if _TITLE.search(chunk):
-            current = document_subject(chunk, outline) or current
-        subjects.append(current)
+            current = document_subject(chunk) or current
+        subjects.append(current or fallback)
     return subjects
