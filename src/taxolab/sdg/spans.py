@@ -6,7 +6,9 @@ module decides what one answer is. A span is one sentence, or two when the
 first is short (under :data:`MIN_SPAN_WORDS` words: "They lay 6-8 eggs." says
 little alone), after the Markdown that knowledge documents carry (wiki links
 ``[text](target "wikilink")``, emphasis, headings, list markers) is reduced
-to its text.
+to its text. A sentence never ends inside a name, an abbreviation or a number
+(:func:`split_sentences`); a span that opens with a pronoun gets its referent named
+in :mod:`taxolab.sdg.referents`.
 """
 
 from __future__ import annotations
@@ -111,10 +113,11 @@ def split_sentences(text: str) -> list[str]:
     "U.S."); "13.05", "ESO 243-49", "lit. 'the phoenix'", "c. 1600", "J. R. R. Tolkien", "Émile" and
     "Москва" stay whole. CJK sentences end at ``。！？`` with or without a following space.
 
-    Own rules rather than a library, measured on the 26 cases of ``tests/sdg/test_sentences.py`` (2026-12):
-    these rules 26/26; sentencex 1.0.32 22/26 (cuts after "lit." and "approx."), syntok 1.4.4 24/26 (joins
-    "4.96. Lying"), pysbd 0.3.4 21/26 (cuts after "c.", "approx." and "lit."); nltk's punkt needs a model
-    download. Each rule here is one line and a case in that test.
+    Own rules rather than a library, measured with ``bench/bench_sentence_split.py`` on the 30 cases of
+    ``tests/sdg/test_sentences.py`` (2026-12-04): these rules 30/30; sentencex 1.0.32 28/30 (cuts after
+    "lit." and "approx."), syntok 1.4.4 28/30 (joins "4.96. Lying" and Devanagari sentences), pysbd 0.3.4
+    26/30 (cuts after "c.", "approx." and "lit."); nltk's punkt needs a model download. The whole
+    chickadee document splits in about 6 ms.
     """
     sentences: list[str] = []
     for block in re.split(r"\n\s*\n", text):
