@@ -145,3 +145,14 @@ def test_knowledge_seeds_carry_the_documents_subject_to_every_chunk(tmp_path: Pa
     leaf = make_leaf(tmp_path, LeafKind.KNOWLEDGE, "birds")
     rows = knowledge_seeds(leaf, [CHICKADEE, "It lives in mixed forests across Canada."], 1, per_chunk=True)
     assert [row["document_subject"] for row in rows] == ["the black-capped chickadee"] * 2
+
+
+def test_they_takes_a_plural_that_names_the_documents_subject() -> None:
+    chickadee = Subject("the black-capped chickadee")
+    text = "Black-capped chickadees build nests in tree holes from late April to June. They lay 6–8 eggs."
+    assert resolved(text, chickadee)[-1] == "Black-capped chickadees lay 6–8 eggs."
+    # a plural that is not the subject is not what "They" means here
+    text = "Males and females are similar in size. They can be told apart by weight."
+    assert resolved(text, chickadee)[-1] == "They can be told apart by weight."
+    # a bare "They" at a paragraph's start: the subject is singular, so it stays
+    assert resolved("They lay 6–8 eggs in a nest.", chickadee) == ["They lay 6–8 eggs in a nest."]

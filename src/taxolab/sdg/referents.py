@@ -7,19 +7,23 @@ otherwise (rule-based and conservative, no model):
 
 - Only a sentence's first word is resolved: "It", "Its", "They", "Their",
   "He", "She", "His", "Her", and "This <noun>"/"These <noun>" where the noun is
-  one the referent was described with ("Gliese 915 is a white dwarf. This star ...").
+  one the referent was described with ("Gliese 915 is a white dwarf star. This star ...").
 - The referent is the subject of the sentence before, in the same paragraph,
   when that sentence opens with a name or a "the ..." noun phrase directly
   followed by a verb of :data:`_VERBS` ("Gliese 915 is a white dwarf ..."); a
-  sentence that itself opened with a resolved pronoun, or that names the
-  referent or refers to it by pronoun, keeps it; any other sentence ends it
-  (the next "It" is left alone).
+  bare noun ("Flights are short") only where it names the document's subject
+  ("Black-capped chickadees inhabit ..."); "the X of Y" only for "These X" (for "It": which of the two?).
+  A sentence that opened with a resolved pronoun, or that has the pronoun as
+  its subject after an opening phrase ("Lying 49 light years away, it is"),
+  keeps it; one that names another thing beside its subject with a verb other
+  than "is" ("Phoenix contains HE0107-5240"), or moves on (", which ..."), or
+  any other sentence ends it (the next "It" is left alone).
 - At a paragraph's start the referent is the document's subject
   (:func:`document_subject`: its title, written as the text writes it).
 - "It" as a dummy subject ("It is likely that ...", "It was not until ...") is left alone.
 - "He"/"She" take only a person's name (two or more capitalised words) from the
   sentence before, never the document's subject; "They" only a plural subject
-  (a verb "are"/"were"/"have" after it).
+  (a verb of :data:`_BE_PLURAL` after it).
 """
 
 from __future__ import annotations
@@ -37,7 +41,8 @@ from taxolab.sdg.spans import (
     word_count,
 )
 
-_BE_PLURAL = {"are", "were", "have", "do"}
+_BE_PLURAL = {"are", "were", "have", "do", "build", "inhabit", "range", "nest", "feed", "eat", "sing", "breed", "live"}
+"""Verbs whose subject is plural ("Black-capped chickadees inhabit ...")."""
 _VERBS = {
     "is", "was", "are", "were", "has", "had", "have", "can", "could", "may", "might", "will", "would", "does", "did",
     "do", "must", "should", "lies", "lay", "lives", "lived", "live", "nests", "feeds", "eats", "sings", "forms",
@@ -45,6 +50,7 @@ _VERBS = {
     "includes", "included", "consists", "reaches", "orbits", "shows", "marks", "represents", "contains", "hosts",
     "remains", "described", "depicted", "named", "introduced", "discovered", "created", "wrote", "published",
     "noted", "founded", "built", "died", "served", "studied", "worked", "moved", "received", "won", "joined",
+    "build", "inhabit", "inhabits", "range", "nest", "feed", "eat", "sing", "breed", "occur", "differ", "differs",
 }  # fmt: skip
 """Verbs after which the words before are taken as a sentence's subject (a closed list: conservative)."""
 _NOT_SUBJECT = {
@@ -58,11 +64,16 @@ _NOT_SUBJECT = {
 _NAME_TOKEN = r"(?:[A-Z\u00c0-\u024f][\w'’.\-]*|\d[\w.\-]*|de|du|da|di|van|von|der|la|le|of)"
 _NAME = rf"[A-Z\u00c0-\u024f][\w'’\-]*(?: {_NAME_TOKEN})*"
 _SUBJECT = re.compile(
-    rf"^(?P<np>(?:The|the) [\w'’\-]+(?: [\w'’\-]+){{0,4}}?|{_NAME})(?:, (?P<apposition>{_NAME}),)?"
+    rf"^(?P<np>(?:The|the) [\w'’\-]+(?: [\w'’\-]+){{0,4}}?|{_NAME}|[A-Z][\w'’\-]*(?: [a-z][\w'’\-]*(?<!ly)){{1,3}}?)"
+    rf"(?:, (?P<apposition>{_NAME}),)?"
     rf"(?: \([^()]*\))?,? (?P<verb>{'|'.join(sorted(_VERBS))})\b"
 )
 _COPULA = {"is", "was", "are", "were", "became", "becomes", "remains"}
 _OTHER_NAME = re.compile(rf"(?<=\s)(?:{_NAME}|[A-Z]+\d[\w\-/]*|\d+[A-Z][\w\-/]*)")
+_CALENDAR = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+    "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+}  # fmt: skip
 _DRIFT = re.compile(r",\s*(?:which|itself|whose|where|who)\b")
 """A clause that moves on to another thing: "Lapis is the genitive of ..., which is taken from the Arabic"."""
 _APPOSITION = re.compile(r"^(?:Its|Their|His|Her)\s+(?P<noun>[^,]+),\s+(?:the|a|an)\s")
@@ -185,7 +196,7 @@ def resolve_sentences(paragraphs: list[list[str]], subject: Subject | None) -> l
         out = []
         for sentence in sentences:
             new, opened = _resolve(sentence, state)
-            _update(state, sentence, opened)
+            _update(state, sentence, opened, subject)
             out.append(new)
         resolved.append(out)
     return resolved
@@ -217,7 +228,15 @@ def _resolve(sentence: str, state: _Referents) -> tuple[str, bool]:
     return f"{replacement} {rest}", True
 
 
-def _update(state: _Referents, original: str, opened: bool) -> None:
+def _mentions(noun_phrase: str, subject: Subject | None) -> bool:
+    """Whether a noun phrase names the subject's head noun ("Black-capped chickadees", "Zebu cows")."""
+    if subject is None or not normalize(subject.name):
+        return False
+    head = normalize(subject.name).split()[-1]
+    return any(word.startswith(head) for word in normalize(noun_phrase).split())
+
+
+def _update(state: _Referents, original: str, opened: bool, subject: Subject | None) -> None:
     """After a sentence: its subject becomes the referent, or the referent is kept or ended (module rules)."""
     if opened:
         possessed = _APPOSITION.match(original)
@@ -232,13 +251,18 @@ def _update(state: _Referents, original: str, opened: bool) -> None:
         verb = match.group("verb").lower()
         plural = verb in _BE_PLURAL
         rest = original[match.end() :]
-        if _DRIFT.search(rest) or (verb not in _COPULA and _OTHER_NAME.search(rest)):
+        others = [name for name in _OTHER_NAME.findall(rest) if name.split()[0].lower() not in _CALENDAR]
+        if _DRIFT.search(rest) or (verb not in _COPULA and others):
             state.thing = state.people = None  # "Phoenix contains HE0107-5240 ... It has": which one?
             return
         state.described = {word for word in normalize(f"{match.group('np')} {rest}").split() if len(word) > 2}
-        if " of " in noun_phrase or (plural and not (noun_phrase.startswith("the ") or _is_name(noun_phrase))):
+        bare = not noun_phrase.startswith("the ") and (
+            (plural and " " not in noun_phrase) or not re.fullmatch(_NAME, noun_phrase)
+        )
+        if " of " in noun_phrase or (bare and not _mentions(noun_phrase, subject)):
             # "The population of black-capped chickadees is ... It is the state bird": population or bird?
-            # "Flights are short ... They avoid open areas": a bare plural is seldom what "They" means
+            # "Flights are short ... They avoid open areas": a bare noun is seldom what "They" means, unless
+            # it names the document's subject ("Black-capped chickadees are non-migratory. They range ...")
             state.thing = Subject(noun_phrase, plural=plural, pronoun=False)
         else:
             state.thing = Subject(noun_phrase, plural=plural)
