@@ -9,10 +9,10 @@ and ``PYTHONPATH=/tmp/seg``).
 
     .venv/bin/python bench/bench_sentence_split.py [--repeat 20] [--show-misses]
 
-Measured 2026-12-04 on the 2-core machine while six other engineers' jobs ran: taxolab 30/30,
-sentencex 1.0.32 28/30 (cuts after "lit." and "approx."), syntok 1.4.4 28/30 (joins "4.96. Lying",
-joins Devanagari sentences), pysbd 0.3.4 26/30 (cuts after "c.", "approx." and "lit."); time
-sentencex x0.11, syntok x18, pysbd x37 of taxolab's. Time is not the deciding figure: taxolab splits
+Measured 2026-12-04 on the 2-core machine while six other engineers' jobs ran: taxolab 32/32,
+sentencex 1.0.32 30/32 (cuts after "lit." and "approx."), syntok 1.4.4 29/32 (joins "4.96. Lying",
+Devanagari and 「...。」 sentences), pysbd 0.3.4 27/32 (cuts after "c.", "approx." and "lit."); time
+sentencex x0.1-0.5 (two runs), syntok x17, pysbd x40 of taxolab's. Time is not the deciding figure: taxolab splits
 the whole chickadee document (204 sentences) in about 6 ms, once per chunk.
 """
 

@@ -50,6 +50,8 @@ CASES: list[list[str]] = [
     ["दिल्ली भारत की राजधानी है।", "यह एक बड़ा शहर है।"],
     ["القاهرة عاصمة مصر.", "هي مدينة كبيرة."],
     ['The Dutch name was Den voghel Fenicx, "The Bird Phoenix".', "It symbolised the phoenix of mythology."],
+    ['He said "It sings at dawn."', "Then he left."],  # the closing quote stays with its sentence
+    ["「灯台は古い。」", "町は小さい。"],
 ]
 
 
@@ -85,3 +87,38 @@ def test_a_chunk_that_opens_a_block_or_a_sentence_keeps_its_first_sentence() -> 
     assert chunk_sentences("灯台は一八九〇年に建てられた。灯りは見える。") == [
         ["灯台は一八九〇年に建てられた。", "灯りは見える。"]
     ]
+
+
+def test_chunked_document_spans_keep_catalogue_numbers_and_non_latin_names_whole() -> None:
+    from taxolab.documents import split_text
+    from taxolab.sdg.chunks import estimated_tokens
+
+    lines = [
+        "# Phoenix (constellation)",
+        "",
+        "One name of the brightest star, Alpha Phoenicis, is derived from the Arabic:",
+        "العنقاء, romanized: al-‘anqā’, lit. 'the phoenix', and",
+        "was coined sometime after 1800 in relation to the constellation.",
+        "They are within a circle of radius of 1.6 arcmin, about 75,000 light-years. Located in the galaxy ESO",
+        '243-49 is [HLX-1](HLX-1 "wikilink"), an intermediate-mass black hole, the first one of its kind',
+        "identified. It is thought to be a remnant of a dwarf galaxy absorbed in a collision with ESO",
+        "243-49. Before its discovery, this class of black hole was only hypothesized.",
+    ]
+    text = "\n".join(lines)
+    for budget, overlap, first, whole in [
+        (100, 50, "العنقاء", "Arabic: العنقاء, romanized: al-‘anqā’, lit. 'the phoenix', and was coined"),
+        (90, 40, "243-49", "galaxy ESO 243-49 is HLX-1"),
+    ]:
+        chunks = split_text(text, max_tokens=budget, overlap_tokens=overlap, count_tokens=estimated_tokens).chunks
+        assert any(chunk.startswith(first) for chunk in chunks)  # a chunk starts inside the sentence ...
+        spans = [span for chunk in chunks for span in document_spans(chunk)]
+        cut = ("243-49", "العنقاء", "'the phoenix'", "was coined", "identified")
+        assert not [span for span in spans if span.startswith(cut) or span.endswith("lit.")]
+        assert any(whole in span for span in spans)  # ... which is whole in the chunk before
+        assert any("collision with ESO 243-49." in span for span in spans)
+    # the chunker's own seams follow the same rules: no chunk ends after "lit." whatever the budget
+    for budget in range(40, 200, 10):
+        chunks = split_text(text, max_tokens=budget, overlap_tokens=budget // 3, count_tokens=estimated_tokens).chunks
+        assert not [chunk for chunk in chunks if chunk.rstrip().endswith("lit.")]
+    # a chunk that another chunker cut after an abbreviation loses that piece rather than keep "..., lit."
+    assert document_spans("The name is from the Arabic: العنقاء, romanized: al-‘anqā’, lit.") == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 
 from taxolab.documents.markup import structures_to_text
+from taxolab.documents.sentences import ends_in_abbreviation, split_sentences
 
 MIN_SPAN_WORDS = 8
 """A sentence shorter than this is merged with its neighbour (issue 11: "2 short sentences merged")."""
@@ -35,23 +36,6 @@ _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 _TABLE = re.compile(r"^\s*\|")
 _TABLE_RULE = re.compile(r"^[\s|:+-]*$")
-_ABBREVIATIONS = {
-    "e.g", "i.e", "etc", "vs", "cf", "viz", "al", "lit", "mr", "mrs", "ms", "dr", "prof", "st", "mt", "ft", "no",
-    "nos", "fig", "figs", "pp", "p", "vol", "vols", "ed", "eds", "ch", "sec", "approx", "ca", "c", "jr", "sr", "inc",
-    "ltd", "co", "corp", "gen", "col", "lt", "sgt", "capt", "rev", "hon", "gov", "sen", "rep", "pres", "ave", "u.s",
-    "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "est", "var",
-    "subsp", "sp", "spp", "cv", "op", "arr",
-}  # fmt: skip
-"""Words that a period after does not end a sentence when the next word may start one ("St. Louis", "Fig. 3",
-"c. 1600", "lit. 'the phoenix'"). Single letters (initials: "J. R. R. Tolkien") and words with inner periods
-("U.S.", "Ph.D.") are abbreviations too."""
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?])[\"'’”)\]]*\s+(?=[\"'‘“(\[]?[^\s\"'‘“(\[])|(?<=[。！？])[」』）]*\s*(?=\S)|(?<=[।॥؟۔])\s+"
-)
-"""Candidate sentence ends: Latin ``.!?`` (then closing quotes or brackets) and a space; CJK ``。！？`` (then
-closing brackets), with or without a space; the Devanagari danda and the Arabic question mark and full stop.
-:func:`split_sentences` keeps a Latin candidate only where the next word starts in upper case or in a script
-without case (a digit too), and the word before is no abbreviation."""
 _CLOSING = ".!?\"'’”)。！？」』）।॥؟۔"
 """Characters that end a sentence (or close one), Latin and CJK."""
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
@@ -104,53 +88,6 @@ def _inline(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def split_sentences(text: str) -> list[str]:
-    """Plain text -> sentences, in order; blank lines end one too.
-
-    A sentence never ends inside a name, an abbreviation or a number: after ``.``/``!``/``?`` the next word
-    must start with an upper-case letter, a letter of a script without case (Arabic, CJK, Devanagari) or a
-    digit, and the word before the period must not be an abbreviation (:data:`_ABBREVIATIONS`, an initial,
-    "U.S."); "13.05", "ESO 243-49", "lit. 'the phoenix'", "c. 1600", "J. R. R. Tolkien", "Émile" and
-    "Москва" stay whole. CJK sentences end at ``。！？`` with or without a following space.
-
-    Own rules rather than a library, measured with ``bench/bench_sentence_split.py`` on the 30 cases of
-    ``tests/sdg/test_sentences.py`` (2026-12-04): these rules 30/30; sentencex 1.0.32 28/30 (cuts after
-    "lit." and "approx."), syntok 1.4.4 28/30 (joins "4.96. Lying" and Devanagari sentences), pysbd 0.3.4
-    26/30 (cuts after "c.", "approx." and "lit."); nltk's punkt needs a model download. The whole
-    chickadee document splits in about 6 ms.
-    """
-    sentences: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
-        paragraph = " ".join(block.split())
-        start = 0
-        for match in _SENTENCE_END.finditer(paragraph):
-            if not _ends_sentence(paragraph, start, match):
-                continue
-            sentences.append(paragraph[start : match.start()].strip())
-            start = match.end()
-        tail = paragraph[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return [sentence for sentence in sentences if sentence]
-
-
-def _ends_sentence(paragraph: str, start: int, match: re.Match[str]) -> bool:
-    """Whether a candidate end from :data:`_SENTENCE_END` is one (the Latin rules; CJK and Indic ends always are)."""
-    if paragraph[match.start() - 1] not in ".!?":
-        return True
-    following = paragraph[match.end() :].lstrip("\"'‘“([")
-    first = following[:1]
-    if not first or not (first.isdigit() or (first.isalpha() and not first.islower())):
-        return False
-    if paragraph[match.start() - 1] != ".":
-        return True
-    before = paragraph[start : match.start()].rstrip("\"'’”)]")
-    last = before.rsplit(" ", 1)[-1].rstrip(".").lstrip("\"'‘“([").lower()
-    if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
-        return False
-    return not re.fullmatch(r"(?:[^\W\d_]{1,3}\.)+[^\W\d_]{1,3}", last)  # U.S., Ph.D., a.m.
-
-
 def document_spans(text: str, *, min_words: int = MIN_SPAN_WORDS, min_keep: int = MIN_KEEP_WORDS) -> list[str]:
     """A document chunk (Markdown) -> answer spans: sentences, a short one merged with its neighbour.
 
@@ -171,7 +108,7 @@ def chunk_sentences(text: str) -> list[list[str]]:
     Chunks are cut at line ends (:mod:`taxolab.documents.chunk`), so a chunk may
     start or end inside a sentence; that piece is whole in the neighbouring chunk
     (chunks overlap) and is left out here. The last piece is cut when it has no
-    closing punctuation. The first piece is cut unless it opens the chunk's text
+    closing punctuation or ends in an abbreviation (the chunker may cut after "lit."). The first piece is cut unless it opens the chunk's text
     after a heading, a list marker or a table, or looks like a sentence start:
     an upper-case letter, or, in text written mostly in a script without case
     (CJK, Arabic), any letter. A first piece that opens with a lower-case letter,
@@ -182,7 +119,11 @@ def chunk_sentences(text: str) -> list[list[str]]:
     paragraphs = [sentences for sentences in paragraphs if sentences]
     if paragraphs and not _opens_block(text) and not _starts_sentence(paragraphs[0][0], text):
         paragraphs[0] = paragraphs[0][1:]
-    if paragraphs and paragraphs[-1] and paragraphs[-1][-1][-1:] not in _CLOSING:
+    if (
+        paragraphs
+        and paragraphs[-1]
+        and (paragraphs[-1][-1][-1:] not in _CLOSING or ends_in_abbreviation(paragraphs[-1][-1]))
+    ):
         paragraphs[-1] = paragraphs[-1][:-1]
     return [sentences for sentences in paragraphs if sentences]
 
