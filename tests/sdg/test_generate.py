@@ -52,12 +52,18 @@ def test_simple_writes_answer_first_rows_heldout_passages_and_tests(
     knowledge = rows["knowledge_birds.jsonl"]
     assert {row["dataset_type"] for row in knowledge} == {"answer_first"}
     for row in knowledge:
-        assert row["answer"] == row["span"] and row["span"] in " ".join(CHUNKS) and "_raw" in row
+        assert row["answer"] == row["span"] and row["answer_original"] in " ".join(CHUNKS) and "_raw" in row
         assert row["document"] in CHUNKS and row["leaf"] == "knowledge_birds" and "seed_pool" not in row
     assert {row["span_id"] for row in knowledge} == {"0:0", "1:0"}
+    # an answer opening with "It" names its referent (the sentence before's subject); the document's text is kept
+    first = next(row for row in knowledge if row["span_id"] == "0:0")
+    assert first["answer"] == CHUNKS[0].replace("It caches", "The black-capped chickadee caches")
+    assert first["answer_original"] == CHUNKS[0]
     heldout = fsio.read_jsonl(folder / "heldout" / "knowledge_birds.jsonl")
     assert {h["span_id"] for h in heldout} == {"0:0", "1:0"}
-    assert set(heldout[0]) == {"question", "answer", "leaf", "span_id"}
+    held = {h["span_id"]: h for h in heldout}
+    assert held["0:0"]["answer"] == first["answer"] and held["0:0"]["answer_original"] == CHUNKS[0]
+    assert set(held["1:0"]) == {"question", "answer", "leaf", "span_id", "answer_original"}
     assert not {h["question"] for h in heldout} & {row["question"] for row in knowledge}
     assert [p["text"] for p in fsio.read_jsonl(folder / "passages" / "knowledge_birds.jsonl")] == CHUNKS
     assert all(row["context"].startswith("A new passage") for row in rows["compositional_skills_inclusion.jsonl"])

@@ -153,6 +153,12 @@ def test_heldout_multiple_choice_needs_no_teacher() -> None:
     assert question["source"] == "heldout" and len(set(question["choices"])) == 4
     assert question["choices"][question["answer"]] == sentences[1] and set(question["choices"]) == set(sentences)
     assert heldout_test_questions(heldout, passages, seed=1, leaf="birds") == [question]
+    # a pair whose answer names its pronoun's referent: the document's text is the right choice, never twice
+    sentences[1] = "It nests in tree holes in early spring every year."
+    passages = [{"text": " ".join(sentences)}]
+    resolved = {**heldout[0], "answer": "The chickadee nests in tree holes in early spring every year."}
+    (question,) = heldout_test_questions([{**resolved, "answer_original": sentences[1]}], passages, 1, "birds")
+    assert question["choices"][question["answer"]] == sentences[1] and set(question["choices"]) == set(sentences)
 
 
 def test_data_generate_and_the_run_stages_make_identical_training_files(tmp_path: Path) -> None:
@@ -202,3 +208,16 @@ def test_data_generate_honours_mix_seed_examples_and_remixes_without_the_teacher
     (name,) = [leaf.name for leaf in skill]
     assert first.manifest["counts"]["leaves"][name]["mixed"]["seed_examples"] == 0
     assert second.manifest["counts"]["leaves"][name]["mixed"]["seed_examples"] == len(skill[0].seed_examples) > 0
+
+
+def test_a_resolved_answer_is_shown_with_the_paragraph_that_holds_its_original() -> None:
+    from taxolab.mixing.training_sets import _shown
+
+    document = "# Chickadee\n\nThe chickadee is small. It nests in tree holes.\n\nOther birds migrate south in autumn."
+    row = {
+        "span": "The chickadee nests in tree holes.",
+        "answer": "The chickadee nests in tree holes.",
+        "answer_original": "It nests in tree holes.",
+        "document": document,
+    }
+    assert _shown(row)["document"] == "The chickadee is small. It nests in tree holes."

@@ -1,8 +1,9 @@
 """Split a document into chunks that fit a token budget, cutting only where the text has a seam.
 
 Seams, from strongest to weakest: blank lines (paragraphs), line breaks,
-sentence ends (also the full-width ones of Chinese and Japanese, which no space
-follows), spaces between words, and (for a single giant "word") any
+sentence ends (:func:`taxolab.documents.sentences.sentence_ends`: never inside a
+name or after an abbreviation; also the full-width ones of Chinese and Japanese,
+which no space follows), spaces between words, and (for a single giant "word") any
 character. The text is cut into the smallest pieces needed, each measured once
 with the caller's token counter, then packed greedily; every chunk is checked
 with the counter, so no chunk exceeds ``max_tokens`` whatever the tokenizer or script.
@@ -15,15 +16,13 @@ fact cut at a chunk border is whole in at least one chunk.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from taxolab.documents.markup import table_line_ranges
+from taxolab.documents.sentences import sentence_ends
 
 TokenCounter = Callable[[str], int]
-
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 
 
 @dataclass(frozen=True)
@@ -120,11 +119,13 @@ def _pieces(text: str, max_tokens: int, count: TokenCounter, cuts: list[tuple[in
             index = end
             line_sep = "\n"
             continue
-        sentence_sep = line_sep
-        for sentence in _SENTENCE_END.split(line):
-            if sentence:
+        sentence_sep, start = line_sep, 0
+        for end, following in [*sentence_ends(line), (len(line), len(line))]:
+            sentence = line[start:end]
+            if sentence.strip():
                 pieces.extend(_fit(sentence, sentence_sep, max_tokens, count, cuts))
-                sentence_sep = " " if sentence[-1] not in "。！？" else ""
+                sentence_sep = " " if following > end else ""
+            start = following
         line_sep = "\n"
         index += 1
     return pieces

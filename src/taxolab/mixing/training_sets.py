@@ -195,7 +195,7 @@ def heldout_test_questions(
     rng = random.Random(f"{seed}:{leaf}:heldout-mcq")
     questions = []
     for pair in heldout:
-        answer = str(pair["answer"]).strip()
+        answer = str(pair.get("answer_original") or pair["answer"]).strip()  # document text, as the others
         others = [span for span in spans if normalize(span) != normalize(answer)]
         if len(others) < 3:
             continue
@@ -250,7 +250,7 @@ def _shown(row: dict[str, Any]) -> dict[str, Any]:
     answer-first row the paragraph holding its span rather than the whole chunk (a chunk is ~1,300 tokens;
     a paragraph is what the question needs, and keeps the with-context samples cheap to train on CPU)."""
     document = _plain(row.get("document") or "")
-    span = row.get("span")
+    span = row.get("answer_original") or row.get("span")
     if span:
         document = next((p for p in document.split("\n\n") if span in p), span)
     shown = {**row, "document": document}

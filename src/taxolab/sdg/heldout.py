@@ -3,11 +3,12 @@
 Evaluation must ask questions the model never saw. For each answer span with
 at least two distinct valid phrasings, one phrasing (chosen reproducibly from
 ``generate.seed``, the leaf and the span) becomes a held-out closed-book pair
-``{"question", "answer" (the span), "leaf", "span_id"}``; the others stay
+``{"question", "answer" (the span), "leaf", "span_id"}`` (and ``answer_original``, the
+document's text where the answer names a pronoun's referent: :mod:`taxolab.sdg.referents`); the others stay
 training rows. Any training row whose question is the same text as a held-out
 one (compared by :func:`taxolab.sdg.spans.normalize`) is removed as well, so no
 held-out question reaches a training file by another span's door. Spans are
-grouped by their text, so a span repeated in two overlapping chunks is one span.
+grouped by their document text, so a span repeated in two overlapping chunks is one span.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ def split_heldout(rows: list[Row], *, seed: int, leaf: str) -> tuple[list[Row], 
     groups: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         if row.get("span_id") is not None and row.get("question"):
-            groups.setdefault(normalize(str(row.get("span") or row["answer"])), []).append(index)
+            source = row.get("answer_original") or row.get("span") or row["answer"]
+            groups.setdefault(normalize(str(source)), []).append(index)
     held_questions: set[str] = set()
     heldout: list[Row] = []
     for key, members in groups.items():
@@ -42,8 +44,9 @@ def split_heldout(rows: list[Row], *, seed: int, leaf: str) -> tuple[list[Row], 
         chosen = sorted(distinct)[rng.randrange(len(distinct))]
         row = rows[distinct[chosen]]
         held_questions.add(chosen)
-        heldout.append(
-            {"question": row["question"], "answer": row["answer"], "leaf": leaf, "span_id": str(row["span_id"])}
-        )
+        pair = {"question": row["question"], "answer": row["answer"], "leaf": leaf, "span_id": str(row["span_id"])}
+        if row.get("answer_original"):
+            pair["answer_original"] = row["answer_original"]
+        heldout.append(pair)
     training = [row for row in rows if normalize(str(row.get("question") or "")) not in held_questions]
     return training, heldout

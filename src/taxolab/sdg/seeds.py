@@ -14,6 +14,7 @@ import math
 from typing import Any
 
 from taxolab.sdg.blocks import Row
+from taxolab.sdg.referents import chunk_subjects
 from taxolab.taxonomy.model import Leaf
 
 KNOWLEDGE_PAIRS_PER_ROW = 12
@@ -39,10 +40,14 @@ def knowledge_seeds(leaf: Leaf, chunks: list[str], scale_factor: int, *, per_chu
     ``per_chunk``: exactly one row per chunk, for pipelines whose yield follows
     the document rather than the scale factor (answer-first: one row per span
     of the chunk, ``generate.questions_per_span`` questions each).
+    ``document_subject`` is what the chunk's document is about, for answer spans that
+    open with "It" (:func:`taxolab.sdg.referents.chunk_subjects`; "" when unknown).
     """
     if not chunks:
         return []
     pool = seed_pool(leaf)
+    outline = (leaf.document_outline or "").strip()
+    subjects = [subject.name if subject else "" for subject in chunk_subjects(chunks, outline)]
     wanted = (
         len(chunks) if per_chunk else max(len(chunks), math.ceil(len(pool) * scale_factor / KNOWLEDGE_PAIRS_PER_ROW))
     )
@@ -52,7 +57,8 @@ def knowledge_seeds(leaf: Leaf, chunks: list[str], scale_factor: int, *, per_chu
             "seed_index": index,
             "chunk_index": index % len(chunks),
             "document": chunks[index % len(chunks)],
-            "document_outline": (leaf.document_outline or "").strip(),
+            "document_outline": outline,
+            "document_subject": subjects[index % len(chunks)],
             "domain": (leaf.domain or "").strip(),
             "seed_pool": pool,
         }

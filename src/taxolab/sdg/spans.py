@@ -6,7 +6,9 @@ module decides what one answer is. A span is one sentence, or two when the
 first is short (under :data:`MIN_SPAN_WORDS` words: "They lay 6-8 eggs." says
 little alone), after the Markdown that knowledge documents carry (wiki links
 ``[text](target "wikilink")``, emphasis, headings, list markers) is reduced
-to its text.
+to its text. A sentence never ends inside a name, an abbreviation or a number
+(:func:`split_sentences`); a span that opens with a pronoun gets its referent named
+in :mod:`taxolab.sdg.referents`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import re
 
 from taxolab.documents.markup import structures_to_text
+from taxolab.documents.sentences import ends_in_abbreviation, split_sentences
 
 MIN_SPAN_WORDS = 8
 """A sentence shorter than this is merged with its neighbour (issue 11: "2 short sentences merged")."""
@@ -33,15 +36,7 @@ _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
 _TABLE = re.compile(r"^\s*\|")
 _TABLE_RULE = re.compile(r"^[\s|:+-]*$")
-_ABBREVIATIONS = {
-    "e.g", "i.e", "etc", "vs", "mr", "mrs", "ms", "dr", "prof", "st", "mt", "no", "fig", "approx", "ca", "c", "jr",
-    "sr", "inc", "ltd", "co", "u.s", "u.k", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct",
-    "nov", "dec",
-}  # fmt: skip
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])|(?:(?<=[。！？])|(?<=[。！？][」』）]))(?![」』）])\s*(?=\S)"
-)
-_CLOSING = ".!?\"')。！？」』）"
+_CLOSING = ".!?\"'’”)。！？」』）।॥؟۔"
 """Characters that end a sentence (or close one), Latin and CJK."""
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
@@ -93,66 +88,91 @@ def _inline(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def split_sentences(text: str) -> list[str]:
-    """Plain text -> sentences, in order; abbreviations ("e.g.", "Dr.") and initials ("J. Brisson") do not end one."""
-    sentences: list[str] = []
-    for block in re.split(r"\n\s*\n", text):
-        paragraph = " ".join(block.split())
-        start = 0
-        for match in _SENTENCE_END.finditer(paragraph):
-            before = paragraph[start : match.start()].rstrip("\"')]")
-            last = before.rsplit(" ", 1)[-1].rstrip(".").lower()
-            if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
-                continue
-            sentences.append(paragraph[start : match.start()].strip())
-            start = match.end()
-        tail = paragraph[start:].strip()
-        if tail:
-            sentences.append(tail)
-    return [sentence for sentence in sentences if sentence]
-
-
 def document_spans(text: str, *, min_words: int = MIN_SPAN_WORDS, min_keep: int = MIN_KEEP_WORDS) -> list[str]:
     """A document chunk (Markdown) -> answer spans: sentences, a short one merged with its neighbour.
 
     Merging stays inside a paragraph and joins at most two sentences; a short
     last sentence joins the one before it. Spans under ``min_keep`` words
     after merging are left out, and so are the pieces of a sentence cut by the
-    chunk's start (begins in lower case) or end (no closing punctuation).
+    chunk's start or end (:func:`chunk_sentences`).
     """
-    paragraphs = [split_sentences(paragraph) for paragraph in strip_markdown(text).split("\n\n")]
-    paragraphs = [sentences for sentences in paragraphs if sentences]
-    # a chunk cut mid-sentence: its first and last pieces are whole in the neighbouring chunk
-    if paragraphs and paragraphs[0][0][:1].islower():
-        paragraphs[0] = paragraphs[0][1:]
-    if paragraphs and paragraphs[-1] and paragraphs[-1][-1][-1:] not in _CLOSING:
-        paragraphs[-1] = paragraphs[-1][:-1]
     spans: list[str] = []
-    for sentences in paragraphs:
-        spans.extend(_paragraph_spans(sentences, min_words))
+    for sentences in chunk_sentences(text):
+        spans.extend(paragraph_spans(sentences, min_words))
     return [span for span in spans if word_count(span) >= min_keep]
 
 
-def _paragraph_spans(sentences: list[str], min_words: int) -> list[str]:
-    spans: list[str] = []
+def chunk_sentences(text: str) -> list[list[str]]:
+    """A document chunk (Markdown) -> its whole sentences, per paragraph (paragraphs without any left out).
+
+    Chunks are cut at line ends (:mod:`taxolab.documents.chunk`), so a chunk may
+    start or end inside a sentence; that piece is whole in the neighbouring chunk
+    (chunks overlap) and is left out here. The last piece is cut when it has no
+    closing punctuation or ends in an abbreviation (the chunker may cut after "lit."). The first piece is cut unless it opens the chunk's text
+    after a heading, a list marker or a table, or looks like a sentence start:
+    an upper-case letter, or, in text written mostly in a script without case
+    (CJK, Arabic), any letter. A first piece that opens with a lower-case letter,
+    a digit ("243-49 is HLX-1..." of "ESO 243-49") or a letter of a script
+    without case inside Latin text ("العنقاء, romanized: ...") is cut.
+    """
+    paragraphs = [split_sentences(paragraph) for paragraph in strip_markdown(text).split("\n\n")]
+    paragraphs = [sentences for sentences in paragraphs if sentences]
+    if paragraphs and not _opens_block(text) and not _starts_sentence(paragraphs[0][0], text):
+        paragraphs[0] = paragraphs[0][1:]
+    if (
+        paragraphs
+        and paragraphs[-1]
+        and (paragraphs[-1][-1][-1:] not in _CLOSING or ends_in_abbreviation(paragraphs[-1][-1]))
+    ):
+        paragraphs[-1] = paragraphs[-1][:-1]
+    return [sentences for sentences in paragraphs if sentences]
+
+
+def _opens_block(markdown: str) -> bool:
+    """The chunk's first line is a heading, a list item or a table row: its text starts a block."""
+    first = markdown.lstrip("\n").split("\n", 1)[0]
+    return bool(_HEADING.match(first) or _LIST.match(first) or _TABLE.match(first))
+
+
+def _starts_sentence(sentence: str, context: str) -> bool:
+    first = sentence.lstrip("\"'‘“(¿¡[")[:1]
+    if not first.isalpha():
+        return False
+    if first.isupper():
+        return True
+    if first.islower():
+        return False
+    letters = [char for char in context if char.isalpha()]
+    cased = sum(1 for char in letters if char.isupper() or char.islower())
+    return cased * 2 < len(letters)  # a script without case is the chunk's own script
+
+
+def paragraph_spans(sentences: list[str], min_words: int = MIN_SPAN_WORDS) -> list[str]:
+    """One paragraph's sentences -> spans: a sentence under ``min_words`` words is joined to its neighbour."""
+    return [" ".join(sentences[index] for index in group) for group in span_groups(sentences, min_words)]
+
+
+def span_groups(sentences: list[str], min_words: int = MIN_SPAN_WORDS) -> list[list[int]]:
+    """Which sentences of a paragraph form each span (indices, in order; one or two, or three at the end)."""
+    groups: list[list[int]] = []
     merged: list[bool] = []
-    pending: str | None = None
-    for sentence in sentences:
+    pending: int | None = None
+    for index, sentence in enumerate(sentences):
         if pending is not None:
-            spans.append(f"{pending} {sentence}")
+            groups.append([pending, index])
             merged.append(True)
             pending = None
         elif word_count(sentence) < min_words:
-            pending = sentence
+            pending = index
         else:
-            spans.append(sentence)
+            groups.append([index])
             merged.append(False)
     if pending is not None:
-        if spans and not merged[-1]:
-            spans[-1] = f"{spans[-1]} {pending}"
+        if groups and not merged[-1]:
+            groups[-1].append(pending)
         else:
-            spans.append(pending)
-    return spans
+            groups.append([pending])
+    return groups
 
 
 def normalize(text: str) -> str:

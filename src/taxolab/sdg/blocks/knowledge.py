@@ -29,7 +29,14 @@ from taxolab.sdg.blocks.build import BuildEnv
 from taxolab.sdg.blocks.llm import LLMBlock, LLMConfig
 from taxolab.sdg.grounding import DEFAULT_MIN_SHARE, check_grounding, content_stems
 from taxolab.sdg.prompts import PromptConfig
-from taxolab.sdg.spans import MIN_SPAN_WORDS, document_spans, normalize, strip_markdown, word_count
+from taxolab.sdg.referents import answer_spans, document_subject, subject_named
+from taxolab.sdg.spans import (
+    MIN_SPAN_WORDS,
+    document_spans,  # noqa: F401 (workflow.plan counts spans through this module)
+    normalize,
+    strip_markdown,
+    word_count,
+)
 from taxolab.text import (
     COMPARATIVES,
     QUESTION_FRAME_WORDS,
@@ -64,11 +71,22 @@ DEFAULT_QUESTIONS_PER_SPAN = 3
 class SplitSpansConfig(BlockConfig):
     column: str = Field("document", description="The Markdown text to split (a document chunk).")
     min_words: int = Field(MIN_SPAN_WORDS, ge=1, description="A shorter sentence is merged with its neighbour.")
+    subject: str = Field(
+        "document_subject",
+        description="Column naming the document's subject, for an opening 'It'/'Its' (else the chunk's title "
+        "heading, else document_outline).",
+    )
 
 
 class SplitSpans(Block[SplitSpansConfig]):
-    """One row per span of ``column``: adds ``span``, ``answer`` (= span), ``span_id`` and ``dataset_type``.
+    """One row per span of ``column``: adds ``span``, ``answer``, ``answer_original``, ``span_id``, ``dataset_type``.
 
+    ``answer`` (and ``span``, which the teacher is shown) is the span with an opening
+    pronoun replaced by its referent (:mod:`taxolab.sdg.referents`: "It is of magnitude
+    13.05" -> "Gliese 915 is of magnitude 13.05"); ``answer_original`` is the document's
+    own text. The subject for a paragraph's opening "It" is the row's ``subject`` column
+    (the leaf's document title, set by :func:`taxolab.sdg.seeds.knowledge_seeds`), else the
+    chunk's own title heading, else the leaf's ``document_outline``.
     ``span_id`` is ``"<chunk index>:<span index>"`` (stable for a given chunking).
     """
 
@@ -80,15 +98,26 @@ class SplitSpans(Block[SplitSpansConfig]):
         return {self.config.column}
 
     def output_columns(self, available: set[str]) -> set[str]:
-        return available | {"span", "answer", "span_id", "dataset_type"}
+        return available | {"span", "answer", "answer_original", "span_id", "dataset_type"}
 
     async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
         out = BlockOutput([])
         for row in rows:
             chunk = row.get("chunk_index", row.get("seed_index", 0))
-            for index, span in enumerate(document_spans(str(row[self.config.column]), min_words=self.config.min_words)):
+            text = str(row[self.config.column])
+            named = str(row.get(self.config.subject) or "")
+            subject = subject_named(named, text) if named else None
+            subject = subject or document_subject(text, str(row.get("document_outline") or ""))
+            for index, span in enumerate(answer_spans(text, subject, min_words=self.config.min_words)):
                 out.rows.append(
-                    {**row, "span": span, "answer": span, "span_id": f"{chunk}:{index}", "dataset_type": ANSWER_FIRST}
+                    {
+                        **row,
+                        "span": span.answer,
+                        "answer": span.answer,
+                        "answer_original": span.original,
+                        "span_id": f"{chunk}:{index}",
+                        "dataset_type": ANSWER_FIRST,
+                    }
                 )
         return out
 
