@@ -269,3 +269,23 @@ def test_permuted_passages_are_new_orders_of_the_same_sentences_and_reproducible
     assert contents == [s["messages"][0]["content"] for s in again] and len(set(contents)) == 3
     assert text not in contents
     assert all(sorted(document_spans(c)) == sorted(document_spans(text)) for c in contents)
+
+
+def test_data_show_gives_forms_per_fact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from taxolab.cli.main import main
+
+    leaf, folder, spans = write_leaf(tmp_path)
+    out = tmp_path / "run" / "data" / "mix"
+    build_training_sets([LeafSource(leaf, folder)], out, "r", options(min_forms_per_fact=100))
+    for target in (out, tmp_path / "run", out / "forms" / f"{LEAF}.json"):
+        assert main(["data", "show", str(target), "--json"]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert shown[LEAF]["facts"] == len(spans) and len(shown[LEAF]["short"]) == len(spans)
+    assert main(["data", "show", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "forms per fact" in text and LEAF in text and "more short facts" in text
+    assert main(["data", "show", str(out / "knowledge_train_msgs_r.jsonl"), "-n", "1"]) == 0
+    assert "forms per fact" in capsys.readouterr().out  # a training file is followed by its mix's forms
+    assert main(["data", "show", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "no forms per fact recorded" in err and "Traceback" not in err

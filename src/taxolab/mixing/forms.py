@@ -365,6 +365,27 @@ def short_facts(out_dir: Path, leaf: str) -> list[dict[str, Any]]:
     return list(json.loads(path.read_text(encoding="utf-8")).get("short", []))
 
 
+def counts_for(path: Path) -> dict[str, dict[str, Any]]:
+    """The forms counts (leaf -> :func:`count_forms` result) that belong to ``path``, by leaf name.
+
+    ``path`` may be a mix folder (``<folder>/forms/*.json``; a run folder's is
+    ``data/mix``), one forms file, a
+    leaf's ``messages/<leaf>.jsonl`` (its forms file beside ``messages/``) or a
+    ``*_train_msgs_*.jsonl`` mix (the forms of its folder). Empty when none exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        folder = next((f for f in (path, path / "mix", path / "data" / "mix") if (f / FORMS_FOLDER).is_dir()), path)
+        files = sorted((folder / FORMS_FOLDER).glob("*.json"))
+    elif path.parent.name == FORMS_FOLDER:
+        files = [path]
+    elif path.parent.name == "messages":
+        files = [path.parent.parent / FORMS_FOLDER / f"{path.stem}.json"]
+    else:
+        files = sorted((path.parent / FORMS_FOLDER).glob("*.json"))
+    return {file.stem: json.loads(file.read_text(encoding="utf-8")) for file in files if file.is_file()}
+
+
 def summary(counts: dict[str, Any]) -> dict[str, Any]:
     """The few numbers a table shows: facts, min, median, short, none (counts of :func:`count_forms`)."""
     return {
