@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from taxolab import fsio
+from taxolab.config import load_config
 from taxolab.mixing import MixOptions, build_training_sets
 from taxolab.mixing.forms import (
     Fact,
@@ -289,3 +290,29 @@ def test_data_show_gives_forms_per_fact(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["data", "show", str(folder)]) == 1
     err = capsys.readouterr().err
     assert "no forms per fact recorded" in err and "Traceback" not in err
+
+
+def test_run_report_shows_forms_per_fact(tmp_path: Path) -> None:
+    from taxolab.reports.run_report import write_run_report
+    from taxolab.workflow.data import LeafData, mix_leaves
+    from taxolab.workflow.layout import RunLayout
+    from taxolab.workflow.manifest import RunManifest, StageRecord
+
+    leaf, folder, spans = write_leaf(tmp_path)
+    layout = RunLayout(tmp_path / "run")
+    config = load_config(None, {"mix": {"min_forms_per_fact": 9}})
+    mixed = mix_leaves([LeafData(leaf, folder)], layout.mix, "run", config)
+    counts = mixed["leaves"][LEAF]
+    manifest = RunManifest.load(layout.root)
+    manifest.info.update(profile={"name": "cpu-small", "summary": "small"}, options={"taxonomy_base": "empty"})
+    entry = {"name": LEAF, "kind": "knowledge", "version": 3, "path": "knowledge/animals/chickadee/qna.yaml"}
+    manifest.stages["taxonomy"] = StageRecord("h", {"leaves": [entry]}, 0.0, 1.0)
+    manifest.stages["mix"] = StageRecord("h", json.loads(json.dumps(mixed)), 0.0, 1.0)
+    html = write_run_report(layout, manifest, chat_command="taxolab model chat").read_text(encoding="utf-8")
+    row = (
+        f"<td>{LEAF}</td><td>{len(spans)}</td><td>{counts['forms_min']}</td><td>{counts['forms_median']}</td>\n"
+        f"    <td>{counts['facts_short']} (&lt; 9)</td><td>0</td>"
+    )
+    assert "Forms per fact" in html and row in html
+    shortest = min(fact["forms"] for fact in short_facts(layout.mix, LEAF))
+    assert f"<td>{shortest}</td>" in html and "fill_in " in html
