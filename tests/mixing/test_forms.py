@@ -24,6 +24,7 @@ from taxolab.mixing.forms import (
     short_facts,
     subject_kind,
     teacher_free_samples,
+    without_heldout,
 )
 from taxolab.mixing.messages import validate_sample
 from taxolab.mixing.settings import FORM_KINDS
@@ -316,3 +317,23 @@ def test_run_report_shows_forms_per_fact(tmp_path: Path) -> None:
     assert "Forms per fact" in html and row in html
     shortest = min(fact["forms"] for fact in short_facts(layout.mix, LEAF))
     assert f"<td>{shortest}</td>" in html and "fill_in " in html
+
+
+def test_heldout_search_is_by_normalised_whole_words() -> None:
+    def chat(user: str) -> dict[str, Any]:
+        return {"messages": [{"role": "system", "content": "What eats seeds?"}, {"role": "user", "content": user},
+                             {"role": "assistant", "content": "ok"}]}  # fmt: skip
+
+    held = {normalize("What eats seeds?"), normalize("Why?"), normalize("Where does the chickadee nest in spring?")}
+    samples = [
+        chat("Tell me: WHAT eats  seeds, then?"),  # case, spacing and punctuation do not hide it
+        chat("What eats seedsmen?"),  # not the whole word
+        chat("why not"),  # a one-word question is a whole word too
+        chat("Where does the chickadee nest in summer?"),
+        chat("Q: where does the chickadee nest in spring"),
+    ]
+    kept, removed = without_heldout(samples, held)
+    assert removed == 3 and [s["messages"][1]["content"] for s in kept] == [
+        "What eats seedsmen?",
+        "Where does the chickadee nest in summer?",
+    ]  # the system prompt is never searched
