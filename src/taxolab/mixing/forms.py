@@ -64,6 +64,7 @@ _HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 _PRONOUN_START = {"it", "its", "they", "their", "this", "these", "he", "she", "his", "her", "that", "those", "the", "a"}
 _MAX_ITEM_WORDS = 6
 _PREFIX_WORDS = 3
+_CLOSING = ".!?\"')]。！？」』）"
 _SAME_PLURAL = {"species", "series", "fish", "sheep", "deer", "aircraft"}
 
 
@@ -260,7 +261,7 @@ def permuted_passages(
             rng.shuffle(order)
             if tuple(order) not in orders:
                 orders.add(tuple(order))
-                text = " ".join(sentences[i] for i in order)
+                text = _joined(sentences[i] for i in order)
                 samples.append(_pretraining(text, passage, "permuted_passage"))
     return samples
 
@@ -433,6 +434,14 @@ def _pretraining(text: str, passage: dict[str, Any], kind: str) -> dict[str, Any
         "messages": [{"role": "pretraining", "content": text.strip()}],
         "metadata": {"leaf": passage.get("leaf"), "kind": "knowledge", "sample_type": kind},
     }
+
+
+def _joined(sentences: Iterable[str]) -> str:
+    """Sentences as one paragraph; one without closing punctuation (a list item, a caption) ends its line."""
+    text = ""
+    for sentence in sentences:
+        text += sentence + (" " if sentence.rstrip()[-1:] in _CLOSING else "\n")
+    return text.strip()
 
 
 def _list_items(text: str) -> list[str]:
