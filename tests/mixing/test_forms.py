@@ -337,3 +337,21 @@ def test_heldout_search_is_by_normalised_whole_words() -> None:
         "What eats seedsmen?",
         "Where does the chickadee nest in summer?",
     ]  # the system prompt is never searched
+
+
+def test_a_teacher_test_question_never_reaches_a_training_sample(tmp_path: Path) -> None:
+    leaf, folder, _spans = write_leaf(tmp_path)
+    build_training_sets([LeafSource(leaf, folder)], tmp_path / "before", "r", options())
+    assert [text for text in training_texts(tmp_path / "before") if normalize(REVERSE_QUESTION) in text]
+    mcq = {
+        "question": REVERSE_QUESTION,
+        "choices": ["a", "b", "c", "d"],
+        "answer": 0,
+        "leaf": LEAF,
+        "source": "teacher",
+    }
+    fsio.write_jsonl(folder / "test" / f"{LEAF}.jsonl", [mcq])
+    out = tmp_path / "mix"
+    built = build_training_sets([LeafSource(leaf, folder)], out, "r", options())
+    assert not [text for text in training_texts(out) if normalize(REVERSE_QUESTION) in text]
+    assert read_unsplit(out, "test", LEAF) == [mcq] and built["leaves"][LEAF]["test_source"] == "teacher"

@@ -8,12 +8,15 @@ under ``out_dir``:
 
 - ``messages/<leaf>.jsonl``: knowledge leaves -- every pair closed-book, a
   ``context_ratio`` share also with its passage (RAFT, sometimes beside a
-  distractor passage), the leaf's seed examples the same way, and every
-  document passage as a ``pretraining`` sample; skill leaves -- one sample per
+  distractor passage), the leaf's seed examples the same way, every
+  document passage as a ``pretraining`` sample, and the teacher-free forms of
+  each fact (``mix.forms``, :mod:`taxolab.mixing.forms`); skill leaves -- one sample per
   row plus the seed examples. Every chat sample starts with ``mix.system_prompt``.
+- ``forms/<leaf>.json``: forms per fact (:func:`taxolab.mixing.forms.count_forms`).
 - ``heldout/<leaf>.jsonl``: the held-out pairs, minus any whose question is
   also a training question (a seed example, say); and no training row keeps a
-  held-out question (compared normalised, :func:`taxolab.sdg.spans.normalize`).
+  held-out question (compared normalised, :func:`taxolab.sdg.spans.normalize`),
+  nor does any knowledge sample hold a held-out or test question's text.
 - ``test/<leaf>.jsonl``: the teacher's multiple-choice questions, or, when it
   made none, questions built from the held-out pairs with other spans of the
   same documents as wrong choices (``"source": "heldout"``; no teacher needed).
@@ -120,6 +123,10 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     trained = {normalize(str(r["question"])) for name in rows for r in rows[name] + seeds[name]}
     heldout = {name: [h for h in pairs if normalize(h["question"]) not in trained] for name, pairs in heldout.items()}
     held = {normalize(h["question"]) for pairs in heldout.values() for h in pairs}
+    # what any evaluation asks (held-out pairs, the teacher's test questions) never reaches a training sample
+    asked = held | {
+        normalize(str(t.get("question") or "")) for s in leaves for t in read_unsplit(out_dir, "test", s.leaf.name)
+    }
 
     rng = random.Random(options.seed)
     shown = {s.leaf.name: [_shown(r) for r in rows[s.leaf.name] + seeds[s.leaf.name]] for s in leaves}
@@ -153,7 +160,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             samples += pretraining_samples(passages)
             facts_rows = rows[name] + heldout[name]
             samples, fact_counts = _with_forms(
-                source.leaf, samples=samples, passages=passages, rows=facts_rows, held=held, options=options
+                source.leaf, samples=samples, passages=passages, rows=facts_rows, held=asked, options=options
             )
             fsio.write_json(forms.forms_file(out_dir, name), fact_counts)
             counts.update(forms.summary(fact_counts), forms_by_kind=fact_counts["by_kind"])
