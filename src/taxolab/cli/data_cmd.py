@@ -161,6 +161,14 @@ def _render_generate(manifest: dict[str, Any]) -> None:
     for leaf, counts in manifest["counts"]["leaves"].items():
         for reason, number in sorted(counts["dropped"].items()):
             stdout.print(f"  [dim]{escape(leaf)}: dropped {number} at {escape(reason)}[/dim]")
+    for leaf, counts in manifest["counts"]["leaves"].items():
+        mixed = counts.get("mixed") or {}
+        if "facts" in mixed:
+            stdout.print(
+                f"  {escape(leaf)}: {mixed['facts']} facts, forms per fact min {mixed['forms_min']} / median "
+                f"{mixed['forms_median']:g}, {mixed['facts_short']} under {mixed['min_forms_per_fact']}, "
+                f"{mixed['facts_without_forms']} with none (`taxolab data show RUN_FOLDER` lists them)"
+            )
     counts = manifest["counts"]
     teacher = manifest.get("teacher") or {}
     retried = (
