@@ -68,8 +68,11 @@ def main() -> None:
         variants += [(f"all but {kind}", tuple(k for k in FORM_KINDS if k != kind)) for kind in FORM_KINDS[1:]]
     tokenizer = _tokenizer()
     print(f"{folder} ({', '.join(leaf.name for leaf in leaves)}), profile {args.profile}, mix overrides {overrides}")
-    header = f"{'variant':<28}{'samples':>9}{'tokens':>10}{'trained':>10}{'forms min':>11}{'median':>8}{'short':>7}  x samples  x tokens"
-    print(header)
+    epochs = (base.train.knowledge_epochs or base.train.epochs, base.train.skills_epochs or base.train.epochs)
+    print(
+        f"{'variant':<28}{'samples':>9}{'tokens':>10}{'trained':>10}{'forms min':>11}{'median':>8}{'short':>7}"
+        f"  x samples  x tokens  both phases' tokens ({epochs[0]} + {epochs[1]} epochs, skills replay)"
+    )
     first: dict[str, float] = {}
     for label, kinds in variants:
         options = MixOptions.from_config(
@@ -82,11 +85,14 @@ def main() -> None:
             mix = next(Path(out).glob("knowledge_train_msgs_*.jsonl"))
             samples = fsio.read_jsonl(mix)
             tokens, trained = _tokens(tokenizer, samples)
-            per_leaf = built["leaves"].values()
+            skills = next(Path(out).glob("skills_train_msgs_*.jsonl"), None)
+            skill_tokens = _tokens(tokenizer, fsio.read_jsonl(skills))[0] if skills else 0
+            per_leaf = [counts for counts in built["leaves"].values() if "facts" in counts]
             stats = {
                 "samples": len(samples),
                 "tokens": tokens,
                 "trained": trained,
+                "run": epochs[0] * tokens + epochs[1] * skill_tokens,
                 "min": min(c["forms_min"] for c in per_leaf),
                 "median": statistics.median(c["forms_median"] for c in per_leaf),
                 "short": sum(c["facts_short"] for c in per_leaf),
@@ -95,7 +101,8 @@ def main() -> None:
         print(
             f"{label:<28}{stats['samples']:>9}{stats['tokens']:>10}{stats['trained']:>10}{stats['min']:>11}"
             f"{stats['median']:>8g}{stats['short']:>7}  {stats['samples'] / first['samples']:>9.2f}"
-            f"  {stats['tokens'] / first['tokens']:>8.2f}   ({seconds:.1f} s to mix)"
+            f"  {stats['tokens'] / first['tokens']:>8.2f}  {stats['run']:>9} (x{stats['run'] / first['run']:.2f})"
+            f"   ({seconds:.1f} s to mix)"
         )
 
 
