@@ -16,7 +16,7 @@ from taxolab.config.schema import Config
 from taxolab.mixing.messages import validate_sample
 from taxolab.mixing.splits import split_of
 from taxolab.mixing.training_sets import heldout_test_questions
-from taxolab.sdg.spans import normalize
+from taxolab.sdg.spans import document_spans, normalize
 from taxolab.taxonomy import load_leaves
 from taxolab.taxonomy.model import Leaf
 from taxolab.taxonomy.sample import write_sample
@@ -126,10 +126,18 @@ def test_a_garbage_teacher_still_gives_a_true_non_empty_training_set(
     assert samples and all(validate_sample(sample) is None for sample in samples)
     seed_answers = {example.answer.strip() for example in knowledge.seed_examples}
     passages = {p["text"] for p in fsio.read_jsonl(folder / "passages" / f"{knowledge.name}.jsonl")}
+    spans = {span for text in passages for span in document_spans(text)}
     for sample in samples:
         last = sample["messages"][-1]
-        # nothing the teacher wrote: only seed answers and the document's own passages
-        assert last["content"] in (seed_answers if last["role"] == "assistant" else passages)
+        # nothing the teacher wrote: only seed answers and the document's own sentences (as answers of the
+        # teacher-free forms, in its passages and in their permuted orders)
+        if last["role"] == "assistant":
+            assert last["content"] in seed_answers | spans
+        else:
+            text = last["content"]
+            for span in sorted(spans, key=len, reverse=True):
+                text = text.replace(span, "")
+            assert last["content"] in passages or not text.strip()
     assert {s["metadata"]["sample_type"] for s in samples} >= {"passage", "closed_book"}
     assert not (folder / "test" / f"{knowledge.name}.jsonl").exists()
 

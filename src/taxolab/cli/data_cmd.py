@@ -91,7 +91,7 @@ def list_runs(app: AppContext, as_json: bool, **flags: Any) -> None:
 
 
 @data_group.command("show")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=click.Path(path_type=Path))
 @click.option("-n", "count", type=int, default=3, show_default=True, help="Rows to show.")
 @click.option(
     "--dropped",
@@ -101,8 +101,21 @@ def list_runs(app: AppContext, as_json: bool, **flags: Any) -> None:
 )
 @json_option
 def show(file: Path, count: int, dropped: bool, as_json: bool) -> None:
-    """Preview rows of a generated or training JSONL file."""
+    """Preview rows of a generated or training JSONL file; a mix folder or forms/<leaf>.json: forms per fact.
+
+    A training file is followed by the forms per fact of its mix (min / median, facts short of
+    mix.min_forms_per_fact, facts with none).
+    """
+    from taxolab.errors import TaxolabError
+    from taxolab.mixing.forms import counts_for
     from taxolab.sdg.preview import dropped_file, head_rows
+
+    if file.is_dir() or file.suffix == ".json":
+        forms = counts_for(file)
+        if not forms:
+            raise TaxolabError(f"{file}: no forms per fact recorded here (forms/<leaf>.json); mix it again")
+        emit(forms, as_json, _render_forms)
+        return
 
     if dropped:
         source = dropped_file(file)
@@ -112,7 +125,10 @@ def show(file: Path, count: int, dropped: bool, as_json: bool) -> None:
             return
         emit(rows, as_json, _render_dropped)
         return
-    emit(head_rows(file, count), as_json, _render_rows)
+    rows = head_rows(file, count)
+    emit(rows, as_json, _render_rows)
+    if not as_json and (forms := counts_for(file)):
+        _render_forms(forms)
 
 
 @data_group.command("mix")
@@ -150,6 +166,14 @@ def _render_generate(manifest: dict[str, Any]) -> None:
     for leaf, counts in manifest["counts"]["leaves"].items():
         for reason, number in sorted(counts["dropped"].items()):
             stdout.print(f"  [dim]{escape(leaf)}: dropped {number} at {escape(reason)}[/dim]")
+    for leaf, counts in manifest["counts"]["leaves"].items():
+        mixed = counts.get("mixed") or {}
+        if "facts" in mixed:
+            stdout.print(
+                f"  {escape(leaf)}: {mixed['facts']} facts, forms per fact min {mixed['forms_min']} / median "
+                f"{mixed['forms_median']:g}, {mixed['facts_short']} under {mixed['min_forms_per_fact']}, "
+                f"{mixed['facts_without_forms']} with none (`taxolab data show RUN_FOLDER` lists them)"
+            )
     counts = manifest["counts"]
     teacher = manifest.get("teacher") or {}
     retried = (
@@ -161,6 +185,36 @@ def _render_generate(manifest: dict[str, Any]) -> None:
         f"knowledge samples: {counts['knowledge_train_msgs']}, skills samples: {counts['skills_train_msgs']} "
         f"in {manifest['timings']['total_seconds']:.0f} s{retried}"
     )
+
+
+def _render_forms(forms: dict[str, dict[str, Any]]) -> None:
+    table = Table(title="forms per fact (distinct trained samples holding the fact)", title_justify="left")
+    for column in ("leaf", "facts", "min", "median", "short", "none", "forms by kind"):
+        table.add_column(column, justify="left" if column in ("leaf", "forms by kind") else "right")
+    for leaf, counts in forms.items():
+        kinds = ", ".join(f"{kind} {number}" for kind, number in counts["by_kind"].items())
+        table.add_row(
+            escape(leaf),
+            str(counts["facts"]),
+            str(counts["min"]),
+            f"{counts['median']:g}",
+            f"{len(counts['short'])} (< {counts['min_forms']})",
+            str(len(counts["none"])),
+            escape(kinds),
+        )
+    stdout.print(table)
+    for leaf, counts in forms.items():
+        for fact in counts["none"]:
+            stdout.print(
+                f"  [bold]{escape(leaf)} {fact['span_id']}: no trained form[/bold] {escape(_short(fact['span'], 120))}"
+            )
+        fewest = [fact for fact in sorted(counts["short"], key=lambda fact: fact["forms"]) if fact["forms"]]
+        for fact in fewest[:5]:
+            stdout.print(
+                f"  [dim]{escape(leaf)} {fact['span_id']}: {fact['forms']} forms[/dim] {escape(_short(fact['span'], 120))}"
+            )
+        if len(fewest) > 5:
+            stdout.print(f"  [dim]... and {len(fewest) - 5} more short facts (--json lists every fact)[/dim]")
 
 
 def _render_list(runs: list[dict[str, Any]]) -> None:

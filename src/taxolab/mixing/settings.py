@@ -15,9 +15,15 @@ declares that it reads it too (:data:`taxolab.workflow.stages.STAGES`).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from taxolab.config.sections import Section
+
+FormKind = Literal["questions", "restated", "fill_in", "reverse", "permuted_passages"]
+FORM_KINDS: tuple[FormKind, ...] = ("questions", "restated", "fill_in", "reverse", "permuted_passages")
+"""The knowledge forms ``mix.forms`` may name (:mod:`taxolab.mixing.forms` builds them)."""
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and concisely."
 
@@ -63,4 +69,24 @@ class MixSettings(Section):
             "Share of each knowledge leaf's held-out pairs and test questions put in the dev split (checkpoint "
             "selection); the rest is the test split the report scores. Fixed by mix.seed and each question's text."
         ),
+    )
+    forms: list[FormKind] = Field(
+        default_factory=lambda: list(FORM_KINDS),
+        description=(
+            "Forms each knowledge fact is trained in: `questions` (the teacher's phrasings, closed-book and with "
+            "the passage), `restated` (passages with every sentence standing alone), `fill_in` (a salient name or "
+            "number blanked), `reverse` (the subject asked for from the attribute), `permuted_passages` (sentence "
+            "order shuffled). The document's passages are always trained; remove a kind to leave it out."
+        ),
+    )
+    min_forms_per_fact: int = Field(
+        8,
+        ge=0,
+        description="Facts (document spans) with fewer distinct trained forms are listed as short in forms/<leaf>.json.",
+    )
+    fill_in_per_fact: int = Field(
+        3, ge=0, description="At most this many fill-in samples per fact (one per salient item)."
+    )
+    passage_permutations: int = Field(
+        2, ge=0, description="Shuffled sentence orders of each passage trained besides the original order."
     )

@@ -8,12 +8,15 @@ under ``out_dir``:
 
 - ``messages/<leaf>.jsonl``: knowledge leaves -- every pair closed-book, a
   ``context_ratio`` share also with its passage (RAFT, sometimes beside a
-  distractor passage), the leaf's seed examples the same way, and every
-  document passage as a ``pretraining`` sample; skill leaves -- one sample per
+  distractor passage), the leaf's seed examples the same way, every
+  document passage as a ``pretraining`` sample, and the teacher-free forms of
+  each fact (``mix.forms``, :mod:`taxolab.mixing.forms`); skill leaves -- one sample per
   row plus the seed examples. Every chat sample starts with ``mix.system_prompt``.
+- ``forms/<leaf>.json``: forms per fact (:func:`taxolab.mixing.forms.count_forms`).
 - ``heldout/<leaf>.jsonl``: the held-out pairs, minus any whose question is
   also a training question (a seed example, say); and no training row keeps a
-  held-out question (compared normalised, :func:`taxolab.sdg.spans.normalize`).
+  held-out question (compared normalised, :func:`taxolab.sdg.spans.normalize`),
+  nor does any knowledge sample hold a held-out or test question's text.
 - ``test/<leaf>.jsonl``: the teacher's multiple-choice questions, or, when it
   made none, questions built from the held-out pairs with other spans of the
   same documents as wrong choices (``"source": "heldout"``; no teacher needed).
@@ -35,9 +38,11 @@ from typing import TYPE_CHECKING, Any
 
 from taxolab import fsio
 from taxolab.errors import TaxolabError
+from taxolab.mixing import forms
 from taxolab.mixing.messages import knowledge_samples, pretraining_samples, skill_samples
 from taxolab.mixing.mix import mix_recipe
 from taxolab.mixing.recipe import write_recipe
+from taxolab.mixing.settings import FORM_KINDS
 from taxolab.mixing.splits import DEV_FOLDER, read_unsplit, write_split
 from taxolab.sdg.spans import document_spans, normalize, strip_markdown
 
@@ -67,6 +72,10 @@ class MixOptions:
     system_prompt: str
     with_seeds: bool = True
     dev_fraction: float = 0.5
+    forms: tuple[str, ...] = FORM_KINDS
+    min_forms_per_fact: int = 8
+    fill_in_per_fact: int = 3
+    passage_permutations: int = 2
 
     @classmethod
     def from_config(cls, config: Config) -> MixOptions:
@@ -80,6 +89,10 @@ class MixOptions:
             system_prompt=settings.system_prompt,
             with_seeds=settings.seed_examples,
             dev_fraction=settings.dev_fraction,
+            forms=tuple(settings.forms),
+            min_forms_per_fact=settings.min_forms_per_fact,
+            fill_in_per_fact=settings.fill_in_per_fact,
+            passage_permutations=settings.passage_permutations,
         )
 
 
@@ -110,6 +123,10 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     trained = {normalize(str(r["question"])) for name in rows for r in rows[name] + seeds[name]}
     heldout = {name: [h for h in pairs if normalize(h["question"]) not in trained] for name, pairs in heldout.items()}
     held = {normalize(h["question"]) for pairs in heldout.values() for h in pairs}
+    # what any evaluation asks (held-out pairs, the teacher's test questions) never reaches a training sample
+    asked = held | {
+        normalize(str(t.get("question") or "")) for s in leaves for t in read_unsplit(out_dir, "test", s.leaf.name)
+    }
 
     rng = random.Random(options.seed)
     shown = {s.leaf.name: [_shown(r) for r in rows[s.leaf.name] + seeds[s.leaf.name]] for s in leaves}
@@ -130,6 +147,8 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
         }
         if source.leaf.is_knowledge:
             passages = _read(out_dir / "passages" / f"{name}.jsonl")
+            if "questions" not in options.forms:  # the human-written seed examples stay (mix.seed_examples)
+                shown_training = [r for r in shown_training if r.get("dataset_type") == "seed_example"]
             samples = knowledge_samples(
                 shown_training,
                 pool,
@@ -139,6 +158,12 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
                 context_ratio=options.context_ratio,
             )
             samples += pretraining_samples(passages)
+            facts_rows = rows[name] + heldout[name]
+            samples, fact_counts = _with_forms(
+                source.leaf, samples=samples, passages=passages, rows=facts_rows, held=asked, options=options
+            )
+            fsio.write_json(forms.forms_file(out_dir, name), fact_counts)
+            counts.update(forms.summary(fact_counts), forms_by_kind=fact_counts["by_kind"])
             fsio.write_jsonl(path, samples)
             knowledge_files.append(path)
             tests, test_source = _tests(out_dir, name, heldout[name], passages, options.seed)
@@ -168,6 +193,38 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     mixes = _write_mixes(out_dir, run, knowledge_files, skill_files, options)
     paths = sorted(str(p) for p in out_dir.glob("*_train_msgs_*.jsonl"))
     return {"mixes": mixes, "leaves": per_leaf, "paths": paths}
+
+
+def _with_forms(
+    leaf: Leaf,
+    *,
+    samples: list[dict[str, Any]],
+    passages: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    held: set[str],
+    options: MixOptions,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The leaf's samples plus its teacher-free forms (``mix.forms``), minus held-out questions; and the forms count.
+
+    The forms draw from their own seeded generator, so turning a kind on or off
+    leaves the other samples as they were.
+    """
+    facts = forms.leaf_facts(passages, rows)
+    samples = samples + forms.teacher_free_samples(
+        options.forms,
+        facts,
+        passages,
+        subject=forms.leaf_subject(rows),
+        kind=forms.subject_kind(leaf.domain),
+        system=options.system_prompt,
+        fill_in_per_fact=options.fill_in_per_fact,
+        permutations=options.passage_permutations,
+        rng=random.Random(f"{options.seed}:{leaf.name}:forms"),
+    )
+    samples, removed = forms.without_heldout(samples, held)
+    fact_counts = forms.count_forms(facts, samples, min_forms=options.min_forms_per_fact)
+    fact_counts["removed_as_heldout"] = removed
+    return samples, fact_counts
 
 
 def seed_rows(leaf: Leaf) -> list[dict[str, Any]]:
@@ -264,7 +321,7 @@ def _plain(text: Any) -> str:
 
 
 def _clear_mix(out_dir: Path) -> None:
-    for folder in ("messages", "recipes"):
+    for folder in ("messages", "recipes", forms.FORMS_FOLDER):
         shutil.rmtree(out_dir / folder, ignore_errors=True)
     for old in out_dir.glob("*_train_msgs_*.jsonl"):
         old.unlink()

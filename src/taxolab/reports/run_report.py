@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, ModelScores
+from taxolab.mixing.forms import counts_for
 from taxolab.reports.eval_format import knowledge_headline
 from taxolab.reports.eval_html import _section as benchmark_section
 from taxolab.reports.loss_plot import plot_loss
@@ -64,6 +65,7 @@ def report_context(layout: RunLayout, manifest: RunManifest, chat_command: str) 
         "taxonomy": taxonomy,
         "leaves": [_leaf_data(leaf, stages) for leaf in taxonomy["leaves"]],
         "mix": stages["mix"].outputs.get("mixes", {}) if "mix" in stages else {},
+        "forms": _forms(stages["mix"].outputs) if "mix" in stages else {},
         "training": _training(stages["train"].outputs, layout) if "train" in stages else None,
         "evaluation": _evaluation(stages["evaluate"].outputs) if "evaluate" in stages else None,
         "gguf": stages["convert"].outputs if "convert" in stages else None,
@@ -99,6 +101,16 @@ def _leaf_data(leaf: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
         if folder
         else [],
     }
+
+
+def _forms(mix: dict[str, Any], shown: int = 10) -> dict[str, dict[str, Any]]:
+    """Per knowledge leaf, the facts left with no trained form and the ``shown`` shortest others (mix's forms files)."""
+    folder = mix.get("folder")
+    out = {}
+    for leaf, counts in (counts_for(Path(folder)) if folder and Path(folder).is_dir() else {}).items():
+        short = sorted((fact for fact in counts.get("short", []) if fact["forms"]), key=lambda fact: fact["forms"])
+        out[leaf] = {"none": counts.get("none", []), "shortest": short[:shown], "short": len(short)}
+    return out
 
 
 def _training(outputs: dict[str, Any], layout: RunLayout) -> dict[str, Any]:

@@ -1,0 +1,461 @@
+"""Many true forms per fact: the knowledge samples that need no teacher, and the count of forms per fact.
+
+A *fact* is one answer span of a leaf's document (:func:`taxolab.sdg.spans.document_spans`
+of each passage, ``span_id`` ``"<passage index>:<span index>"``; a span repeated in two
+overlapping chunks is one fact). A fact becomes answerable under phrasings never
+trained only after many varied restatements, with sentence order permuted (Allen-Zhu
+& Li, "Physics of Language Models 3.1": their *fullname* and *permute* augmentations),
+and a fact learned in one direction is not recalled in the other (Berglund et al.,
+"The Reversal Curse", 2023). So besides the teacher's question phrasings, mixing
+builds, from the document alone (true by construction, no teacher request):
+
+- ``restated``: each passage with every span in its standalone form (the row's
+  ``answer`` where generation resolved a leading pronoun; a ``pretraining`` sample,
+  made only where some span changed);
+- ``fill_in``: the span with one salient item (a number, a proper name, a
+  parenthesised name, a hyphenated term, a list item) blanked; the assistant writes
+  the whole sentence, so the answer tokens are trained in their context
+  (salient-span masking, Guu et al. 2020, as a chat task);
+- ``reverse``: where the span's grammatical subject is the leaf's subject, the
+  subject asked for from the attribute ("Which animal feeds on ...?");
+- ``permuted_passages``: each passage's spans in a few shuffled orders
+  (``pretraining`` samples; the original passage is always trained too).
+
+:func:`count_forms` counts, per fact, the distinct training samples whose
+assistant or pretraining text holds the fact (its span or standalone form,
+compared normalised), and lists the facts below ``mix.min_forms_per_fact``;
+mixing writes it to ``forms/<leaf>.json`` and :func:`short_facts` reads it back
+(the facts that need more teacher attempts).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import statistics
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from taxolab.sdg.spans import document_spans, normalize, word_count
+
+FORMS_FOLDER = "forms"
+BLANK = "___"
+
+SAMPLE_KINDS = {
+    "closed_book": "questions",
+    "context": "questions",
+    "context_with_distractor": "questions",
+    "passage": "passages",
+    "restated_passage": "restated",
+    "fill_in": "fill_in",
+    "reverse": "reverse",
+    "permuted_passage": "permuted_passages",
+}
+"""A sample's ``metadata.sample_type`` -> the form kind it is counted as."""
+
+_NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?:\s*[–—-]\s*\d[\d,.]*)?%?(?![\w-])")
+_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’-]*)*")
+_PAREN = re.compile(r"\(([^()]{3,60})\)")
+_HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
+_PRONOUN_START = {"it", "its", "they", "their", "this", "these", "he", "she", "his", "her", "that", "those", "the", "a"}
+_MAX_ITEM_WORDS = 6
+_PREFIX_WORDS = 3
+_CLOSING = ".!?\"')]。！？」』）"
+_SAME_PLURAL = {"species", "series", "fish", "sheep", "deer", "aircraft"}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One answer span of a leaf's document: ``standalone`` is the span restated to stand alone, or the span."""
+
+    span_id: str
+    span: str
+    standalone: str
+    passage: int
+    leaf: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """The normalised texts that mean a sample holds this fact."""
+        return tuple(dict.fromkeys(key for key in (normalize(self.span), normalize(self.standalone)) if key))
+
+
+def leaf_facts(passages: Iterable[dict[str, Any]], rows: Iterable[dict[str, Any]]) -> list[Fact]:
+    """The facts of a leaf: every span of every passage (``{"text", "index"}``), the first of repeated spans kept.
+
+    ``rows`` are the generated rows and held-out pairs: where one has ``span`` and an
+    ``answer`` other than the span (generation resolved a leading pronoun), that answer
+    is the fact's standalone form.
+    """
+    standalone: dict[str, str] = {}
+    for row in rows:
+        span = str(row.get("span") or row.get("answer_original") or "")
+        answer = str(row.get("answer") or "")
+        if span and answer and normalize(answer) != normalize(span):
+            standalone.setdefault(normalize(span), answer.strip())
+    facts: list[Fact] = []
+    seen: set[str] = set()
+    for passage in passages:
+        index = int(passage.get("index", 0))
+        for number, span in enumerate(document_spans(str(passage.get("text") or ""))):
+            key = normalize(span)
+            if key and key not in seen:
+                seen.add(key)
+                leaf = passage.get("leaf")
+                facts.append(Fact(f"{index}:{number}", span, standalone.get(key, span), index, leaf))
+    return facts
+
+
+def leaf_subject(rows: Iterable[dict[str, Any]]) -> str | None:
+    """The leaf's subject as a sentence names it, from the title heading of its document's first chunk.
+
+    ``# Black-capped chickadee`` -> "the black-capped chickadee" (a title whose later
+    words are all lower case names a kind of thing); ``# Phoenix (constellation)`` ->
+    "Phoenix" (a trailing parenthesis is dropped; a proper name keeps its case). None
+    when no generated row carries a Markdown title.
+    """
+    for row in sorted(rows, key=lambda row: int(row.get("chunk_index") or 0)):
+        text = str(row.get("raw_document") or row.get("document") or "")
+        match = re.search(r"^\s{0,3}#\s+(.+?)\s*#*\s*$", text, re.M)
+        if not match:
+            continue
+        title = re.sub(r"[*_`]", "", re.sub(r"\s*\([^)]*\)\s*$", "", match.group(1))).strip()
+        words = title.split()
+        if len(words) > 1 and all(word[:1].islower() for word in words[1:]):
+            return f"the {title[:1].lower()}{title[1:]}"
+        if title:
+            return title
+    return None
+
+
+def subject_kind(domain: str | None) -> tuple[str, str] | None:
+    """(singular, plural) of the leaf's ``domain`` when it is a plural noun ("animals" -> animal, animals)."""
+    word = (domain or "").strip().lower()
+    if word in _SAME_PLURAL:
+        return word, word
+    if not re.fullmatch(r"[a-z]+", word) or not word.endswith("s") or word.endswith(("ss", "ics", "us")):
+        return None
+    return (word[:-3] + "y" if word.endswith("ies") else word[:-1]), word
+
+
+def salient_items(text: str, subject: str | None = None) -> list[str]:
+    """The items of ``text`` a fill-in prompt may blank, in order: numbers, names, parenthesised names,
+    hyphenated terms, else the items of a list ("a, b, and c"), else the closing phrase.
+
+    Items inside the leaf's ``subject`` and a sentence's first word are not salient.
+    """
+    subject_words = set(normalize(subject or "").split())
+    items: list[str] = []
+
+    def add(item: str) -> None:
+        item = item.strip(" ,;:.")
+        words = normalize(item).split()
+        if not words or len(words) > _MAX_ITEM_WORDS or set(words) <= subject_words | _PRONOUN_START:
+            return
+        if normalize(item) in normalize(subject or "") and subject_words:
+            return
+        if item not in items:
+            items.append(item)
+
+    for match in _NUMBER.finditer(text):
+        if not re.search(r"\d[^()]*\(\s*$", text[: match.start()]):  # "10–14 g (0.35 oz)": the conversion is not a fact
+            add(match.group(0))
+    for match in _PAREN.finditer(text):
+        if not match.group(1)[:1].isdigit():  # "(0.35 oz)", "(1858)": a measure or a date, its numbers count above
+            add(match.group(1))
+    for match in _NAME.finditer(text):
+        if match.start() > 0:
+            add(match.group(0))
+    for match in _HYPHENATED.finditer(text):
+        add(match.group(0))
+    if not items:
+        for piece in _list_items(text):
+            add(piece)
+    if not items:
+        add(_closing_phrase(text))
+    return items
+
+
+def fill_in_samples(facts: list[Fact], subject: str | None, *, system: str, per_fact: int) -> list[dict[str, Any]]:
+    """Up to ``per_fact`` fill-in (cloze) chat samples per fact, one salient item blanked in each."""
+    about = f" about {subject}" if subject else ""
+    samples = []
+    for fact in facts:
+        text = fact.standalone
+        for item in salient_items(text, subject)[:per_fact]:
+            blanked = re.sub(rf"(?<!\w){re.escape(item)}(?!\w)", BLANK, text)
+            if BLANK not in blanked:
+                continue
+            user = f"Fill in the blank in this sentence{about}: {blanked}"
+            samples.append(_chat(user, text, fact, "fill_in", system))
+    return samples
+
+
+def reverse_samples(
+    facts: list[Fact], subject: str | None, kind: tuple[str, str] | None, *, system: str
+) -> list[dict[str, Any]]:
+    """A "Which <kind> <verb phrase>?" chat sample for each fact whose grammatical subject is the leaf's subject.
+
+    Without a subject nothing is made; without a kind the question starts "What"
+    (singular subjects only). Attributes that name the subject again give no sample.
+    """
+    if not subject:
+        return []
+    name = re.sub(r"^the\s+", "", subject, flags=re.I)
+    pattern = re.compile(
+        rf"^(?:the\s+)?{re.escape(name)}(?P<plural>e?s)?(?:\s*\([^()]*\))?\s+(?P<rest>[a-z].*?)[.!]?$", re.I
+    )
+    samples = []
+    for fact in facts:
+        match = pattern.match(fact.standalone.strip())
+        if not match or not match.group("rest")[:1].islower():
+            continue
+        rest = match.group("rest").strip()
+        if normalize(name) in normalize(rest) or word_count(rest) < 3:
+            continue
+        plural = bool(match.group("plural"))
+        if kind:
+            asker = f"Which {kind[1] if plural else kind[0]}"
+        elif plural:
+            continue
+        else:
+            asker = "What"
+        samples.append(_chat(f"{asker} {rest}?", fact.standalone, fact, "reverse", system))
+    return samples
+
+
+def restated_passages(passages: list[dict[str, Any]], facts: list[Fact]) -> list[dict[str, Any]]:
+    """Each passage with its spans in their standalone form, as a ``pretraining`` sample (where one changed)."""
+    changed = {fact.span: fact.standalone for fact in facts if fact.standalone != fact.span}
+    samples = []
+    for passage in passages:
+        text = str(passage.get("text") or "")
+        restated = text
+        for span in document_spans(text):
+            if span in changed:
+                restated = restated.replace(span, changed[span])
+        if restated != text:
+            samples.append(_pretraining(restated, passage, "restated_passage"))
+    return samples
+
+
+def permuted_passages(
+    passages: list[dict[str, Any]], facts: list[Fact], *, count: int, rng: random.Random
+) -> list[dict[str, Any]]:
+    """``count`` orderings of each passage's spans (standalone forms), each unlike the original order."""
+    standalone = {normalize(fact.span): fact.standalone for fact in facts}
+    samples = []
+    for passage in passages:
+        sentences = [standalone.get(normalize(span), span) for span in document_spans(str(passage.get("text") or ""))]
+        if len(sentences) < 3:
+            continue
+        orders: set[tuple[int, ...]] = {tuple(range(len(sentences)))}
+        for _ in range(count * 4):  # a few tries for distinct orders; short passages have few
+            if len(orders) > count:
+                break
+            order = list(range(len(sentences)))
+            rng.shuffle(order)
+            if tuple(order) not in orders:
+                orders.add(tuple(order))
+                text = _joined(sentences[i] for i in order)
+                samples.append(_pretraining(text, passage, "permuted_passage"))
+    return samples
+
+
+def teacher_free_samples(
+    kinds: Iterable[str],
+    facts: list[Fact],
+    passages: list[dict[str, Any]],
+    *,
+    subject: str | None,
+    kind: tuple[str, str] | None,
+    system: str,
+    fill_in_per_fact: int,
+    permutations: int,
+    rng: random.Random,
+) -> list[dict[str, Any]]:
+    """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order."""
+    wanted = set(kinds)
+    samples: list[dict[str, Any]] = []
+    if "restated" in wanted:
+        samples += restated_passages(passages, facts)
+    if "fill_in" in wanted:
+        samples += fill_in_samples(facts, subject, system=system, per_fact=fill_in_per_fact)
+    if "reverse" in wanted:
+        samples += reverse_samples(facts, subject, kind, system=system)
+    if "permuted_passages" in wanted:
+        samples += permuted_passages(passages, facts, count=permutations, rng=rng)
+    return samples
+
+
+def without_heldout(samples: list[dict[str, Any]], held: set[str]) -> tuple[list[dict[str, Any]], int]:
+    """``samples`` minus any whose text holds a held-out question (normalised, whole words); and how many went.
+
+    Every message but the system prompt is searched, so no form kind -- a reverse
+    question, a prompt that quotes a passage -- brings a held-out phrasing into training.
+    The questions are indexed by their first words, so the cost grows with the
+    samples' words, not samples x questions (a run's held-out set spans every leaf):
+    10,000 samples of 100 words against 2,000 questions took 1.5 s, a substring
+    search per question 32 s (2-core machine, loaded by other jobs).
+    """
+    index: dict[tuple[str, ...], list[list[str]]] = {}
+    for question in held:
+        words = question.split()
+        if words:
+            index.setdefault(tuple(words[:_PREFIX_WORDS]), []).append(words)
+    lengths = sorted({len(prefix) for prefix in index})
+    kept = []
+    for sample in samples:
+        words = " ".join(normalize(m["content"]) for m in sample["messages"] if m["role"] != "system").split()
+        if not _holds_any(words, index, lengths):
+            kept.append(sample)
+    return kept, len(samples) - len(kept)
+
+
+def _holds_any(words: list[str], index: dict[tuple[str, ...], list[list[str]]], lengths: list[int]) -> bool:
+    for start in range(len(words)):
+        for length in lengths:
+            for question in index.get(tuple(words[start : start + length]), ()):
+                if words[start : start + len(question)] == question:
+                    return True
+    return False
+
+
+def count_forms(facts: list[Fact], samples: list[dict[str, Any]], *, min_forms: int) -> dict[str, Any]:
+    """Distinct trained forms per fact and the facts short of ``min_forms``.
+
+    A form is a distinct training sample (its normalised text) whose assistant or
+    pretraining text holds the fact. Returns ``{"facts", "min_forms", "min", "median",
+    "by_kind" (forms of each kind, all facts), "short" (facts under min_forms),
+    "none" (facts with no form), "per_fact": [{"span_id", "span", "forms", "by_kind"}]}``.
+    """
+    forms: dict[str, tuple[str, str]] = {}
+    for sample in samples:
+        messages = sample["messages"]
+        whole = normalize(" ".join(m["content"] for m in messages if m["role"] != "system"))
+        trained = " " + " ".join(normalize(m["content"]) for m in messages if m["role"] in ("assistant", "pretraining"))
+        meta = sample.get("metadata") or {}
+        kind = (
+            "seed_examples"
+            if meta.get("dataset_type") == "seed_example"
+            else SAMPLE_KINDS.get(str(meta.get("sample_type")), "other")
+        )
+        forms.setdefault(whole, (trained + " ", kind))
+    per_fact: list[dict[str, Any]] = []
+    by_kind: Counter[str] = Counter()
+    for fact in facts:
+        needles = [f" {key} " for key in fact.keys]
+        kinds = Counter(kind for text, kind in forms.values() if any(needle in text for needle in needles))
+        by_kind.update(kinds)
+        total = sum(kinds.values())
+        per_fact.append(
+            {"span_id": fact.span_id, "span": fact.span, "forms": total, "by_kind": dict(sorted(kinds.items()))}
+        )
+    counts = [int(entry["forms"]) for entry in per_fact]
+    return {
+        "facts": len(per_fact),
+        "min_forms": min_forms,
+        "min": min(counts, default=0),
+        "median": statistics.median(counts) if counts else 0,
+        "by_kind": dict(sorted(by_kind.items())),
+        "short": [{k: e[k] for k in ("span_id", "span", "forms")} for e in per_fact if e["forms"] < min_forms],
+        "none": [{k: e[k] for k in ("span_id", "span")} for e in per_fact if e["forms"] == 0],
+        "per_fact": per_fact,
+    }
+
+
+def forms_file(out_dir: Path, leaf: str) -> Path:
+    """Where mixing writes a leaf's forms count: ``<out_dir>/forms/<leaf>.json``."""
+    return Path(out_dir) / FORMS_FOLDER / f"{leaf}.json"
+
+
+def short_facts(out_dir: Path, leaf: str) -> list[dict[str, Any]]:
+    """The leaf's facts with fewer forms than ``mix.min_forms_per_fact`` at the last mix of ``out_dir``.
+
+    Each is ``{"span_id", "span", "forms"}``: the facts that want more teacher
+    phrasings. Empty when the folder holds no forms count for the leaf.
+    """
+    path = forms_file(out_dir, leaf)
+    if not path.is_file():
+        return []
+    return list(json.loads(path.read_text(encoding="utf-8")).get("short", []))
+
+
+def counts_for(path: Path) -> dict[str, dict[str, Any]]:
+    """The forms counts (leaf -> :func:`count_forms` result) that belong to ``path``, by leaf name.
+
+    ``path`` may be a mix folder (``<folder>/forms/*.json``; a run folder's is
+    ``data/mix``), one forms file, a
+    leaf's ``messages/<leaf>.jsonl`` (its forms file beside ``messages/``) or a
+    ``*_train_msgs_*.jsonl`` mix (the forms of its folder). Empty when none exist.
+    """
+    path = Path(path)
+    if path.is_dir():
+        folder = next((f for f in (path, path / "mix", path / "data" / "mix") if (f / FORMS_FOLDER).is_dir()), path)
+        files = sorted((folder / FORMS_FOLDER).glob("*.json"))
+    elif path.parent.name == FORMS_FOLDER:
+        files = [path]
+    elif path.parent.name == "messages":
+        files = [path.parent.parent / FORMS_FOLDER / f"{path.stem}.json"]
+    else:
+        files = sorted((path.parent / FORMS_FOLDER).glob("*.json"))
+    return {file.stem: json.loads(file.read_text(encoding="utf-8")) for file in files if file.is_file()}
+
+
+def summary(counts: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers a table shows: facts, min, median, short, none (counts of :func:`count_forms`)."""
+    return {
+        "facts": counts["facts"],
+        "forms_min": counts["min"],
+        "forms_median": counts["median"],
+        "facts_short": len(counts["short"]),
+        "facts_without_forms": len(counts["none"]),
+        "min_forms_per_fact": counts["min_forms"],
+    }
+
+
+def _chat(user: str, assistant: str, fact: Fact, kind: str, system: str) -> dict[str, Any]:
+    return {
+        "messages": [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user.strip()},
+            {"role": "assistant", "content": assistant.strip()},
+        ],
+        "metadata": {"leaf": fact.leaf, "kind": "knowledge", "sample_type": kind, "span_id": fact.span_id},
+    }
+
+
+def _pretraining(text: str, passage: dict[str, Any], kind: str) -> dict[str, Any]:
+    return {
+        "messages": [{"role": "pretraining", "content": text.strip()}],
+        "metadata": {"leaf": passage.get("leaf"), "kind": "knowledge", "sample_type": kind},
+    }
+
+
+def _joined(sentences: Iterable[str]) -> str:
+    """Sentences as one paragraph; one without closing punctuation (a list item, a caption) ends its line."""
+    text = ""
+    for sentence in sentences:
+        text += sentence + (" " if sentence.rstrip()[-1:] in _CLOSING else "\n")
+    return text.strip()
+
+
+def _list_items(text: str) -> list[str]:
+    """The short items of a list in ``text`` ("a white belly, buff sides, and grey wings" -> its items)."""
+    parts = [part.strip() for part in re.split(r",\s*(?:and\s+|or\s+)?|\s+and\s+", text.rstrip(".!?"))]
+    if len(parts) < 3:
+        return []
+    return [part for part in parts[1:] if 1 <= word_count(part) <= 4]
+
+
+def _closing_phrase(text: str) -> str:
+    """The sentence's last clause (after its last comma) or, failing that, its last three words."""
+    body = text.rstrip(" .!?")
+    tail = body.rsplit(",", 1)[-1].strip() if "," in body else ""
+    if 2 <= word_count(tail) <= _MAX_ITEM_WORDS:
+        return tail
+    return " ".join(body.split()[-3:]) if word_count(body) > 5 else ""

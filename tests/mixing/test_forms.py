@@ -1,0 +1,357 @@
+"""Many true forms per fact: the teacher-free forms, the count per fact, and held-out questions kept out of all."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taxolab import fsio
+from taxolab.config import load_config
+from taxolab.mixing import MixOptions, build_training_sets
+from taxolab.mixing.forms import (
+    Fact,
+    count_forms,
+    fill_in_samples,
+    leaf_facts,
+    leaf_subject,
+    permuted_passages,
+    reverse_samples,
+    salient_items,
+    short_facts,
+    subject_kind,
+    teacher_free_samples,
+    without_heldout,
+)
+from taxolab.mixing.messages import validate_sample
+from taxolab.mixing.settings import FORM_KINDS
+from taxolab.mixing.splits import read_unsplit
+from taxolab.mixing.training_sets import LeafSource
+from taxolab.sdg.spans import document_spans, normalize, strip_markdown
+from taxolab.taxonomy.model import Leaf, LeafKind
+
+LEAF = "knowledge_animals_chickadee"
+DOCUMENT = """# Black-capped chickadee
+
+The black-capped chickadee (Poecile atricapillus) is a small songbird of North America. It is a member of the
+Paridae family, also known as tits. The black-capped chickadee feeds primarily on insects and seeds in winter.
+
+Black-capped chickadees build nests in tree cavities from late April until late June. They lay on average 6–8 eggs,
+which hatch after 11–14 days. Both sexes weigh 10–14 g (0.35–0.49 oz) when they are fully grown.
+
+The black-capped chickadee is the state bird of Maine and Massachusetts in the United States. Its call gives the
+chickadee its name, and the bird is well known for the song it sings in spring.
+"""
+REVERSE_QUESTION = "Which animal feeds primarily on insects and seeds in winter?"
+"""A held-out phrasing that a teacher-free form (reverse) would build word for word."""
+
+
+def options(**changes: Any) -> MixOptions:
+    base = MixOptions(seed=3, distractor_ratio=0.5, knowledge_replay=0.3, context_ratio=0.0, system_prompt="sys")
+    return MixOptions(**{**base.__dict__, **changes})
+
+
+def write_leaf(
+    tmp_path: Path, *, heldout: list[str] | None = None, document: str = DOCUMENT
+) -> tuple[Leaf, Path, list[str]]:
+    """A one-chunk knowledge leaf as generation leaves it: two teacher phrasings of each span, held-out pairs."""
+    qna = tmp_path / "taxonomy" / "knowledge" / "animals" / "chickadee" / "qna.yaml"
+    qna.parent.mkdir(parents=True)
+    qna.write_text("version: 3\n", encoding="utf-8")
+    leaf = Leaf(qna, tmp_path / "taxonomy", LeafKind.KNOWLEDGE, 3, "me", [], domain="animals")
+    assert leaf.name == LEAF
+    folder = tmp_path / "generation"
+    spans = document_spans(document)
+    rows = [
+        {"leaf": LEAF, "chunk_index": 0, "document": document, "span": span, "answer": span, "span_id": f"0:{i}",
+         "dataset_type": "answer_first", "question": f"What does the document say, point {i} phrasing {k}?"}
+        for i, span in enumerate(spans)
+        for k in range(2)
+    ]  # fmt: skip
+    fsio.write_jsonl(folder / "generated" / f"{LEAF}.jsonl", rows)
+    fsio.write_jsonl(
+        folder / "passages" / f"{LEAF}.jsonl", [{"text": strip_markdown(document), "leaf": LEAF, "index": 0}]
+    )
+    held = [{"question": q, "answer": spans[0], "leaf": LEAF, "span_id": "0:0"} for q in heldout or []]
+    if held:
+        fsio.write_jsonl(folder / "heldout" / f"{LEAF}.jsonl", held)
+    return leaf, folder, spans
+
+
+def training_texts(out: Path) -> list[str]:
+    """Every non-system message of every training file, normalised."""
+    paths = [*out.glob("messages/*.jsonl"), *out.glob("*_train_msgs_*.jsonl")]
+    return [
+        normalize(message["content"])
+        for path in paths
+        for sample in fsio.read_jsonl(path)
+        for message in sample["messages"]
+        if message["role"] != "system"
+    ]
+
+
+def test_every_fact_gets_its_minimum_forms_or_is_listed_short(tmp_path: Path) -> None:
+    leaf, folder, spans = write_leaf(tmp_path)
+    out = tmp_path / "mix"
+    built = build_training_sets([LeafSource(leaf, folder)], out, "r", options(min_forms_per_fact=8))
+    counts = json.loads((out / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
+    assert counts["facts"] == len(spans) == len(counts["per_fact"])
+    short = {fact["span_id"] for fact in counts["short"]}
+    samples = fsio.read_jsonl(out / "messages" / f"{LEAF}.jsonl")
+    assert all(validate_sample(sample) is None for sample in samples)
+    for fact, span in zip(counts["per_fact"], spans, strict=True):
+        # recount from the training file: distinct samples whose trained text holds the span
+        holding = {
+            json.dumps(sample["messages"])
+            for sample in samples
+            if any(
+                f" {normalize(span)} " in f" {normalize(m['content'])} "
+                for m in sample["messages"]
+                if m["role"] in ("assistant", "pretraining")
+            )
+        }
+        assert fact["forms"] == len(holding), span
+        assert fact["forms"] >= 8 or fact["span_id"] in short
+        # every fact is trained in several kinds, not only as teacher questions
+        assert {"questions", "passages", "permuted_passages"} <= set(fact["by_kind"]), span
+    assert counts["min"] >= 6 and not counts["none"]
+    assert {"fill_in", "reverse", "questions", "passages", "permuted_passages"} <= set(counts["by_kind"])
+    assert short_facts(out, LEAF) == counts["short"]
+    mixed = built["leaves"][LEAF]
+    assert mixed["facts"] == len(spans) and mixed["forms_min"] == counts["min"]
+    assert mixed["facts_short"] == len(short) and mixed["forms_median"] == counts["median"]
+
+
+def test_a_fact_with_no_trained_form_is_listed(tmp_path: Path) -> None:
+    facts = [Fact("0:0", "The chickadee sings in spring.", "The chickadee sings in spring.", 0)]
+    counts = count_forms(facts, [], min_forms=2)
+    assert counts["none"] == [{"span_id": "0:0", "span": "The chickadee sings in spring."}]
+    assert counts["short"][0]["forms"] == 0 and counts["min"] == 0
+
+
+def test_the_same_sample_twice_is_one_form() -> None:
+    fact = Fact("0:0", "The chickadee sings in spring.", "The chickadee sings in spring.", 0)
+    sample = {"messages": [{"role": "pretraining", "content": "Intro. The chickadee sings in spring."}], "metadata": {}}
+    other = {"messages": [{"role": "pretraining", "content": "The chickadee sings in spring. Outro."}], "metadata": {}}
+    counts = count_forms([fact], [sample, dict(sample), other], min_forms=1)
+    assert counts["per_fact"][0]["forms"] == 2 and not counts["short"]
+
+
+def test_no_heldout_phrasing_reaches_a_training_file_through_any_form(tmp_path: Path) -> None:
+    """Held-out questions chosen to collide with each kind: a reverse question built word for word, and a question
+    the document itself asks (so its passages, restated and permuted passages and fill-ins all hold it)."""
+    asked = "Why do chickadees cache food?"
+    document = DOCUMENT.replace("in spring.\n", f"in spring. {asked} They remember where they hid it for months.\n")
+    leaf, folder, _spans = write_leaf(tmp_path, heldout=[REVERSE_QUESTION, asked], document=document)
+    passages = fsio.read_jsonl(folder / "passages" / f"{LEAF}.jsonl")
+    rows = fsio.read_jsonl(folder / "generated" / f"{LEAF}.jsonl")
+    facts = leaf_facts(passages, rows)
+    unfiltered = teacher_free_samples(
+        FORM_KINDS, facts, passages, subject=leaf_subject(rows), kind=subject_kind("animals"), system="s",
+        fill_in_per_fact=3, permutations=2, rng=random.Random(0),
+    )  # fmt: skip
+    held = [normalize(REVERSE_QUESTION), normalize(asked)]
+    colliding = {
+        sample["metadata"]["sample_type"]
+        for sample in unfiltered
+        if any(q in normalize(" ".join(m["content"] for m in sample["messages"])) for q in held)
+    }
+    assert colliding >= {"reverse", "fill_in", "permuted_passage"}  # each kind would have carried one
+    out = tmp_path / "mix"
+    build_training_sets([LeafSource(leaf, folder)], out, "r", options())
+    texts = training_texts(out)
+    assert texts and not [text for text in texts for q in held if q in text]
+    counts = json.loads((out / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
+    assert counts["removed_as_heldout"] >= len(colliding)
+    assert len(read_unsplit(out, "heldout", LEAF)) == 2  # both stay held out (evaluation asks them)
+
+
+@pytest.mark.parametrize("kind", FORM_KINDS)
+def test_each_form_kind_can_be_turned_off_without_changing_the_others(tmp_path: Path, kind: str) -> None:
+    leaf, folder, _spans = write_leaf(tmp_path)
+    everything = fsio.read_jsonl(_mix(tmp_path / "all", leaf, folder, FORM_KINDS) / "messages" / f"{LEAF}.jsonl")
+    kept = tuple(k for k in FORM_KINDS if k != kind)
+    without = fsio.read_jsonl(_mix(tmp_path / "less", leaf, folder, kept) / "messages" / f"{LEAF}.jsonl")
+    types = {
+        "questions": {"closed_book", "context", "context_with_distractor"},
+        "restated": {"restated_passage"},
+        "fill_in": {"fill_in"},
+        "reverse": {"reverse"},
+        "permuted_passages": {"permuted_passage"},
+    }[kind]
+    assert not [s for s in without if s["metadata"]["sample_type"] in types]
+    assert [s for s in everything if s["metadata"]["sample_type"] not in types] == without
+
+
+def _mix(out: Path, leaf: Leaf, folder: Path, kinds: tuple[str, ...]) -> Path:
+    build_training_sets([LeafSource(leaf, folder)], out, "r", options(forms=kinds))
+    return out
+
+
+def test_restated_passages_use_the_standalone_answer() -> None:
+    text = "The chickadee is a small bird of the north. It eats seeds and insects in the winter months."
+    passages = [{"text": text, "leaf": LEAF, "index": 0}]
+    resolved = "The chickadee eats seeds and insects in the winter months."
+    rows = [{"span": "It eats seeds and insects in the winter months.", "answer": resolved}]
+    facts = leaf_facts(passages, rows)
+    assert facts[1].standalone == resolved and facts[1].span.startswith("It ")
+    (restated,) = teacher_free_samples(
+        ["restated"], facts, passages, subject=None, kind=None, system="s", fill_in_per_fact=1, permutations=0,
+        rng=random.Random(0),
+    )  # fmt: skip
+    assert restated["messages"][0]["content"] == f"The chickadee is a small bird of the north. {resolved}"
+    assert count_forms(facts, [restated], min_forms=1)["per_fact"][1]["forms"] == 1  # the restatement holds the fact
+
+
+def test_salient_items_names_numbers_not_the_subject_or_a_unit_conversion() -> None:
+    subject = "the black-capped chickadee"
+    items = salient_items("Both sexes weigh 10–14 g (0.35–0.49 oz) in Maine and North America.", subject)
+    assert items == ["10–14", "Maine", "North America"]
+    assert "Poecile atricapillus" in salient_items("The black-capped chickadee (Poecile atricapillus) sings.", subject)
+    assert salient_items("It has a white belly, buff sides, and grey wings.", subject) == ["buff sides", "grey wings"]
+    assert salient_items("The black-capped chickadee sings loudly in the dark forest.", subject) == ["the dark forest"]
+
+
+def test_fill_in_blanks_one_item_and_answers_with_the_whole_sentence() -> None:
+    span = "They lay on average 6–8 eggs, which hatch after 11–14 days."
+    samples = fill_in_samples([Fact("0:1", span, span, 0, LEAF)], "the chickadee", system="s", per_fact=5)
+    users = [s["messages"][1]["content"] for s in samples]
+    assert users == [
+        "Fill in the blank in this sentence about the chickadee: They lay on average ___ eggs, which hatch after 11–14 days.",
+        "Fill in the blank in this sentence about the chickadee: They lay on average 6–8 eggs, which hatch after ___ days.",
+    ]
+    assert {s["messages"][2]["content"] for s in samples} == {span}
+    assert samples[0]["metadata"] == {"leaf": LEAF, "kind": "knowledge", "sample_type": "fill_in", "span_id": "0:1"}
+
+
+def test_reverse_questions_only_where_the_leaf_subject_is_the_grammatical_subject() -> None:
+    def fact(text: str) -> Fact:
+        return Fact("0:0", text, text, 0)
+
+    texts = [
+        "The black-capped chickadee (Poecile atricapillus) feeds on insects and seeds.",
+        "Black-capped chickadees build nests in tree cavities.",
+        "The hippocampus of the black-capped chickadee grows in autumn.",
+        "The black-capped chickadee's song has two notes.",
+        "It lays six to eight eggs each year.",
+        "The black-capped chickadee is often confused with the black-capped chickadee hybrid.",
+    ]
+    samples = reverse_samples([fact(t) for t in texts], "the black-capped chickadee", ("animal", "animals"), system="s")
+    assert [s["messages"][1]["content"] for s in samples] == [
+        "Which animal feeds on insects and seeds?",
+        "Which animals build nests in tree cavities?",
+    ]
+    assert samples[1]["messages"][2]["content"] == texts[1]
+    assert reverse_samples([fact(texts[0])], None, ("animal", "animals"), system="s") == []
+    (no_kind,) = reverse_samples([fact(texts[0])], "the black-capped chickadee", None, system="s")
+    assert no_kind["messages"][1]["content"] == "What feeds on insects and seeds?"
+
+
+def test_subject_from_the_title_and_kind_from_the_domain() -> None:
+    assert (
+        leaf_subject([{"chunk_index": 0, "document": "# Black-capped chickadee\nText."}])
+        == "the black-capped chickadee"
+    )
+    assert leaf_subject([{"chunk_index": 0, "document": "# Phoenix (constellation)\n\nText."}]) == "Phoenix"
+    assert leaf_subject([{"document": "no title"}]) is None
+    assert subject_kind("animals") == ("animal", "animals") and subject_kind("species") == ("species", "species")
+    assert subject_kind("Astronomy") is None and subject_kind("galaxies") == ("galaxy", "galaxies")
+
+
+def test_permuted_passages_are_new_orders_of_the_same_sentences_and_reproducible() -> None:
+    text = " ".join(f"Sentence number {i} says something true about the bird." for i in range(5))
+    passages = [{"text": text, "leaf": LEAF, "index": 0}]
+    facts = leaf_facts(passages, [])
+    first = permuted_passages(passages, facts, count=3, rng=random.Random(4))
+    again = permuted_passages(passages, facts, count=3, rng=random.Random(4))
+    contents = [s["messages"][0]["content"] for s in first]
+    assert contents == [s["messages"][0]["content"] for s in again] and len(set(contents)) == 3
+    assert text not in contents
+    assert all(sorted(document_spans(c)) == sorted(document_spans(text)) for c in contents)
+
+
+def test_data_show_gives_forms_per_fact(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from taxolab.cli.main import main
+
+    leaf, folder, spans = write_leaf(tmp_path)
+    out = tmp_path / "run" / "data" / "mix"
+    build_training_sets([LeafSource(leaf, folder)], out, "r", options(min_forms_per_fact=100))
+    for target in (out, tmp_path / "run", out / "forms" / f"{LEAF}.json"):
+        assert main(["data", "show", str(target), "--json"]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        assert shown[LEAF]["facts"] == len(spans) and len(shown[LEAF]["short"]) == len(spans)
+    assert main(["data", "show", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "forms per fact" in text and LEAF in text and "more short facts" in text
+    assert main(["data", "show", str(out / "knowledge_train_msgs_r.jsonl"), "-n", "1"]) == 0
+    assert "forms per fact" in capsys.readouterr().out  # a training file is followed by its mix's forms
+    assert main(["data", "show", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "no forms per fact recorded" in err and "Traceback" not in err
+
+
+def test_run_report_shows_forms_per_fact(tmp_path: Path) -> None:
+    from taxolab.reports.run_report import write_run_report
+    from taxolab.workflow.data import LeafData, mix_leaves
+    from taxolab.workflow.layout import RunLayout
+    from taxolab.workflow.manifest import RunManifest, StageRecord
+
+    leaf, folder, spans = write_leaf(tmp_path)
+    layout = RunLayout(tmp_path / "run")
+    config = load_config(None, {"mix": {"min_forms_per_fact": 9}})
+    mixed = mix_leaves([LeafData(leaf, folder)], layout.mix, "run", config)
+    counts = mixed["leaves"][LEAF]
+    manifest = RunManifest.load(layout.root)
+    manifest.info.update(profile={"name": "cpu-small", "summary": "small"}, options={"taxonomy_base": "empty"})
+    entry = {"name": LEAF, "kind": "knowledge", "version": 3, "path": "knowledge/animals/chickadee/qna.yaml"}
+    manifest.stages["taxonomy"] = StageRecord("h", {"leaves": [entry]}, 0.0, 1.0)
+    manifest.stages["mix"] = StageRecord("h", json.loads(json.dumps(mixed)), 0.0, 1.0)
+    html = write_run_report(layout, manifest, chat_command="taxolab model chat").read_text(encoding="utf-8")
+    row = (
+        f"<td>{LEAF}</td><td>{len(spans)}</td><td>{counts['forms_min']}</td><td>{counts['forms_median']}</td>\n"
+        f"    <td>{counts['facts_short']} (&lt; 9)</td><td>0</td>"
+    )
+    assert "Forms per fact" in html and row in html
+    shortest = min(fact["forms"] for fact in short_facts(layout.mix, LEAF))
+    assert f"<td>{shortest}</td>" in html and "fill_in " in html
+
+
+def test_heldout_search_is_by_normalised_whole_words() -> None:
+    def chat(user: str) -> dict[str, Any]:
+        return {"messages": [{"role": "system", "content": "What eats seeds?"}, {"role": "user", "content": user},
+                             {"role": "assistant", "content": "ok"}]}  # fmt: skip
+
+    held = {normalize("What eats seeds?"), normalize("Why?"), normalize("Where does the chickadee nest in spring?")}
+    samples = [
+        chat("Tell me: WHAT eats  seeds, then?"),  # case, spacing and punctuation do not hide it
+        chat("What eats seedsmen?"),  # not the whole word
+        chat("why not"),  # a one-word question is a whole word too
+        chat("Where does the chickadee nest in summer?"),
+        chat("Q: where does the chickadee nest in spring"),
+    ]
+    kept, removed = without_heldout(samples, held)
+    assert removed == 3 and [s["messages"][1]["content"] for s in kept] == [
+        "What eats seedsmen?",
+        "Where does the chickadee nest in summer?",
+    ]  # the system prompt is never searched
+
+
+def test_a_teacher_test_question_never_reaches_a_training_sample(tmp_path: Path) -> None:
+    leaf, folder, _spans = write_leaf(tmp_path)
+    build_training_sets([LeafSource(leaf, folder)], tmp_path / "before", "r", options())
+    assert [text for text in training_texts(tmp_path / "before") if normalize(REVERSE_QUESTION) in text]
+    mcq = {
+        "question": REVERSE_QUESTION,
+        "choices": ["a", "b", "c", "d"],
+        "answer": 0,
+        "leaf": LEAF,
+        "source": "teacher",
+    }
+    fsio.write_jsonl(folder / "test" / f"{LEAF}.jsonl", [mcq])
+    out = tmp_path / "mix"
+    built = build_training_sets([LeafSource(leaf, folder)], out, "r", options())
+    assert not [text for text in training_texts(out) if normalize(REVERSE_QUESTION) in text]
+    assert read_unsplit(out, "test", LEAF) == [mcq] and built["leaves"][LEAF]["test_source"] == "teacher"
