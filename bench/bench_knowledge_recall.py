@@ -122,7 +122,7 @@ ABLATION_RUN_SETTINGS = ["run.forgetting=false", "evaluate.benchmarks=[recall]"]
 
 # Drop reasons of the question check before issue 16 (the `check_questions` block of the pipelines).
 OLD_QUESTION_CHECK_REASONS = {"not_standalone", "not_a_question", "answer_in_question", "unrelated", "copied_example"}
-QUESTION_CHECK_BLOCKS = {"check_questions", "write_questions"}
+QUESTION_CHECK_BLOCKS = {"check_questions", "write_questions"}  # the blocks whose drops are question-check drops
 # The form kind that needs the teacher: "fewer forms" keeps only it (the knowledge mix before issue 16).
 TEACHER_FORMS = ["questions"]
 
@@ -271,7 +271,7 @@ def answer_all(model_dir: Path, system_prompt: str, questions: list[str], batch:
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     tokenizer.padding_side = "left"
-    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
     prompts = [
         tokenizer.apply_chat_template(
             [{"role": "system", "content": system_prompt}, {"role": "user", "content": q}],
@@ -364,7 +364,8 @@ def add_back(run_dir: Path, name: str, prompt: str) -> list[dict[str, Any]]:
             item = json.loads(line)
             row = item.get("row") or {}
             block, _, reason = str(item.get("reason", "")).rpartition(": ")
-            if block not in QUESTION_CHECK_BLOCKS or not (row.get("question") and row.get("answer")):
+            checked = block in QUESTION_CHECK_BLOCKS or reason in OLD_QUESTION_CHECK_REASONS
+            if not checked or not (row.get("question") and row.get("answer")):
                 continue
             if name == "old question check" and reason in OLD_QUESTION_CHECK_REASONS:
                 continue
@@ -581,17 +582,22 @@ def ablations(
 
     if FORM_ABLATION in chosen:
         kinds = form_kinds(main_run)
+        variants = form_variants(kinds or [])
         if kinds is None:
             rows.append({"variant": "form kinds (mix.forms)", "skipped": "this taxolab has no mix.forms setting"})
-        for name, keep in form_variants(kinds or []).items():
+        elif not any(name.startswith("fewer forms") for name in variants):
+            rows.append({"variant": "fewer forms", "skipped": f"mix.forms {kinds} has no teacher kind {TEACHER_FORMS}"})
+        taxonomy = run_taxonomy(main_run)
+        if variants and (taxonomy is None or not taxonomy.is_dir()):
+            taxonomy = make_taxonomy(work / "taxonomy-ablations", leaves)  # the run's own folder is gone
+        for name, keep in variants.items():
             folder = seed_variant_run(main_run, work / f"run-{slug(name)}")
-            taxonomy = run_taxonomy(main_run) or work / "taxonomy"
             settings = [
                 *(QUICK_SETTINGS if args.quick else []),
                 *ABLATION_RUN_SETTINGS,
                 f"mix.forms=[{', '.join(keep)}]",
             ]
-            seconds = run_loop(taxonomy, folder, env, settings)
+            seconds = run_loop(taxonomy or work / "taxonomy", folder, env, settings)
             rows.append({"variant": name, "right": right_of(trained_model(folder)), "seconds": seconds, "how": "taxolab run --set mix.forms"})  # fmt: skip
     for name in [c for c in chosen if c in FILE_ABLATIONS]:
         data = ablation_data(main_run, work / f"data-{slug(name)}", name, prompt)
