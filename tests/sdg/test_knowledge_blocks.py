@@ -193,8 +193,9 @@ def test_chunks_are_not_shrunk_by_a_generous_answer_cap() -> None:
 
 
 def test_question_prompt_sends_the_leafs_seed_examples_as_turns() -> None:
-    """The leaf's own seed pairs are the few-shot turns (picked by the row, so reruns match); generic turns
-    are the fallback when the leaf has fewer than three."""
+    """The leaf's own seed pairs are the few-shot turns, the same for every span of the leaf (so a prompt
+    cache reuses them and reruns match) with the span last; generic turns are the fallback when the leaf
+    has fewer than three."""
     from taxolab.sdg.library import SHIPPED
     from taxolab.sdg.prompts import load_prompt
 
@@ -205,6 +206,8 @@ def test_question_prompt_sends_the_leafs_seed_examples_as_turns() -> None:
     turns = [m["content"] for m in messages if m["role"] in ("user", "assistant")][:-1]
     assert len(turns) == 6 and all(t.startswith(("Answer: Birds fact", "Question: Q")) for t in turns)
     assert prompt.messages(dict(row)) == messages  # the same row gets the same examples
+    other = prompt.messages({**row, "span": "Chickadees sing.", "span_id": "3:0", "document": "e"})
+    assert other[:-1] == messages[:-1] and other[-1]["content"] == "Answer: Chickadees sing."  # one prefix per leaf
     assert messages[-1]["content"] == "Answer: Chickadees cache seeds."
     fallback = prompt.messages({**row, "seed_pool": pool[:2]})
     assert any("Eiffel Tower" in m["content"] for m in fallback)

@@ -62,6 +62,8 @@ class ClientStats:
     failures: int = 0
     retries: int = 0
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
+    """Prompt tokens the server took from its prompt cache (``usage.prompt_tokens_details.cached_tokens``)."""
     completion_tokens: int = 0
     in_flight: int = 0
     busy_seconds: float = 0.0
@@ -231,6 +233,8 @@ class OpenAIClient:
                             data: dict[str, Any] = response.json()
                             usage = data.get("usage") or {}
                             self.stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+                            details = usage.get("prompt_tokens_details") or {}
+                            self.stats.cached_prompt_tokens += int(details.get("cached_tokens") or 0)
                             self.stats.completion_tokens += int(usage.get("completion_tokens") or 0)
                             return data
                         if response.status_code not in RETRY_STATUSES or attempt >= self.max_retries:
@@ -308,15 +312,31 @@ def normalise_base_url(url: str) -> str:
 def _completions(data: dict[str, Any], text_of: Any) -> list[Completion]:
     choices = sorted(data.get("choices", []), key=lambda choice: choice.get("index", 0))
     usage = data.get("usage") or {}
-    count = max(len(choices), 1)
     prompt_tokens = int(usage.get("prompt_tokens") or 0)
-    completion_tokens = int(usage.get("completion_tokens") or 0)
+    texts = [str(text_of(choice)) for choice in choices]
+    counts = _choice_tokens(int(usage.get("completion_tokens") or 0), texts, "timings" in data)
     return [
         Completion(
-            text=text_of(choice),
+            text=text,
             finish_reason=choice.get("finish_reason"),
             prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens // count,
+            completion_tokens=count,
         )
-        for choice in choices
+        for choice, text, count in zip(choices, texts, counts, strict=True)
     ]
+
+
+def _choice_tokens(total: int, texts: list[str], first_only: bool) -> list[int]:
+    """Completion tokens of each choice from the answer's ``usage.completion_tokens``.
+
+    OpenAI and vLLM count every choice in ``usage``: it is split evenly. llama-server (its answers carry
+    ``timings``) counts only the first choice when ``n`` > 1 (seen with the installed build: ``n=4`` answered
+    ``completion_tokens: 31``, the first choice's length, while another choice ran to its 48-token cap), so
+    the others are estimated from their length in characters at the first one's characters per token.
+    """
+    if not texts:
+        return []
+    if not first_only or len(texts) == 1:
+        return [total // len(texts)] * len(texts)
+    per_char = total / max(1, len(texts[0]))
+    return [total, *(round(len(text) * per_char) for text in texts[1:])]

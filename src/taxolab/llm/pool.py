@@ -108,6 +108,7 @@ class EndpointPool:
             total.failures += s.failures
             total.retries += s.retries
             total.prompt_tokens += s.prompt_tokens
+            total.cached_prompt_tokens += s.cached_prompt_tokens
             total.completion_tokens += s.completion_tokens
             total.in_flight += s.in_flight
             total.busy_seconds = max(total.busy_seconds, s.busy_seconds)

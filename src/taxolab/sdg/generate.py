@@ -144,7 +144,10 @@ def generate_data(
             seed=settings.seed,
             gen_defaults={"max_tokens": settings.max_num_tokens},
             show_progress=show_progress,
-            settings={"questions_per_span": settings.questions_per_span},
+            settings={
+                "questions_per_span": settings.questions_per_span,
+                "max_attempts_per_span": settings.max_attempts_per_span,
+            },
         )
         generation_started = time.monotonic()
         runner = executor or _executor(settings.executor, settings.ray_address)

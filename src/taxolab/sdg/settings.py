@@ -46,7 +46,15 @@ class GenerateSettings(Section):
         3,
         ge=1,
         description=(
-            "Answer-first generation: questions the teacher writes per document span (separate samples); "
-            "spans with 2+ valid ones give one to the held-out evaluation set."
+            "Answer-first generation: usable questions wanted per document span (asked as `n` choices of one "
+            "request); spans with 2+ valid ones give one to the held-out evaluation set."
+        ),
+    )
+    max_attempts_per_span: int = Field(
+        3,
+        ge=1,
+        description=(
+            "Answer-first generation: teacher requests per span at most; a span whose checked questions are "
+            "fewer than questions_per_span is asked again for the missing ones until this many requests."
         ),
     )

@@ -53,7 +53,43 @@ class TeacherPool:
         self.endpoints = EndpointPool.from_endpoints(spec.endpoints, max_concurrency=spec.concurrency)
         self._cap = PriorityLimiter(spec.concurrency)
 
+    @property
+    def max_choices(self) -> int:
+        """The most choices (``n``) one request may ask for: the fewest slots of any endpoint.
+
+        llama-server answers ``n`` > 1 by decoding the choices on that many slots after reading the prompt
+        once, and refuses more than it has slots (HTTP 400, "Field 'n': Value must be between 1 <= value <= 4").
+        """
+        return max(1, min(endpoint.slots for endpoint in self.spec.endpoints))
+
     async def chat(
+        self, messages: list[dict[str, Any]], *, n: int = 1, priority: int = 0, **kwargs: Any
+    ) -> list[Completion]:
+        """``n`` choices for ``messages``: one request, or several of at most :attr:`max_choices` choices each.
+
+        A ``seed`` in ``kwargs`` seeds the first request; the k-th further one gets ``seed + k * max_choices``,
+        so split requests do not repeat each other's choices even where a server draws choice i with
+        ``seed + i`` (as the fake teacher does).
+        """
+        if n <= self.max_choices:
+            return await self._chat(messages, n=n, priority=priority, **kwargs)
+        seed = kwargs.pop("seed", None)
+        sizes = [min(self.max_choices, n - start) for start in range(0, n, self.max_choices)]
+        answers = await asyncio.gather(
+            *(
+                self._chat(
+                    messages,
+                    n=size,
+                    priority=priority,
+                    **kwargs,
+                    **({} if seed is None else {"seed": seed + k * self.max_choices}),
+                )
+                for k, size in enumerate(sizes)
+            )
+        )
+        return [completion for answer in answers for completion in answer]
+
+    async def _chat(
         self, messages: list[dict[str, Any]], *, n: int = 1, priority: int = 0, **kwargs: Any
     ) -> list[Completion]:
         await self._cap.acquire(priority)

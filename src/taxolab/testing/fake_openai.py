@@ -124,7 +124,7 @@ def _make_handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
                     self._json(404, {"error": {"message": f"no route {self.path}"}})
                     return
                 n = int(request.get("n") or 1)
-                texts = [fake.responder(request) for _ in range(n)]
+                texts = [fake.responder(_choice(request, index)) for index in range(n)]
                 if request.get("stream"):
                     self._stream(texts[0])
                     return
@@ -154,6 +154,16 @@ def _make_handler(fake: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+def _choice(request: dict[str, Any], index: int) -> dict[str, Any]:
+    """What the responder sees for choice ``index`` of an ``n`` > 1 request: the request with ``choice`` set
+    and, when seeded, ``seed + index`` (a sampling server draws each choice with its own random state, so
+    choices differ; a responder that reads the seed answers each differently, and the same on a rerun)."""
+    if index == 0:
+        return request
+    seeded = {"seed": int(request["seed"]) + index} if request.get("seed") is not None else {}
+    return {**request, **seeded, "choice": index}
 
 
 def _response(model: str, request: dict[str, Any], texts: list[str], chat: bool) -> dict[str, Any]:

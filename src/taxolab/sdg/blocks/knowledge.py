@@ -4,7 +4,8 @@
   two short ones), the span being the answer (answer-first generation,
   instruction backtranslation, Li et al. 2023).
 - ``span_questions``: the teacher writes only a question for a span, several
-  phrasings per span (``generate.questions_per_span``, separate samples).
+  phrasings per span (``generate.questions_per_span``, ``n`` choices of one
+  request), asked again for spans left with too few usable ones.
 - ``question_check``: a closed-book question must stand on its own, be a
   question, and not contain its answer.
 - ``grounding_check``: teacher-written answers and summaries must take their
@@ -19,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import Field
 
 from taxolab.llm.client import Completion
+from taxolab.llm.errors import EndpointDownError, EndpointError
 from taxolab.sdg.blocks.base import Block, BlockConfig, BlockContext, BlockOutput, Row
 from taxolab.sdg.blocks.build import BuildEnv
 from taxolab.sdg.blocks.llm import LLMBlock, LLMConfig
@@ -66,6 +69,8 @@ from taxolab.text import (
 
 ANSWER_FIRST = "answer_first"
 DEFAULT_QUESTIONS_PER_SPAN = 3
+DEFAULT_MAX_ATTEMPTS = 3
+"""Requests per span when the run gives no ``generate.max_attempts_per_span``."""
 
 
 class SplitSpansConfig(BlockConfig):
@@ -125,31 +130,119 @@ class SplitSpans(Block[SplitSpansConfig]):
 class SpanQuestionsConfig(LLMConfig):
     output_columns: list[str] = Field(default_factory=lambda: ["question"], min_length=1, max_length=1)
     questions: int | None = Field(
-        None, ge=1, description="Questions to sample per span (default: generate.questions_per_span, else 3)."
+        None, ge=1, description="Questions wanted per span (default: generate.questions_per_span, else 3)."
+    )
+    top_up: dict[str, Any] | None = Field(
+        None,
+        description=(
+            "A check block (written like any block, e.g. the pipeline's question_check) that counts each "
+            "request's usable questions: a span with fewer distinct ones than `questions` is asked again, up to "
+            "generate.max_attempts_per_span requests. It only counts; the pipeline's own check drops."
+        ),
     )
 
 
 class SpanQuestions(LLMBlock):
-    """The teacher writes a question for each span, ``questions`` times (one sample per request, seeded).
+    """The teacher writes ``questions`` questions for each span: all in one request (``n`` choices, seeded),
+    then more requests for a span whose usable questions (by the ``top_up`` check) are still too few.
 
-    Its answer is parsed leniently: a leading "Question:" label is dropped and
+    Prompt layout: the prompt's few-shot turns are the same for every row of a leaf
+    (:meth:`PromptConfig.example_turns`) and the span comes last, so a server with a prompt cache reads
+    only the span per request. Request ``a`` (0, 1, ...) of a span asks for the questions still missing,
+    seeded by the run seed, the span and ``a``, so a rerun asks exactly the same. An endpoint that returns
+    fewer choices than asked (one that ignores ``n``) gets the rest as separately seeded requests.
+    Every question parsed goes on (the pipeline's own check drops and keeps why); the copy check below
+    drops as ``copied_example``. Budget: at most ``generate.max_attempts_per_span`` requests per span
+    (:data:`DEFAULT_MAX_ATTEMPTS`), so a leaf costs at most spans x that many requests.
+
+    The answer is parsed leniently: a leading "Question:" label is dropped and
     the first line is kept, up to its first "?"; whether that is a usable
     question is :class:`QuestionCheck`'s call, so bad phrasings are counted.
     """
 
     kind = "span_questions"
     Config: ClassVar[type[BlockConfig]] = SpanQuestionsConfig
+    build_check: ClassVar[Callable[[dict[str, Any], BuildEnv | None], Block[Any]] | None] = None
+    """Builds the ``top_up`` check; :mod:`taxolab.sdg.blocks.registry` sets it (it knows every block kind)."""
 
-    async def run(self, rows: list[Row], ctx: BlockContext) -> BlockOutput:
-        """Questions per span; one that takes words from the prompt's examples absent from the passage, or
-        that repeats an example's question, is dropped as ``copied_example`` (the 135M teacher often asks
-        about a generic example's koala instead, or echoes a seed question)."""
-        out = await super().run(rows, ctx)
+    def __init__(self, config: SpanQuestionsConfig, env: BuildEnv | None = None) -> None:
+        super().__init__(config, env)
+        self.check: Block[Any] | None = None
+        if config.top_up is not None:
+            if SpanQuestions.build_check is None:
+                raise RuntimeError("build span_questions blocks with taxolab.sdg.blocks.registry.build_block")
+            self.check = SpanQuestions.build_check({"name": f"{config.name}.top_up", **config.top_up}, env)
+
+    @property
+    def input_columns(self) -> set[str]:
+        own = super().input_columns
+        if self.check is None:
+            return own
+        return own | (self.check.input_columns - set(self.config.output_columns))
+
+    async def _one(self, row: Row, ctx: BlockContext) -> BlockOutput:
+        """All requests for one span: the first pass, then top-ups while usable questions are too few."""
+        out = BlockOutput([])
+        rendered = self._render(row, out)
+        if rendered is None:
+            return out
+        key, messages = rendered
+        wanted = self._wanted(ctx)
+        attempts = int(ctx.settings.get("max_attempts_per_span") or DEFAULT_MAX_ATTEMPTS)
+        usable: set[str] = set()
+        for attempt in range(attempts):
+            missing = wanted - len(usable)
+            if missing <= 0:
+                break
+            try:
+                completions = await self._sample(messages, row, ctx, missing, attempt)
+            except EndpointDownError:
+                raise
+            except EndpointError:
+                out.dropped[self.reason("teacher request failed")] += 1
+                break
+            fresh = BlockOutput([])
+            self._parse(key, completions, row, fresh)
+            fresh = self._drop_copied(fresh, self.prompts[key], row)
+            out.rows.extend(fresh.rows)
+            out.dropped.update(fresh.dropped)
+            out.rejected.extend(fresh.rejected)
+            if self.check is None:
+                break
+            checked = await self.check.run(fresh.rows, ctx)
+            usable |= {normalize(str(r[self.config.output_columns[0]])) for r in checked.rows}
+        return out
+
+    def _wanted(self, ctx: BlockContext) -> int:
+        assert isinstance(self.config, SpanQuestionsConfig)
+        return self.config.questions or int(ctx.settings.get("questions_per_span") or DEFAULT_QUESTIONS_PER_SPAN)
+
+    async def _sample(
+        self, messages: list[dict[str, Any]], row: Row, ctx: BlockContext, count: int, attempt: int
+    ) -> list[Completion]:
+        """``count`` seeded choices in one request; the rest one by one if the endpoint sent fewer."""
+        assert ctx.teacher is not None, "an LLM block needs a teacher"
+        kwargs = self._gen_kwargs(ctx)
+        key = f"{ctx.seed}:{self.name}:{row.get('span_id')}:{row.get('span')}:{attempt}"
+        got = await ctx.teacher.chat(messages, n=count, **{"seed": _int_seed(key), **kwargs})
+        if len(got) < count:
+            more = await asyncio.gather(
+                *(
+                    ctx.teacher.chat(messages, n=1, **{"seed": _int_seed(f"{key}:{i}"), **kwargs})
+                    for i in range(len(got), count)
+                )
+            )
+            got = [*got, *(completion for answer in more for completion in answer)]
+        return got
+
+    def _drop_copied(self, out: BlockOutput, prompt: PromptConfig, source_row: Row) -> BlockOutput:
+        """Drop a question that takes words from the prompt's examples absent from the passage, or that
+        repeats an example's question, as ``copied_example`` (the 135M teacher often asks about a generic
+        example's koala instead, or echoes a seed question)."""
         kept = BlockOutput([], out.dropped, out.rejected)
         column = self.config.output_columns[0]
+        turns = prompt.example_turns(source_row)
         for row in out.rows:
-            prompt = self.prompts[self.choose(row)]
-            turns = prompt.example_turns(row)
             question = str(row.get(column) or "")
             copied: set[str] = set()
             if turns == prompt.turns:
@@ -169,17 +262,6 @@ class SpanQuestions(LLMBlock):
     @staticmethod
     def _parser(prompt: PromptConfig, config: LLMConfig) -> Any:
         return _QuestionParser(config.output_columns[0])
-
-    async def _ask(self, messages: list[dict[str, Any]], row: Row, ctx: BlockContext) -> list[Completion]:
-        assert ctx.teacher is not None, "an LLM block needs a teacher"
-        assert isinstance(self.config, SpanQuestionsConfig)
-        times = self.config.questions or int(ctx.settings.get("questions_per_span") or DEFAULT_QUESTIONS_PER_SPAN)
-        kwargs = self._gen_kwargs(ctx)
-        key = f"{ctx.seed}:{self.name}:{row.get('span_id')}:{row.get('span')}"
-        answers = await asyncio.gather(
-            *(ctx.teacher.chat(messages, n=1, **{"seed": _int_seed(f"{key}:{i}"), **kwargs}) for i in range(times))
-        )
-        return [completion for answer in answers for completion in answer]
 
 
 def _int_seed(text: str) -> int:

@@ -92,15 +92,10 @@ class LLMBlock(Block[LLMConfig]):
 
     async def _one(self, row: Row, ctx: BlockContext) -> BlockOutput:
         out = BlockOutput(rows=[])
-        key = self.choose(row)
-        if key not in self.prompts:
-            out.dropped[self.reason(f"no prompt for value {key!r}")] += 1
+        rendered = self._render(row, out)
+        if rendered is None:
             return out
-        try:
-            messages = self.prompts[key].messages(row)
-        except jinja2.TemplateError as exc:
-            out.dropped[self.reason(f"prompt could not be rendered ({exc})")] += 1
-            return out
+        key, messages = rendered
         try:
             completions = await self._ask(messages, row, ctx)
         except EndpointDownError:
@@ -108,6 +103,23 @@ class LLMBlock(Block[LLMConfig]):
         except EndpointError:
             out.dropped[self.reason("teacher request failed")] += 1
             return out
+        self._parse(key, completions, row, out)
+        return out
+
+    def _render(self, row: Row, out: BlockOutput) -> tuple[str, list[dict[str, Any]]] | None:
+        """The prompt key and chat messages for ``row``; None (counted in ``out.dropped``) when none renders."""
+        key = self.choose(row)
+        if key not in self.prompts:
+            out.dropped[self.reason(f"no prompt for value {key!r}")] += 1
+            return None
+        try:
+            return key, self.prompts[key].messages(row)
+        except jinja2.TemplateError as exc:
+            out.dropped[self.reason(f"prompt could not be rendered ({exc})")] += 1
+            return None
+
+    def _parse(self, key: str, completions: list[Completion], row: Row, out: BlockOutput) -> None:
+        """Parsed rows of ``completions`` into ``out.rows`` (raw text kept); unparseable ones into ``out.rejected``."""
         for completion in completions:
             records = self.parsers[key].parse(completion.text)
             raw = {**row.get("_raw", {}), self.name: completion.text}
@@ -116,7 +128,6 @@ class LLMBlock(Block[LLMConfig]):
                 continue
             for record in records if self.config.multiple else records[:1]:
                 out.rows.append({**row, **record, "_raw": raw})
-        return out
 
     async def _ask(self, messages: list[dict[str, Any]], row: Row, ctx: BlockContext) -> list[Completion]:
         """The teacher's answers for one row (``n`` samples in one request)."""

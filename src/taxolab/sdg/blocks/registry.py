@@ -54,3 +54,4 @@ def build_block(config: dict[str, Any], env: BuildEnv | None) -> Block[Any]:
 
 
 Iterate.build_inner = build_block
+SpanQuestions.build_check = build_block
