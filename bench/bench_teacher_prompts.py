@@ -118,6 +118,7 @@ async def bare_side(
     server: ServerHandle,
     rows: list[dict[str, Any]],
     messages_of: Callable[[dict[str, Any]], list[dict[str, str]]],
+    *,
     k: int,
     n: int,
     gen: dict[str, Any],
@@ -161,7 +162,7 @@ class RecordingPool(TeacherPool):
 
 
 async def taxolab_side(
-    name: str, server: ServerHandle, rows: list[dict[str, Any]], block: SpanQuestions, k: int, attempts: int
+    name: str, server: ServerHandle, rows: list[dict[str, Any]], block: SpanQuestions, *, k: int, attempts: int
 ) -> tuple[Side, dict[str, list[str]]]:
     pool = RecordingPool(TeacherSpec.of([server.endpoint()]))
     pool.texts = []
@@ -211,11 +212,16 @@ def main() -> None:
 
     sides: list[Side] = []
     plan: list[tuple[str, Any]] = [
-        ("before", lambda s: bare_side("before", s, rows, lambda r: old_turns(prompt, r), k, 1, gen, parallel)),
-        ("shared", lambda s: bare_side("shared", s, rows, new_layout, k, 1, gen, parallel)),
-        ("bare", lambda s: bare_side("bare", s, rows, new_layout, k, k, gen, parallel)),
-        ("taxolab", lambda s: taxolab_side("taxolab", s, rows, block, k, 1)),
-        ("top-up", lambda s: taxolab_side("top-up", s, rows, block, k, args.attempts)),
+        (
+            "before",
+            lambda s: bare_side(
+                "before", s, rows, lambda r: old_turns(prompt, r), k=k, n=1, gen=gen, concurrency=parallel
+            ),
+        ),
+        ("shared", lambda s: bare_side("shared", s, rows, new_layout, k=k, n=1, gen=gen, concurrency=parallel)),
+        ("bare", lambda s: bare_side("bare", s, rows, new_layout, k=k, n=k, gen=gen, concurrency=parallel)),
+        ("taxolab", lambda s: taxolab_side("taxolab", s, rows, block, k=k, attempts=1)),
+        ("top-up", lambda s: taxolab_side("top-up", s, rows, block, k=k, attempts=args.attempts)),
     ]
     for name, run in plan:
         with start_server(default_gguf_path(), ctx_size=ctx_size, parallel=parallel) as server:

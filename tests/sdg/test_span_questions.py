@@ -97,7 +97,6 @@ def test_spans_left_short_are_asked_again_until_the_budget_and_drops_say_why() -
     for the two missing ones. A span whose questions never pass stops at max_attempts_per_span requests."""
 
     def answers(request: dict[str, Any]) -> str:
-        word = word_of(request)
         if "temperature" in request["messages"][-1]["content"]:
             return "Question: What does this passage say?"  # never usable
         if request.get("n") == 3 and request.get("choice", 0) > 0:
