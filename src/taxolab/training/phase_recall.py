@@ -147,10 +147,12 @@ def summarize(figures: list[PhaseFigure], measure: str) -> dict[str, Any]:
     lines = [f"recall on the dev split {'; '.join(parts)}"] if figures else []
     intervals = [f"after {f.phase} {_interval_text(f.score)}" for f in figures]
     comparison = None
+    p_text = ""
     lost = False
     knowledge, skills = by_phase.get("knowledge"), by_phase.get("skills")
     if knowledge and skills and knowledge.score.n == skills.score.n and knowledge.score.n:
         paired = compare_paired(knowledge.score.right, skills.score.right)
+        p_text = format_p(paired.p_value)
         comparison = {
             "test": paired.test,
             "p_value": paired.p_value,
@@ -167,7 +169,7 @@ def summarize(figures: list[PhaseFigure], measure: str) -> dict[str, Any]:
         lines.append(
             f"from knowledge to skills: {comparison['lost']} lost, {comparison['gained']} gained, "
             f"{comparison['kept']} kept of {knowledge.score.n if knowledge else 0} dev questions "
-            f"({comparison['test']} {format_p(comparison['p_value'])})"
+            f"({comparison['test']} {p_text})"
         )
     warning = None
     if lost and comparison:
