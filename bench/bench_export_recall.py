@@ -14,10 +14,10 @@ checkpoint (served as f16, what evaluation does) as the peer in the same run:
 - the share of questions whose greedy answer is identical to the checkpoint's;
 - the file size relative to f16.
 
-The packaged default model was never trained on the sample, so on it the
-"facts learned" column is near zero for every type and only the agreement
-column says anything; point ``--model`` and ``--data`` at a trained run to
-measure what the default export (``run.outtype``) costs in recall.
+On the packaged default model (never trained on the sample) the "facts
+learned" column shows what it already answers; point ``--model`` and ``--data``
+at a trained run to measure what the default export (``run.outtype``) costs in
+recall (docs/evaluate.md quotes both).
 """
 
 from __future__ import annotations

@@ -86,8 +86,8 @@ def passive_wait_for_torch() -> None:
 
     For a process that has not imported torch yet and whose user set no
     ``OMP_WAIT_POLICY``; otherwise does nothing. Child processes started after
-    torch has loaded do not inherit the variable (llama.cpp servers choose their
-    own wait policy by the CPU load).
+    torch has loaded do not inherit the variable (llama.cpp servers get their
+    own bounded spin from ``taxolab.llm.backends`` whatever the load).
     """
     if "torch" in sys.modules or WAIT_POLICY in os.environ:
         return
