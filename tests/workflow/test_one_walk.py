@@ -230,4 +230,21 @@ def test_data_list_shows_the_data_of_runs_beside_data_generate_runs(
     table = capsys.readouterr().out
     assert "taxolab run" in table and "stopped after mix" in table
     (mix,) = (runs / "sample" / "data" / "mix").glob("skills_train_msgs_*.jsonl")
-    assert main(["data", "show", str(mix), "-n", "1"]) == 0 and "assistant:" in capsys.readouterr().out
+    assert main(["data", "show", str(mix), "-n", "1"]) == 0 and "row 1" in capsys.readouterr().out
+
+
+def test_the_run_says_its_plan_first_and_the_measured_time_per_stage_last(
+    taxonomy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18 item 5: the plan's estimate is printed at the start, each stage's measured time beside it at the
+    end, and both are kept in run.json (``info.timing``) so the plan can be checked against the run."""
+    StandIns(monkeypatch)
+    result = run(taxonomy)
+    err = capsys.readouterr().err
+    assert err.index("plan: ~") < err.index("time per stage, planned -> measured:") < err.index("  total ")
+    timing = RunManifest.load(result.run_dir).info["timing"]
+    assert set(timing) == {stage.name for stage in result.stages if not stage.skipped}
+    assert all(pair["planned"] is not None and pair["measured"] >= 0 for pair in timing.values())
+    # a rerun with nothing to do runs only the always-stages, and says so
+    run(taxonomy)
+    assert set(RunManifest.load(result.run_dir).info["timing"]) == {"taxonomy", "report"}

@@ -13,16 +13,15 @@ writes the very same bytes again.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from taxolab.config import Config
 from taxolab.console import stdout
-from taxolab.workflow.estimates import Estimator, Rates
+from taxolab.workflow.estimates import Rates
 from taxolab.workflow.manifest import RunManifest
-from taxolab.workflow.run import RunOptions, build_stages, prepare_run
-from taxolab.workflow.stages import Estimate, StageRunner
+from taxolab.workflow.run import RunOptions, dry_walk, prepare_run
+from taxolab.workflow.stages import Estimate, approx_duration
 
 
 @dataclass
@@ -74,10 +73,7 @@ def plan_workflow(config: Config, options: RunOptions) -> RunPlan:
     """The plan of ``run_workflow(config, options)``: the same walk, dry; nothing is generated, trained or written."""
     run = prepare_run(config, options)
     config = run.config
-    manifest = RunManifest.load(run.layout.root)
-    runner = StageRunner(manifest, dry=True)
-    estimates = Estimator(config, run.leaves, manifest)
-    outcomes = runner.walk(build_stages(run, runner, estimates), stop_after=options.stop_after)
+    outcomes, estimates = dry_walk(run, RunManifest.load(run.layout.root))
     stages = [
         PlannedStage(o.name, o.title, o.status, o.stage.reads(), o.stage.estimate(), o.waits_on) for o in outcomes
     ]
@@ -118,7 +114,7 @@ def render_plan(plan: dict[str, Any]) -> None:
         if est["train_tokens"]:
             what.append(f"~{est['train_tokens']} trained tokens")
         if stage["status"] not in ("done", "not reached"):
-            what.append(f"~{_duration(est['seconds'])}")
+            what.append(f"~{approx_duration(est['seconds'])}")
             if est["rate"]:
                 what.append(est["rate"])
         if stage["waits_on"] and stage["status"] == "runs":
@@ -130,18 +126,10 @@ def render_plan(plan: dict[str, Any]) -> None:
     total = plan["total"]
     stdout.print(
         f"to do: {total['teacher_requests']} teacher requests, <= {total['completion_tokens_max']} generated tokens, "
-        f"~{total['train_tokens']} trained tokens, ~{_duration(total['seconds'])} (upper bounds)",
+        f"~{total['train_tokens']} trained tokens, ~{approx_duration(total['seconds'])} (upper bounds)",
         highlight=False,
     )
     stdout.print(f"default rates: {plan['rates']['source']}", highlight=False, soft_wrap=True)
     changed = ", ".join(f"{key}={value}" for key, value in plan["changed"].items() if not key.startswith("paths."))
     stdout.print(f"settings other than the defaults: {changed or 'none'}", highlight=False, soft_wrap=True)
     stdout.print("every effective setting: taxolab run --plan --json (key `settings`)", highlight=False)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 90:
-        return f"{math.ceil(seconds)} s"
-    if seconds < 5400:
-        return f"{round(seconds / 60)} min"
-    return f"{seconds / 3600:.1f} h"

@@ -58,7 +58,15 @@ from taxolab.workflow.layout import RunLayout
 from taxolab.workflow.manifest import RunManifest, StageRecord
 from taxolab.workflow.model_steps import convert_model, evaluate_models, train_model
 from taxolab.workflow.profiles import Profile
-from taxolab.workflow.stages import STAGE, STOP_POINTS, Stage, StageRunner
+from taxolab.workflow.stages import (
+    STAGE,
+    STOP_POINTS,
+    Stage,
+    StageOutcome,
+    StageRunner,
+    approx_duration,
+    format_duration,
+)
 from taxolab.workflow.throughput import evaluated_questions, generated_tokens, trained_tokens
 
 
@@ -270,7 +278,9 @@ def _walk(config: Config, options: RunOptions) -> RunResult:
             "(run.max_chunks_per_leaf; unset it to use every chunk)",
             highlight=False,
         )
+    planned = _planned_seconds(run, manifest)
     runner.walk(build_stages(run, runner, Estimator(run.config, run.leaves, manifest)), stop_after=options.stop_after)
+    _say_planned_and_measured(manifest, planned, runner)
     next_step = None
     if options.stop_after:
         next_step = _next_step(run, options.stop_after)
@@ -520,6 +530,55 @@ def _describe(leaves: list[Leaf], root: Path) -> dict[str, Any]:
             for leaf in leaves
         ],
     }
+
+
+def dry_walk(run: RunContext, manifest: RunManifest) -> tuple[list[StageOutcome], Estimator]:
+    """The walk of ``run`` in dry mode (what ``run --plan`` shows): each stage's outcome, and the estimator used."""
+    runner = StageRunner(manifest, dry=True)
+    estimates = Estimator(run.config, run.leaves, manifest)
+    return runner.walk(build_stages(run, runner, estimates), stop_after=run.options.stop_after), estimates
+
+
+def _planned_seconds(run: RunContext, manifest: RunManifest) -> dict[str, float] | None:
+    """Seconds the plan gives each stage this call will run, said in one line before the walk; None (said why)
+    when the plan cannot be made: the run goes on without it."""
+    try:
+        outcomes, _estimates = dry_walk(run, manifest)
+    except (TaxolabError, OSError) as exc:
+        stderr.print(f"plan: not available ({exc}); the run goes on without an estimate", highlight=False)
+        return None
+    planned = {o.name: o.stage.estimate().seconds for o in outcomes if o.status in ("runs", "always")}
+    if planned:
+        stderr.print(
+            f"plan: ~{format_duration(sum(planned.values()))} for the {len(planned)} stages to run "
+            "(upper bounds; taxolab run --plan shows each)",
+            highlight=False,
+        )
+    return planned
+
+
+def _say_planned_and_measured(manifest: RunManifest, planned: dict[str, float] | None, runner: StageRunner) -> None:
+    """Each stage that ran: the plan's seconds beside the measured ones, printed and kept in ``run.json``
+    (``info.timing``), so the plan can be checked against the run it predicted (issue 18: within 1.5x)."""
+    measured = {o.name: round(o.record.seconds, 1) for o in runner.outcomes if o.status == "ran" and o.record}
+    if not measured:
+        return
+    plan = planned or {}
+    manifest.info["timing"] = {name: {"planned": plan.get(name), "measured": took} for name, took in measured.items()}
+    manifest.save()
+    if planned is None:
+        return
+    stderr.print("time per stage, planned -> measured:", highlight=False)
+    width = max(len(name) for name in [*measured, "total"])
+    for name, took in measured.items():
+        guess = "~" + approx_duration(plan[name]) if name in plan else "-"
+        stderr.print(f"  {name:<{width}} {guess:>10} -> {format_duration(took)}", highlight=False)
+    total_plan, total = sum(plan.get(name, 0.0) for name in measured), sum(measured.values())
+    ratio = f" (plan/measured {total_plan / total:.2f})" if total > 0 else ""
+    stderr.print(
+        f"  {'total':<{width}} {'~' + approx_duration(total_plan):>10} -> {format_duration(total)}{ratio}",
+        highlight=False,
+    )
 
 
 def _record_start(manifest: RunManifest, run: RunContext) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -293,7 +294,7 @@ class StageRunner:
             outputs = {**outputs, "throughput": done.rate(finished - started)}
         record = StageRecord(input_hash=input_hash, outputs=outputs, started=started, finished=finished)
         self.manifest.record(stage.name, record)
-        self._say(f"    done in {_duration(record.seconds)}{_rate(outputs.get('throughput'))}")
+        self._say(f"    done in {format_duration(record.seconds)}{_rate(outputs.get('throughput'))}")
         self._keep(StageOutcome(stage, "ran", record))
         return record
 
@@ -303,11 +304,11 @@ class StageRunner:
 
     def _timing(self, current: str) -> str:
         elapsed = time.monotonic() - self.started
-        text = f"  (run time {_duration(elapsed)}"
+        text = f"  (run time {format_duration(elapsed)}"
         remaining = self.planned[self.planned.index(current) :] if current in self.planned else []
         known = [self.manifest.stages[name].seconds for name in remaining if name in self.manifest.stages]
         if remaining and len(known) == len(remaining):
-            text += f", ETA {_duration(sum(known))} from the last run"
+            text += f", ETA {format_duration(sum(known))} from the last run"
         return text + ")"
 
     def _say(self, text: str) -> None:
@@ -323,7 +324,17 @@ def _rate(throughput: dict[str, Any] | None) -> str:
     return f", {throughput['amount']:,.0f} {unit} at {throughput['per_second']:,.1f} {unit}/s"
 
 
-def _duration(seconds: float) -> str:
+def approx_duration(seconds: float) -> str:
+    """``42 s``, ``12 min``, ``1.6 h``: an estimate, rounded as a plan prints it."""
+    if seconds < 90:
+        return f"{math.ceil(seconds)} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def format_duration(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s``, ``1 h 02 min``: a measured wall time as the run's lines print it."""
     total = round(seconds)
     if total < 60:
         return f"{total} s"
