@@ -53,6 +53,24 @@ def shipped_block() -> SpanQuestions:
     return next(block for block in knowledge.blocks if isinstance(block, SpanQuestions))
 
 
+def counting_block() -> SpanQuestions:
+    """The shipped block with a top-up check that counts only what these request tests script (a question,
+    standing alone): the fake's questions are told apart by a number, which the shipped check's answer rules
+    (``related``, ``focus``; tested in test_question_check.py) rightly refuse."""
+    block = build_block(
+        {
+            "block": "span_questions",
+            "name": "write_questions",
+            "prompt": "knowledge/question_for_span.yaml",
+            "gen_kwargs": {"temperature": 0.8, "max_tokens": 64},
+            "top_up": {"block": "question_check", "topic": "document_outline", "related": False, "focus": False},
+        },
+        BuildEnv(Path()),
+    )
+    assert isinstance(block, SpanQuestions)
+    return block
+
+
 def run_block(block: Any, server: FakeOpenAIServer, settings: dict[str, Any], slots: int = 4) -> Any:
     async def go() -> Any:
         pool = TeacherPool(TeacherSpec.of([Endpoint(server.url, server.model, slots)]))
@@ -71,12 +89,15 @@ def word_of(request: dict[str, Any]) -> str:
 
 
 def good_questions(request: dict[str, Any]) -> str:
-    return f"Question: Which fact number {request.get('seed', 0) % 997} is true of the {word_of(request)}?"
+    return (
+        f"Question: Which fact number {request.get('seed', 0) % 997} is true of the black-capped chickadee and "
+        f"{word_of(request)}?"
+    )
 
 
 def test_all_phrasings_of_a_span_come_from_one_request_with_n_choices() -> None:
     with FakeOpenAIServer(good_questions) as server:
-        out = run_block(shipped_block(), server, {"questions_per_span": 3, "max_attempts_per_span": 3})
+        out = run_block(counting_block(), server, {"questions_per_span": 3, "max_attempts_per_span": 3})
     assert [request.get("n") for request in server.requests] == [3, 3]  # one request per span, no top-up
     assert len(out.rows) == 6 and not out.dropped
     for span in SPANS:
@@ -87,7 +108,7 @@ def test_rerun_asks_the_same() -> None:
     asked = []
     for _ in range(2):
         with FakeOpenAIServer(good_questions) as server:
-            out = run_block(shipped_block(), server, {"questions_per_span": 3})
+            out = run_block(counting_block(), server, {"questions_per_span": 3})
         asked.append(([r["seed"] for r in server.requests], sorted(row["question"] for row in out.rows)))
     assert asked[0] == asked[1]
 
@@ -104,7 +125,7 @@ def test_spans_left_short_are_asked_again_until_the_budget_and_drops_say_why() -
         return good_questions(request)
 
     with FakeOpenAIServer(answers) as server:
-        out = run_block(shipped_block(), server, {"questions_per_span": 3, "max_attempts_per_span": 4})
+        out = run_block(counting_block(), server, {"questions_per_span": 3, "max_attempts_per_span": 4})
     by_span: dict[str, list[int]] = {}
     for request in server.requests:
         by_span.setdefault(word_of(request), []).append(int(request.get("n") or 1))
@@ -117,7 +138,9 @@ def test_spans_left_short_are_asked_again_until_the_budget_and_drops_say_why() -
     )
     kept = asyncio.run(check.run(out.rows, BlockContext(None, "s")))
     assert kept.dropped["check_questions: not_standalone"] == 2 + 12
-    assert all("passage" in entry["row"]["question"] for entry in kept.rejected)
+    assert all(
+        "passage" in entry["row"]["question"] for entry in kept.rejected if entry["reason"].endswith("not_standalone")
+    )
 
 
 def test_without_a_top_up_check_each_span_gets_one_request() -> None:
@@ -132,7 +155,7 @@ def test_without_a_top_up_check_each_span_gets_one_request() -> None:
 
 def test_more_choices_than_slots_are_split_into_differently_seeded_requests() -> None:
     with FakeOpenAIServer(good_questions) as server:
-        out = run_block(shipped_block(), server, {"questions_per_span": 6, "max_attempts_per_span": 1}, slots=4)
+        out = run_block(counting_block(), server, {"questions_per_span": 6, "max_attempts_per_span": 1}, slots=4)
     assert sorted(
         (r.get("n") or 1, r["seed"] - min(x["seed"] for x in server.requests if word_of(x) == word_of(r)))
         for r in server.requests
