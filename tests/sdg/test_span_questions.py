@@ -109,7 +109,7 @@ def test_rerun_asks_the_same() -> None:
     for _ in range(2):
         with FakeOpenAIServer(good_questions) as server:
             out = run_block(counting_block(), server, {"questions_per_span": 3})
-        asked.append(([r["seed"] for r in server.requests], sorted(row["question"] for row in out.rows)))
+        asked.append((sorted(r["seed"] for r in server.requests), sorted(row["question"] for row in out.rows)))
     assert asked[0] == asked[1]
 
 
