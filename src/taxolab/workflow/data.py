@@ -121,8 +121,11 @@ def generate_leaf(
 
 @dataclass(frozen=True)
 class LeafData:
+    """A leaf, its generation folder and its review decisions file (which may not exist)."""
+
     leaf: Leaf
     folder: Path
+    review: Path | None = None
 
 
 def mix_leaves(items: list[LeafData], out_dir: Path, run_name: str, config: Config) -> dict[str, Any]:
@@ -136,7 +139,7 @@ def mix_leaves(items: list[LeafData], out_dir: Path, run_name: str, config: Conf
     if out_dir.exists():
         shutil.rmtree(out_dir)
     built = build_training_sets(
-        [LeafSource(item.leaf, item.folder) for item in items],
+        [LeafSource(item.leaf, item.folder, item.review) for item in items],
         out_dir,
         run_name,
         MixOptions.from_config(config),
@@ -152,6 +155,7 @@ def generate_and_mix(config: Config, **generate: Any) -> Any:
     go to ``generate_data``; returns its :class:`~taxolab.sdg.generate.GenerateResult`.
     """
     from taxolab.mixing import LeafSource, MixOptions, build_training_sets
+    from taxolab.mixing.review import review_file
     from taxolab.sdg.generate import generate_data
     from taxolab.sdg.runs import write_manifest
     from taxolab.taxonomy import load_leaves
@@ -159,7 +163,7 @@ def generate_and_mix(config: Config, **generate: Any) -> Any:
     result = generate_data(config, **generate)
     leaves = generate.get("leaves") or load_leaves(config.paths.resolved("taxonomy"), config.taxonomy.base)
     built = build_training_sets(
-        [LeafSource(leaf, result.output_dir) for leaf in leaves],
+        [LeafSource(leaf, result.output_dir, review_file(result.output_dir, leaf.name)) for leaf in leaves],
         result.output_dir,
         result.output_dir.name,
         MixOptions.from_config(config),

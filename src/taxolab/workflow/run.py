@@ -15,7 +15,8 @@ taxonomy           always runs (a git diff and validation take a second)
 generate:<leaf>    generation's own fingerprint of the leaf: its folder, the
                    pipeline and prompt files it runs, teacher, ``generate.*``,
                    ``serve.*``, ``run.max_chunks_per_leaf``
-mix                every leaf's generation hash, ``mix.*``
+mix                every leaf's generation hash, its review decisions
+                   (``taxolab data review``), ``mix.*``
 train              the mix files' bytes, student, training settings;
                    ``select_by`` and the test questions only re-select
 convert            the training hash, ``run.outtype``
@@ -317,7 +318,10 @@ def build_stages(run: RunContext, runner: StageRunner, estimates: Estimator) -> 
     outtype = config.run.outtype
     teacher = TeacherSession(config)
     generation = {leaf.name: generation_inputs(config, leaf) for leaf in leaves}
-    items = [LeafData(leaf, layout.leaf_data(leaf.name, hash_json(generation[leaf.name]))) for leaf in leaves]
+    items = [
+        LeafData(leaf, layout.leaf_data(leaf.name, hash_json(generation[leaf.name])), layout.leaf_review(leaf.name))
+        for leaf in leaves
+    ]
 
     def reads(kind: str, *, selection: bool = False) -> Callable[[], dict[str, Any]]:
         return functools.partial(STAGE[kind].config_inputs, config, selection=selection)
@@ -448,9 +452,18 @@ def generation_inputs(config: Config, leaf: Leaf) -> dict[str, Any]:
 
 
 def mix_inputs(config: Config, items: list[LeafData]) -> dict[str, Any]:
-    """The leaves' generation folders (named by their input hashes) and what mixing reads."""
+    """The leaves' generation folders (named by their input hashes), their review decisions and what mixing reads.
+
+    A leaf without decisions adds nothing, so runs made before reviews existed keep their mix hash.
+    """
+    from taxolab.mixing.review import Review
+
+    reviews = {item.leaf.name: Review.load(item.review, item.leaf.name).fingerprint() for item in items if item.review}
     return {
         "leaves": {item.leaf.name: item.folder.name for item in items},
+        **(
+            {"review": {name: decided for name, decided in reviews.items() if decided}} if any(reviews.values()) else {}
+        ),
         **STAGE["mix"].config_inputs(config),
     }
 
