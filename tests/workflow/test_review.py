@@ -7,7 +7,8 @@ rows and held-out pairs (and, asked, the dropped rows with their reason) under i
 reject/edit/restore land in the leaf's review file; the rerun re-mixes and retrains without one teacher
 request and its training files carry the decisions (no rejected row, edited texts, an edited held-out pair
 still held out); a regeneration keeps the file, reports decisions on rows that are gone, and applies them
-again when the rows come back.
+again when the rows come back; `--more LEAF` generates a further batch for that leaf alone, keeping its rows
+and their decisions.
 """
 
 from __future__ import annotations
@@ -92,6 +93,15 @@ def test_review_then_rerun_trains_on_the_reviewed_rows(
         run_dir = stopped.run_dir
         assert walk.stand.take() == {f"generate:{KNOWLEDGE}": 1, f"generate:{SKILL}": 1, "mix": 1}
 
+        # `data show` prints a leaf's generation record and a checkpoint batch's rows (not "invalid JSON")
+        (record,) = run_dir.glob(f"data/leaves/{KNOWLEDGE}/*/generation.json")
+        capsys.readouterr()
+        assert main(["data", "show", str(record), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["kind"] == "generation"
+        batch = next(run_dir.glob(f"data/leaves/{KNOWLEDGE}/*/checkpoints/*/*/batch-*.json"))
+        assert main(["data", "show", str(batch), "-n", "2", "--json"]) == 0
+        assert len(json.loads(capsys.readouterr().out)) == 2
+
         # the listing: kept rows and held-out pairs of each leaf, ids as the rows' hashes
         listed = review(capsys, str(run_dir))
         rows = listed["leaves"]
@@ -171,3 +181,41 @@ def test_review_then_rerun_trains_on_the_reviewed_rows(
         assert back["missing"] == {}
         assert "Which bird is Poecile atricapillus?" in trained_questions(run_dir)
         assert len(teacher.requests) > asked  # the regenerations asked the teacher; the reviews never did
+
+
+@pytest.mark.timeout(240)
+def test_more_regenerates_only_that_leaf_and_keeps_its_rows_and_decisions(
+    taxonomy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FakeOpenAIServer(scripted_teacher()) as teacher:  # type: ignore[arg-type]
+        walk = Walk(taxonomy, teacher, monkeypatch)
+        run_dir = walk("mix").run_dir
+        walk.stand.take()
+        before = review(capsys, str(run_dir))["leaves"]
+        skill_ids = [r["id"] for r in before[SKILL]]
+        rejected = before[SKILL][0]
+        review(capsys, str(run_dir), "--reject", rejected["id"])
+        (skill_folder,) = (run_dir / "data" / "leaves" / SKILL).glob("*/generated")
+        skill_rows = (skill_folder / f"{SKILL}.jsonl").read_bytes()
+
+        asked = review(capsys, str(run_dir), "--more", SKILL, "--rows", "3")
+        assert asked["more"] == [3]
+        knowledge_before = teacher.requests[:]
+        walk("mix")
+        assert walk.stand.take() == {f"generate:{SKILL}": 1, "mix": 1}  # the knowledge leaf is untouched
+        new_requests = teacher.requests[len(knowledge_before) :]
+        assert new_requests and not any("chickadee" in json.dumps(r).lower() for r in new_requests)
+        assert (skill_folder / f"{SKILL}.jsonl").read_bytes() == skill_rows  # the first batch is kept as it was
+        after = review(capsys, str(run_dir))["leaves"]
+        ids = [r["id"] for r in after[SKILL]]
+        assert ids[: len(skill_ids)] == skill_ids and len(ids) == len(skill_ids) + 3
+        assert after[SKILL][0]["decision"] == "reject"  # the decision stays on its row
+        assert after[KNOWLEDGE] == before[KNOWLEDGE]
+        trained = trained_questions(run_dir)
+        assert all(json.dumps(r["question"])[1:-1] in trained for r in after[SKILL][len(skill_ids) :])
+        assert json.dumps(rejected["question"])[1:-1] not in trained
+
+        # nothing more asked: the rerun asks the teacher nothing
+        count = len(teacher.requests)
+        walk("mix")
+        assert walk.stand.take() == {} and len(teacher.requests) == count

@@ -163,6 +163,10 @@ def _show_record(file: Path, count: int, as_json: bool) -> None:
 @click.option("--question", help="The corrected question (with --edit).")
 @click.option("--answer", help="The corrected answer (with --edit).")
 @click.option("--restore", multiple=True, metavar="ID", help="Undo the decision on this row (repeatable).")
+@click.option(
+    "--more", "more_leaf", metavar="LEAF", help="Ask for a further batch of rows for this leaf (run folders)."
+)
+@click.option("--rows", type=click.IntRange(min=1), help="With --more: at most this many more rows (default: a batch).")
 @json_option
 def review(  # noqa: PLR0917 (click passes every option by keyword, ruff cannot tell)
     folder: Path,
@@ -173,6 +177,8 @@ def review(  # noqa: PLR0917 (click passes every option by keyword, ruff cannot 
     question: str | None,
     answer: str | None,
     restore: tuple[str, ...],
+    more_leaf: str | None,
+    rows: int | None,
     as_json: bool,
 ) -> None:
     """List a run's rows with stable ids, and reject, edit or restore rows before training.
@@ -181,11 +187,20 @@ def review(  # noqa: PLR0917 (click passes every option by keyword, ruff cannot 
     `data generate` folder. Decisions go to each leaf's review file
     (data/leaves/<leaf>/review.yaml in a run folder); the next `taxolab run`
     re-mixes and retrains on the reviewed rows without asking the teacher again.
+    `--more LEAF` makes the next `taxolab run` generate a further batch for that
+    leaf only, keeping its rows and the decisions on them.
     """
     from taxolab.errors import TaxolabError
-    from taxolab.workflow.review import decide, list_rows, missing_ids, review_leaves
+    from taxolab.workflow.review import ask_more, decide, list_rows, missing_ids, review_leaves
 
     leaves = review_leaves(folder)
+    if rows is not None and more_leaf is None:
+        raise TaxolabError("--rows goes with --more LEAF")
+    if more_leaf is not None:
+        asked = ask_more(leaves, more_leaf, rows)
+        more = {"leaf": more_leaf, "more": asked.more, "file": str(asked.path)}
+        emit(more, as_json, _render_more)
+        return
     if leaf_name is not None:
         leaves = [leaf for leaf in leaves if leaf.name == leaf_name]
         if not leaves:
@@ -292,6 +307,15 @@ def _render_review(listed: dict[str, Any]) -> None:
     stdout.print(
         "[dim]decide with --reject ID, --edit ID --question/--answer TEXT, --restore ID; decisions go to "
         "each leaf's review file and the next `taxolab run` trains on the reviewed rows[/dim]"
+    )
+
+
+def _render_more(more: dict[str, Any]) -> None:
+    batches = ", ".join("a batch" if rows is None else f"{rows} rows" for rows in more["more"])
+    stdout.print(
+        f"{escape(more['leaf'])}: further batches asked for: {batches} (recorded in {more['file']}); the next "
+        "`taxolab run` generates them for this leaf only and keeps its rows",
+        highlight=False,
     )
 
 

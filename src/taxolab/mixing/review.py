@@ -14,12 +14,17 @@ generation folders, so a regeneration keeps it; ``review/<leaf>.yaml`` in a
         decision: edit
         question: Where does the black-capped chickadee live?
         answer: In deciduous and mixed forests of North America.
+    more:                  # further generation batches asked for (`data review --more LEAF`)
+      - rows: 20           # at most 20 more rows; null: as many as one batch makes
 
 A row's id is a hash of what the teacher made (its ``span_id``, question and
 answer, and whether it is a held-out pair), so it survives a regeneration of
 *other* rows; a decision whose id no longer exists is reported
 (:attr:`Review.missing`), never silently dropped. ``was`` is a note for the
 reader (the row's question when decided) and is not part of the decision.
+A ``more`` batch is generated with another generation seed into the leaf's
+generation folder (``more/<n>/``) and its rows are appended to the leaf's:
+existing rows, and the decisions on them, stay.
 
 The mix applies the decisions (:func:`Review.apply`) and the ``taxolab run`` mix
 stage hashes them (:meth:`Review.fingerprint`), so a review re-mixes and
@@ -98,6 +103,8 @@ class Review:
     leaf: str
     path: Path
     rows: dict[str, RowDecision] = field(default_factory=dict)
+    more: list[int | None] = field(default_factory=list)
+    """Further generation batches, in order: each at most this many rows (None: a whole batch)."""
 
     @classmethod
     def load(cls, path: Path, leaf: str) -> Review:
@@ -110,7 +117,7 @@ class Review:
         if not path.is_file():
             return review
         data = plain(load_yaml(path, "review file")) or {}
-        entries = data.get("rows") if isinstance(data, dict) else None
+        entries = (data.get("rows") or {}) if isinstance(data, dict) else None
         if not isinstance(entries, dict):
             raise TaxolabError(f"{path}: expected a mapping `rows:` of row id -> decision; fix it or delete the file")
         for key, entry in entries.items():
@@ -123,14 +130,21 @@ class Review:
             if entry["decision"] == "edit" and texts["question"] is None and texts["answer"] is None:
                 raise TaxolabError(f"{path}: row {key}: an edit needs a `question:` or an `answer:`")
             review.rows[str(key)] = RowDecision(entry["decision"], texts["question"], texts["answer"], texts["was"])
+        for batch in data.get("more") or []:
+            rows = batch.get("rows") if isinstance(batch, dict) else "?"
+            if rows is not None and (not isinstance(rows, int) or rows < 1):
+                raise TaxolabError(f"{path}: `more:` entries are `- rows: N` (N >= 1) or `- rows: null`")
+            review.more.append(rows)
         return review
 
     def save(self) -> None:
         """Write the decisions atomically (the file is removed when none are left)."""
-        if not self.rows:
+        if not self.rows and not self.more:
             self.path.unlink(missing_ok=True)
             return
-        data = {"leaf": self.leaf, "rows": {key: self.rows[key].to_yaml() for key in sorted(self.rows)}}
+        data: dict[str, Any] = {"leaf": self.leaf, "rows": {key: self.rows[key].to_yaml() for key in sorted(self.rows)}}
+        if self.more:
+            data["more"] = [{"rows": rows} for rows in self.more]
         yaml = YAML()
         yaml.default_flow_style = False
         yaml.width = 4096
@@ -174,6 +188,21 @@ class Review:
                         edited["answer"] = decision.answer
                     target.append(edited)
         return applied
+
+
+MORE_FOLDER = "more"
+"""A leaf generation folder's further batches (``more/<n>/generated/<leaf>.jsonl``...), asked for by a review."""
+
+
+def batch_files(folder: Path, part: str, leaf: str) -> list[Path]:
+    """The leaf's files of ``part`` (``generated``, ``dropped``): the generation folder's, then each more batch's.
+
+    Only files that exist, batches in the order they were asked for.
+    """
+    folder = Path(folder)
+    batches = sorted((folder / MORE_FOLDER).glob("*/"), key=lambda p: int(p.name) if p.name.isdigit() else 0)
+    files = [folder / part / f"{leaf}.jsonl", *(batch / part / f"{leaf}.jsonl" for batch in batches)]
+    return [path for path in files if path.is_file()]
 
 
 def review_file(folder: Path, leaf: str) -> Path:

@@ -42,7 +42,7 @@ from taxolab.mixing import forms
 from taxolab.mixing.messages import knowledge_samples, pretraining_samples, skill_samples
 from taxolab.mixing.mix import mix_recipe
 from taxolab.mixing.recipe import write_recipe
-from taxolab.mixing.review import Applied, Review
+from taxolab.mixing.review import Applied, Review, batch_files
 from taxolab.mixing.settings import FORM_KINDS
 from taxolab.mixing.splits import DEV_FOLDER, read_unsplit, write_split
 from taxolab.sdg.spans import document_spans, normalize, strip_markdown
@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from taxolab.taxonomy.model import Leaf
 
 LEAF_FOLDERS = ("generated", "heldout", "test", "passages", "dropped")
+MORE_PARTS = ("generated", "dropped")
+"""What a further batch (``data review --more``) adds to a leaf; held-out pairs, tests and passages stay the first's."""
 
 
 @dataclass(frozen=True)
@@ -360,7 +362,10 @@ def _copy_leaf(source: LeafSource, out_dir: Path) -> None:
         target.unlink(missing_ok=True)
         # a previous mix's dev split of this leaf is stale once the generation's files are copied again
         (out_dir / DEV_FOLDER / folder / path.name).unlink(missing_ok=True)
-        if path.is_file():
+        batches = batch_files(source.folder, folder, source.leaf.name) if folder in MORE_PARTS else []
+        if len(batches) > 1:  # further batches a review asked for: their rows follow the first batch's
+            fsio.write_jsonl(target, [row for batch in batches for row in fsio.read_jsonl(batch)])
+        elif path.is_file():
             fsio.copy_file(path, target)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from taxolab import fsio
 from taxolab.errors import TaxolabError
-from taxolab.mixing.review import Review, RowDecision, review_file, row_id
+from taxolab.mixing.review import Review, RowDecision, batch_files, review_file, row_id
 from taxolab.mixing.splits import read_unsplit
 
 
@@ -34,13 +34,13 @@ class ReviewLeaf:
     in_run: bool
 
     def rows(self) -> list[dict[str, Any]]:
-        return _read(self.folder / "generated" / f"{self.name}.jsonl")
+        return [row for path in batch_files(self.folder, "generated", self.name) for row in fsio.read_jsonl(path)]
 
     def heldout(self) -> list[dict[str, Any]]:
         return read_unsplit(self.folder, "heldout", self.name)
 
     def dropped(self) -> list[dict[str, Any]]:
-        return _read(self.folder / "dropped" / f"{self.name}.jsonl")
+        return [row for path in batch_files(self.folder, "dropped", self.name) for row in fsio.read_jsonl(path)]
 
     def decisions(self) -> Review:
         return Review.load(self.review, self.name)
@@ -182,6 +182,28 @@ def decide(
     return done
 
 
+def ask_more(leaves: list[ReviewLeaf], leaf_name: str, rows: int | None) -> Review:
+    """Record that ``leaf_name`` wants a further generation batch (at most ``rows`` rows); returns its decisions.
+
+    Only in a ``taxolab run`` folder, whose next run generates the batch (that leaf only). Raises
+    :class:`TaxolabError` for an unknown leaf or a ``data generate`` folder.
+    """
+    leaf = next((leaf for leaf in leaves if leaf.name == leaf_name), None)
+    if leaf is None:
+        raise TaxolabError(f"--more {leaf_name}: no such leaf here; `taxolab data review FOLDER` lists the leaves")
+    if not leaf.in_run:
+        raise TaxolabError(
+            f"--more {leaf_name}: only in a `taxolab run` folder; for a `data generate` folder generate again "
+            "with a larger --sdg-scale-factor"
+        )
+    if rows is not None and rows < 1:
+        raise TaxolabError(f"--rows {rows}: give a number of rows of 1 or more")
+    review = leaf.decisions()
+    review.more.append(rows)
+    review.save()
+    return review
+
+
 def missing_ids(leaves: list[ReviewLeaf]) -> dict[str, list[str]]:
     """Leaf -> ids its decisions name that no row has any more (a regeneration replaced those rows)."""
     missing = {}
@@ -199,7 +221,3 @@ def _index(leaves: list[ReviewLeaf]) -> dict[str, tuple[ReviewLeaf, dict[str, An
         for pair in leaf.heldout():
             index[row_id(pair, heldout=True)] = (leaf, pair, True)
     return index
-
-
-def _read(path: Path) -> list[dict[str, Any]]:
-    return fsio.read_jsonl(path) if path.is_file() else []
