@@ -70,7 +70,7 @@ def review(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
 
 def trained_questions(run_dir: Path) -> str:
     """Every training file of the run's mix, as one text (questions appear in it verbatim)."""
-    return "".join(path.read_text() for path in (run_dir / "data" / "mix").glob("*_train_msgs_*.jsonl"))
+    return trained_questions_in(run_dir / "data" / "mix")
 
 
 def evaluated(run_dir: Path) -> list[dict[str, Any]]:
@@ -219,3 +219,43 @@ def test_more_regenerates_only_that_leaf_and_keeps_its_rows_and_decisions(
         count = len(teacher.requests)
         walk("mix")
         assert walk.stand.take() == {} and len(teacher.requests) == count
+
+
+def test_a_data_generate_folder_is_reviewed_and_remixed_without_the_teacher(
+    taxonomy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from taxolab.config import load_config
+    from taxolab.taxonomy import load_leaves
+    from taxolab.workflow.data import generate_and_mix
+
+    leaves = load_leaves(taxonomy, "empty")
+    with FakeOpenAIServer(scripted_teacher()) as teacher:  # type: ignore[arg-type]
+        config = load_config(
+            None,
+            {
+                "generate": {"endpoint_urls": [teacher.url], "sdg_scale_factor": 1},
+                "paths": {"datasets": str(tmp_path / "datasets"), "taxonomy": str(taxonomy)},
+                "taxonomy": {"base": "empty"},
+            },
+        )
+        folder = generate_and_mix(config, leaves=leaves, show_progress=False).output_dir
+        listed = review(capsys, str(folder))["leaves"]
+        rejected = listed[SKILL][0]
+        review(capsys, str(folder), "--reject", rejected["id"])
+        assert (folder / "review" / f"{SKILL}.yaml").is_file()
+        pair = next(r for r in listed[KNOWLEDGE] if r["status"] == "heldout")
+        assert main(["data", "review", str(folder), "--reject", pair["id"]]) != 0  # rewritten in place there
+        assert "taxolab run" in capsys.readouterr().err
+        assert main(["data", "review", str(folder), "--more", SKILL]) != 0
+        assert "sdg-scale-factor" in capsys.readouterr().err
+
+        asked = len(teacher.requests)
+        again = generate_and_mix(config, leaves=leaves, show_progress=False)
+        assert len(teacher.requests) == asked and again.output_dir == folder
+    assert json.dumps(rejected["question"])[1:-1] not in trained_questions_in(folder)
+    assert json.dumps(listed[SKILL][1]["question"])[1:-1] in trained_questions_in(folder)
+    assert again.manifest["counts"]["leaves"][SKILL]["mixed"]["review_rejected"] == 1
+
+
+def trained_questions_in(folder: Path) -> str:
+    return "".join(path.read_text() for path in folder.glob("*_train_msgs_*.jsonl"))

@@ -431,8 +431,10 @@ def _next_step(run: RunContext, stop_after: str) -> str:
     layout = run.layout
     where = {
         "generate": f"the rows of each leaf are in {layout.root / 'data' / 'leaves'}/<leaf>/<id>/generated/ "
-        "(see them with `taxolab data show <file>`, dropped rows with --dropped)",
-        "mix": f"the training rows are in {layout.mix} (see them with `taxolab data show {layout.mix}/<file>.jsonl`)",
+        "(see them with `taxolab data show <file>`, dropped rows with --dropped; reject, edit or ask for more "
+        f"with `taxolab data review {layout.root}`)",
+        "mix": f"the training rows are in {layout.mix} (see them with `taxolab data show {layout.mix}/<file>.jsonl`; "
+        f"reject, edit or ask for more with `taxolab data review {layout.root}`)",
         "train": f"the trained model is in {layout.root / 'train'}",
         "convert": f"the GGUF is in {layout.root / 'model'}",
     }[stop_after]
