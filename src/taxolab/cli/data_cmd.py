@@ -284,10 +284,9 @@ def _render_review(listed: dict[str, Any]) -> None:
     for leaf, rows in listed["leaves"].items():
         counts = {status: sum(row["status"] == status for row in rows) for status in ("kept", "heldout", "dropped")}
         decided = sum("decision" in row for row in rows)
+        dropped = f", {counts['dropped']} dropped" if counts["dropped"] else ""
         heading(
-            stdout,
-            f"{escape(leaf)}: {counts['kept']} kept, {counts['heldout']} held out, {counts['dropped']} dropped shown, "
-            f"{decided} decided",
+            stdout, f"{escape(leaf)}: {counts['kept']} kept, {counts['heldout']} held out{dropped}, {decided} decided"
         )
         for row in rows:
             mark = {"kept": "", "heldout": " [cyan]held out[/cyan]", "dropped": " [red]dropped[/red]"}[row["status"]]
