@@ -110,6 +110,9 @@ def show(file: Path, count: int, dropped: bool, as_json: bool) -> None:
     from taxolab.mixing.forms import counts_for
     from taxolab.sdg.preview import dropped_file, head_rows
 
+    if file.suffix == ".json" and file.parent.name != "forms":
+        _show_record(file, count, as_json)
+        return
     if file.is_dir() or file.suffix == ".json":
         forms = counts_for(file)
         if not forms:
@@ -129,6 +132,96 @@ def show(file: Path, count: int, dropped: bool, as_json: bool) -> None:
     emit(rows, as_json, _render_rows)
     if not as_json and (forms := counts_for(file)):
         _render_forms(forms)
+
+
+def _show_record(file: Path, count: int, as_json: bool) -> None:
+    """A JSON record of a run (``generation.json``, ``run.json``) printed whole; a checkpoint batch's rows."""
+    import json
+
+    from taxolab.errors import TaxolabError
+
+    if not file.is_file():
+        raise TaxolabError(f"{file}: file not found")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise TaxolabError(
+            f"{file}: not a JSON record ({exc}); `data show` reads JSONL rows and JSON records"
+        ) from None
+    if isinstance(data, dict) and isinstance(data.get("rows"), list) and "kind" not in data:
+        emit(data["rows"][:count], as_json, _render_rows)
+        return
+    emit(data, as_json, lambda record: stdout.print_json(json.dumps(record, default=str)))
+
+
+@data_group.command("review")
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--leaf", "leaf_name", metavar="NAME", help="Only this leaf's rows.")
+@click.option("--dropped", is_flag=True, help="Also list the rows the checks dropped, with the reason.")
+@click.option("--reject", multiple=True, metavar="ID", help="Leave this row out of training (repeatable; a,b,c).")
+@click.option("--edit", metavar="ID", help="Correct this row: with --question and/or --answer.")
+@click.option("--question", help="The corrected question (with --edit).")
+@click.option("--answer", help="The corrected answer (with --edit).")
+@click.option("--restore", multiple=True, metavar="ID", help="Undo the decision on this row (repeatable).")
+@click.option(
+    "--more", "more_leaf", metavar="LEAF", help="Ask for a further batch of rows for this leaf (run folders)."
+)
+@click.option("--rows", type=click.IntRange(min=1), help="With --more: at most this many more rows (default: a batch).")
+@json_option
+def review(  # noqa: PLR0917 (click passes every option by keyword, ruff cannot tell)
+    folder: Path,
+    leaf_name: str | None,
+    dropped: bool,
+    reject: tuple[str, ...],
+    edit: str | None,
+    question: str | None,
+    answer: str | None,
+    restore: tuple[str, ...],
+    more_leaf: str | None,
+    rows: int | None,
+    as_json: bool,
+) -> None:
+    """List a run's rows with stable ids, and reject, edit or restore rows before training.
+
+    FOLDER is a `taxolab run` folder (after `--stop-after generate` or `mix`) or a
+    `data generate` folder. Decisions go to each leaf's review file
+    (data/leaves/<leaf>/review.yaml in a run folder); the next `taxolab run`
+    re-mixes and retrains on the reviewed rows without asking the teacher again.
+    `--more LEAF` makes the next `taxolab run` generate a further batch for that
+    leaf only, keeping its rows and the decisions on them.
+    """
+    from taxolab.errors import TaxolabError
+    from taxolab.workflow.review import ask_more, decide, list_rows, missing_ids, review_leaves
+
+    leaves = review_leaves(folder)
+    if rows is not None and more_leaf is None:
+        raise TaxolabError("--rows goes with --more LEAF")
+    if more_leaf is not None:
+        asked = ask_more(leaves, more_leaf, rows)
+        more = {"leaf": more_leaf, "more": asked.more, "file": str(asked.path)}
+        emit(more, as_json, _render_more)
+        return
+    if leaf_name is not None:
+        leaves = [leaf for leaf in leaves if leaf.name == leaf_name]
+        if not leaves:
+            raise TaxolabError(f"{folder}: no leaf {leaf_name!r} here; `taxolab data review {folder}` lists them")
+    ids = tuple(part for value in reject for part in value.replace(",", " ").split())
+    undo = tuple(part for value in restore for part in value.replace(",", " ").split())
+    if ids or undo or edit is not None or question is not None or answer is not None:
+        done = decide(leaves, reject=ids, restore=undo, edit=edit, question=question, answer=answer)
+        data: dict[str, Any] = {
+            "decided": [dataclasses.asdict(d) for d in done],
+            "files": sorted({str(leaf.review) for leaf in leaves if leaf.name in {d.leaf for d in done}}),
+            "missing": missing_ids(leaves),
+        }
+        emit(data, as_json, _render_decided)
+        return
+    listed = {
+        "leaves": {leaf.name: list_rows(leaf, dropped=dropped) for leaf in leaves},
+        "files": {leaf.name: str(leaf.review) for leaf in leaves},
+        "missing": missing_ids(leaves),
+    }
+    emit(listed, as_json, _render_review)
 
 
 @data_group.command("mix")
@@ -185,6 +278,65 @@ def _render_generate(manifest: dict[str, Any]) -> None:
         f"knowledge samples: {counts['knowledge_train_msgs']}, skills samples: {counts['skills_train_msgs']} "
         f"in {manifest['timings']['total_seconds']:.0f} s{retried}"
     )
+
+
+def _render_review(listed: dict[str, Any]) -> None:
+    for leaf, rows in listed["leaves"].items():
+        counts = {status: sum(row["status"] == status for row in rows) for status in ("kept", "heldout", "dropped")}
+        decided = sum("decision" in row for row in rows)
+        dropped = f", {counts['dropped']} dropped" if counts["dropped"] else ""
+        heading(
+            stdout, f"{escape(leaf)}: {counts['kept']} kept, {counts['heldout']} held out{dropped}, {decided} decided"
+        )
+        for row in rows:
+            mark = {"kept": "", "heldout": " [cyan]held out[/cyan]", "dropped": " [red]dropped[/red]"}[row["status"]]
+            if row.get("decision") == "reject":
+                mark += " [bold red]rejected[/bold red]"
+            elif row.get("decision") == "edit":
+                mark += " [bold yellow]edited[/bold yellow]"
+            reason = f" [dim]({escape(str(row['reason']))})[/dim]" if row.get("reason") else ""
+            stdout.print(f"[bold]{row['id']}[/bold]{mark}{reason}", highlight=False)
+            edited = row.get("edited") or {}
+            for key in ("question", "answer"):
+                value = edited.get(key) or row.get(key)
+                if value:
+                    note = " (edited)" if edited.get(key) else ""
+                    stdout.print(f"  {key}{note}: {escape(_short(value, 300))}", highlight=False)
+    _render_missing(listed["missing"])
+    stdout.print(
+        "[dim]decide with --reject ID, --edit ID --question/--answer TEXT, --restore ID; decisions go to "
+        "each leaf's review file and the next `taxolab run` trains on the reviewed rows[/dim]"
+    )
+
+
+def _render_more(more: dict[str, Any]) -> None:
+    batches = ", ".join("a batch" if rows is None else f"{rows} rows" for rows in more["more"])
+    stdout.print(
+        f"{escape(more['leaf'])}: further batches asked for: {batches} (recorded in {more['file']}); the next "
+        "`taxolab run` generates them for this leaf only and keeps its rows",
+        highlight=False,
+    )
+
+
+def _render_decided(data: dict[str, Any]) -> None:
+    for decided in data["decided"]:
+        what = decided["action"]
+        if what == "edit":
+            parts = [f"{key} -> {decided[key]!r}" for key in ("question", "answer") if decided[key] is not None]
+            what = f"edit: {'; '.join(parts)}"
+        stdout.print(f"{decided['id']} ({escape(decided['leaf'])}): {escape(what)}", highlight=False)
+    for path in data["files"]:
+        stdout.print(f"recorded in {path}", highlight=False)
+    _render_missing(data["missing"])
+
+
+def _render_missing(missing: dict[str, list[str]]) -> None:
+    for leaf, ids in missing.items():
+        stdout.print(
+            f"[bold]{escape(leaf)}: decisions on {', '.join(ids)} name rows that no longer exist[/bold] "
+            "(regenerated); they apply to nothing: --restore them or decide on the new rows",
+            highlight=False,
+        )
 
 
 def _render_forms(forms: dict[str, dict[str, Any]]) -> None:

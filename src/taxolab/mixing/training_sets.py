@@ -42,6 +42,7 @@ from taxolab.mixing import forms
 from taxolab.mixing.messages import knowledge_samples, pretraining_samples, skill_samples
 from taxolab.mixing.mix import mix_recipe
 from taxolab.mixing.recipe import write_recipe
+from taxolab.mixing.review import Applied, Review, batch_files
 from taxolab.mixing.settings import FORM_KINDS
 from taxolab.mixing.splits import DEV_FOLDER, read_unsplit, write_split
 from taxolab.sdg.spans import document_spans, normalize, strip_markdown
@@ -51,14 +52,21 @@ if TYPE_CHECKING:
     from taxolab.taxonomy.model import Leaf
 
 LEAF_FOLDERS = ("generated", "heldout", "test", "passages", "dropped")
+MORE_PARTS = ("generated", "dropped")
+"""What a further batch (``data review --more``) adds to a leaf; held-out pairs, tests and passages stay the first's."""
 
 
 @dataclass(frozen=True)
 class LeafSource:
-    """A leaf and the folder its generation wrote (``generated/<leaf>.jsonl`` ...)."""
+    """A leaf and the folder its generation wrote (``generated/<leaf>.jsonl`` ...); ``review``: its decisions file.
+
+    The decisions (:mod:`taxolab.mixing.review`) are applied to the rows and
+    held-out pairs read from ``folder``; None or a missing file means none.
+    """
 
     leaf: Leaf
     folder: Path
+    review: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -119,14 +127,22 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     rows = {s.leaf.name: _read(out_dir / "generated" / f"{s.leaf.name}.jsonl") for s in leaves}
     seeds = {s.leaf.name: seed_rows(s.leaf) if options.with_seeds else [] for s in leaves}
     heldout = {s.leaf.name: read_unsplit(out_dir, "heldout", s.leaf.name) for s in leaves}
+    reviewed = {s.leaf.name: _reviewed(s, rows[s.leaf.name], heldout[s.leaf.name]) for s in leaves}
+    rows = {name: applied.rows for name, applied in reviewed.items()}
+    heldout = {name: applied.heldout for name, applied in reviewed.items()}
     # a held-out question that is also a training question (a seed, say) cannot be held out
     trained = {normalize(str(r["question"])) for name in rows for r in rows[name] + seeds[name]}
     heldout = {name: [h for h in pairs if normalize(h["question"]) not in trained] for name, pairs in heldout.items()}
     held = {normalize(h["question"]) for pairs in heldout.values() for h in pairs}
+    # an edited held-out pair stays held out: its original question reaches no training row either
+    held |= {normalize(q) for applied in reviewed.values() for q in applied.withheld_questions}
+    # a rejected held-out pair leaves the evaluation set, the teacher's test question of the same text too
+    unasked = {normalize(q) for applied in reviewed.values() for q in applied.dropped_questions}
     # what any evaluation asks (held-out pairs, the teacher's test questions) never reaches a training sample
     asked = held | {
         normalize(str(t.get("question") or "")) for s in leaves for t in read_unsplit(out_dir, "test", s.leaf.name)
     }
+    asked -= unasked
 
     rng = random.Random(options.seed)
     shown = {s.leaf.name: [_shown(r) for r in rows[s.leaf.name] + seeds[s.leaf.name]] for s in leaves}
@@ -144,6 +160,8 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             "generated": len(rows[name]),
             "seed_examples": len(seeds[name]),
             "removed_as_heldout": len(rows[name]) - len(kept),
+            "review_rejected": reviewed[name].rejected,
+            "review_edited": reviewed[name].edited,
         }
         if source.leaf.is_knowledge:
             passages = _read(out_dir / "passages" / f"{name}.jsonl")
@@ -166,7 +184,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             counts.update(forms.summary(fact_counts), forms_by_kind=fact_counts["by_kind"])
             fsio.write_jsonl(path, samples)
             knowledge_files.append(path)
-            tests, test_source = _tests(out_dir, name, heldout[name], passages, options.seed)
+            tests, test_source = _tests(out_dir, name, heldout[name], passages, options.seed, unasked=unasked)
             seed, fraction = options.seed, options.dev_fraction
             heldout_dev, heldout_test = write_split(
                 out_dir, "heldout", name, heldout[name], seed=seed, dev_fraction=fraction
@@ -271,10 +289,20 @@ def heldout_test_questions(
 
 
 def _tests(
-    out_dir: Path, leaf: str, heldout: list[dict[str, Any]], passages: list[dict[str, Any]], seed: int
+    out_dir: Path,
+    leaf: str,
+    heldout: list[dict[str, Any]],
+    passages: list[dict[str, Any]],
+    seed: int,
+    *,
+    unasked: set[str],
 ) -> tuple[list[dict[str, Any]], str | None]:
     """The leaf's multiple-choice questions (both splits; the caller writes them split) and their source."""
-    teacher = [row for row in read_unsplit(out_dir, "test", leaf) if row.get("source", "teacher") != "heldout"]
+    teacher = [
+        row
+        for row in read_unsplit(out_dir, "test", leaf)
+        if row.get("source", "teacher") != "heldout" and normalize(str(row.get("question") or "")) not in unasked
+    ]
     if teacher:
         return teacher, "teacher"
     built = heldout_test_questions(heldout, passages, seed, leaf)
@@ -334,8 +362,17 @@ def _copy_leaf(source: LeafSource, out_dir: Path) -> None:
         target.unlink(missing_ok=True)
         # a previous mix's dev split of this leaf is stale once the generation's files are copied again
         (out_dir / DEV_FOLDER / folder / path.name).unlink(missing_ok=True)
-        if path.is_file():
+        batches = batch_files(source.folder, folder, source.leaf.name) if folder in MORE_PARTS else []
+        if len(batches) > 1:  # further batches a review asked for: their rows follow the first batch's
+            fsio.write_jsonl(target, [row for batch in batches for row in fsio.read_jsonl(batch)])
+        elif path.is_file():
             fsio.copy_file(path, target)
+
+
+def _reviewed(source: LeafSource, rows: list[dict[str, Any]], heldout: list[dict[str, Any]]) -> Applied:
+    if source.review is None:
+        return Applied(rows, heldout)
+    return Review.load(source.review, source.leaf.name).apply(rows, heldout)
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

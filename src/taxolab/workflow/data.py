@@ -12,6 +12,7 @@ gets few rows through the filters.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,31 +99,103 @@ def generate_leaf(
     *,
     show_progress: bool,
     api_key: str | None = None,
+    more: Sequence[int | None] = (),
 ) -> dict[str, Any]:
     """Generate one leaf's rows into ``folder`` (resuming an interrupted attempt there); stage outputs.
 
     Document chunks are capped by ``run.max_chunks_per_leaf`` (part of the generation fingerprint).
+    ``more`` lists the further batches a review asked for (``taxolab data review --more``, each at most
+    that many rows, None: a whole batch): a finished first batch is kept as it is (no teacher request)
+    and each further batch is generated into ``folder/more/<n>`` (:func:`generate_more`).
     """
+    from taxolab.mixing.review import MORE_FOLDER
     from taxolab.sdg.generate import generate_data
+    from taxolab.sdg.runs import read_manifest
 
     remove_stale_siblings(folder)
     config = teacher.generation_config()
+    record = read_manifest(folder) if folder.is_dir() else None
+    done = record is not None and record.get("status") == "complete"
+    if more and done and (folder / "generated" / f"{leaf.name}.jsonl").is_file():
+        counts = (record or {}).get("counts", {}).get("leaves", {}).get(leaf.name, {})
+        dropped = dict(counts.get("dropped") or {})
+    else:
+        result = generate_data(
+            config,
+            output_dir=folder,
+            leaves=[leaf],
+            max_chunks=config.run.max_chunks_per_leaf,
+            show_progress=show_progress,
+            api_key=api_key,
+        )
+        counts = result.manifest.get("counts", {}).get("leaves", {}).get(leaf.name, {})
+        dropped = dict(result.dropped)
+    added = [
+        generate_more(config, leaf, folder, number, rows, show_progress=show_progress, api_key=api_key)
+        for number, rows in enumerate(more, start=1)
+    ]
+    for stale in (folder / MORE_FOLDER).glob("*"):
+        if stale.is_dir() and not (stale.name.isdigit() and 1 <= int(stale.name) <= len(more)):
+            shutil.rmtree(stale)  # a batch the review file no longer asks for
+    outputs = {"paths": [str(folder)], "folder": str(folder), "counts": counts, "dropped": dropped}
+    return {**outputs, "more": added} if more else outputs
+
+
+def generate_more(
+    config: Config,
+    leaf: Leaf,
+    folder: Path,
+    number: int,
+    rows: int | None,
+    *,
+    show_progress: bool,
+    api_key: str | None = None,
+) -> int:
+    """Generate further batch ``number`` of ``leaf`` with generation seed ``generate.seed + number``; rows added.
+
+    The batch runs in ``folder/more/<number>/batch`` (resumable like any generation) and its new rows
+    (at most ``rows``; none already in the folder's earlier batches, by :func:`taxolab.mixing.review.row_id`)
+    go to ``folder/more/<number>/generated/<leaf>.jsonl``, its dropped rows beside them, which the mix and
+    the review read after the first batch's (:func:`taxolab.mixing.review.batch_files`).
+    """
+    from taxolab.mixing.review import MORE_FOLDER, batch_files, row_id
+    from taxolab.sdg.generate import generate_data
+
+    target = folder / MORE_FOLDER / str(number)
+    generated = target / "generated" / f"{leaf.name}.jsonl"
+    if generated.is_file():
+        return len(fsio.read_jsonl(generated))
+    seeded = config.model_copy(
+        update={"generate": config.generate.model_copy(update={"seed": config.generate.seed + number})}
+    )
     result = generate_data(
-        config,
-        output_dir=folder,
+        seeded,
+        output_dir=target / "batch",
         leaves=[leaf],
         max_chunks=config.run.max_chunks_per_leaf,
         show_progress=show_progress,
         api_key=api_key,
     )
-    counts = result.manifest.get("counts", {}).get("leaves", {}).get(leaf.name, {})
-    return {"paths": [str(folder)], "folder": str(folder), "counts": counts, "dropped": dict(result.dropped)}
+    seen = {row_id(row) for path in batch_files(folder, "generated", leaf.name) for row in fsio.read_jsonl(path)}
+    new: list[dict[str, Any]] = []
+    for row in _read_rows(result.output_dir / "generated" / f"{leaf.name}.jsonl"):
+        if row_id(row) not in seen and (rows is None or len(new) < rows):
+            seen.add(row_id(row))
+            new.append(row)
+    fsio.write_jsonl(
+        target / "dropped" / f"{leaf.name}.jsonl", _read_rows(result.output_dir / "dropped" / f"{leaf.name}.jsonl")
+    )
+    fsio.write_jsonl(generated, new)  # last: its presence marks the batch done
+    return len(new)
 
 
 @dataclass(frozen=True)
 class LeafData:
+    """A leaf, its generation folder and its review decisions file (which may not exist)."""
+
     leaf: Leaf
     folder: Path
+    review: Path | None = None
 
 
 def mix_leaves(items: list[LeafData], out_dir: Path, run_name: str, config: Config) -> dict[str, Any]:
@@ -136,7 +209,7 @@ def mix_leaves(items: list[LeafData], out_dir: Path, run_name: str, config: Conf
     if out_dir.exists():
         shutil.rmtree(out_dir)
     built = build_training_sets(
-        [LeafSource(item.leaf, item.folder) for item in items],
+        [LeafSource(item.leaf, item.folder, item.review) for item in items],
         out_dir,
         run_name,
         MixOptions.from_config(config),
@@ -152,6 +225,7 @@ def generate_and_mix(config: Config, **generate: Any) -> Any:
     go to ``generate_data``; returns its :class:`~taxolab.sdg.generate.GenerateResult`.
     """
     from taxolab.mixing import LeafSource, MixOptions, build_training_sets
+    from taxolab.mixing.review import review_file
     from taxolab.sdg.generate import generate_data
     from taxolab.sdg.runs import write_manifest
     from taxolab.taxonomy import load_leaves
@@ -159,7 +233,7 @@ def generate_and_mix(config: Config, **generate: Any) -> Any:
     result = generate_data(config, **generate)
     leaves = generate.get("leaves") or load_leaves(config.paths.resolved("taxonomy"), config.taxonomy.base)
     built = build_training_sets(
-        [LeafSource(leaf, result.output_dir) for leaf in leaves],
+        [LeafSource(leaf, result.output_dir, review_file(result.output_dir, leaf.name)) for leaf in leaves],
         result.output_dir,
         result.output_dir.name,
         MixOptions.from_config(config),

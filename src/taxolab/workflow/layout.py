@@ -35,6 +35,13 @@ class RunLayout:
     def leaf_data(self, leaf: str, input_hash: str) -> Path:
         return self.root / "data" / "leaves" / leaf / input_hash[:HASH_CHARS]
 
+    def leaf_review(self, leaf: str) -> Path:
+        """The leaf's review decisions (:mod:`taxolab.mixing.review`): beside its generation folders, so a
+        regeneration of the leaf keeps them."""
+        from taxolab.mixing.review import REVIEW_NAME
+
+        return self.root / "data" / "leaves" / leaf / REVIEW_NAME
+
     @property
     def mix(self) -> Path:
         return self.root / "data" / "mix"

@@ -14,8 +14,10 @@ declares on its settings model, :mod:`taxolab.config.affects`):
 taxonomy           always runs (a git diff and validation take a second)
 generate:<leaf>    generation's own fingerprint of the leaf: its folder, the
                    pipeline and prompt files it runs, teacher, ``generate.*``,
-                   ``serve.*``, ``run.max_chunks_per_leaf``
-mix                every leaf's generation hash, ``mix.*``
+                   ``serve.*``, ``run.max_chunks_per_leaf``; and the further
+                   batches its review asked for (``data review --more``)
+mix                every leaf's generation hash and further batches, its review decisions
+                   (``taxolab data review``), ``mix.*``
 train              the mix files' bytes, student, training settings;
                    ``select_by`` and the test questions only re-select
 convert            the training hash, ``run.outtype``
@@ -327,7 +329,10 @@ def build_stages(run: RunContext, runner: StageRunner, estimates: Estimator) -> 
     outtype = config.run.outtype
     teacher = TeacherSession(config)
     generation = {leaf.name: generation_inputs(config, leaf) for leaf in leaves}
-    items = [LeafData(leaf, layout.leaf_data(leaf.name, hash_json(generation[leaf.name]))) for leaf in leaves]
+    items = [
+        LeafData(leaf, layout.leaf_data(leaf.name, hash_json(generation[leaf.name])), layout.leaf_review(leaf.name))
+        for leaf in leaves
+    ]
 
     def reads(kind: str, *, selection: bool = False) -> Callable[[], dict[str, Any]]:
         return functools.partial(STAGE[kind].config_inputs, config, selection=selection)
@@ -336,8 +341,10 @@ def build_stages(run: RunContext, runner: StageRunner, estimates: Estimator) -> 
         return Stage(
             f"generate:{item.leaf.name}",
             f"{STAGE['generate'].title}: {item.leaf.name}",
-            functools.partial(dict, generation[item.leaf.name]),
-            lambda: generate_leaf(teacher, item.leaf, item.folder, show_progress=options.show_progress),
+            lambda: generate_inputs(generation[item.leaf.name], item),
+            lambda: generate_leaf(
+                teacher, item.leaf, item.folder, show_progress=options.show_progress, more=more_batches(item)
+            ),
             work=generated_tokens,
             estimate=functools.partial(estimates.generation, item.leaf),
             reads=reads("generate"),
@@ -434,8 +441,10 @@ def _next_step(run: RunContext, stop_after: str) -> str:
     layout = run.layout
     where = {
         "generate": f"the rows of each leaf are in {layout.root / 'data' / 'leaves'}/<leaf>/<id>/generated/ "
-        "(see them with `taxolab data show <file>`, dropped rows with --dropped)",
-        "mix": f"the training rows are in {layout.mix} (see them with `taxolab data show {layout.mix}/<file>.jsonl`)",
+        "(see them with `taxolab data show <file>`, dropped rows with --dropped; reject, edit or ask for more "
+        f"with `taxolab data review {layout.root}`)",
+        "mix": f"the training rows are in {layout.mix} (see them with `taxolab data show {layout.mix}/<file>.jsonl`; "
+        f"reject, edit or ask for more with `taxolab data review {layout.root}`)",
         "train": f"the trained model is in {layout.root / 'train'}",
         "convert": f"the GGUF is in {layout.root / 'model'}",
     }[stop_after]
@@ -457,10 +466,35 @@ def generation_inputs(config: Config, leaf: Leaf) -> dict[str, Any]:
     return {"leaf": leaf.name, "generation": leaf_fingerprint(config, leaf, max_chunks=config.run.max_chunks_per_leaf)}
 
 
+def more_batches(item: LeafData) -> list[int | None]:
+    """The further generation batches the leaf's review asked for (``taxolab data review --more``)."""
+    from taxolab.mixing.review import Review
+
+    return Review.load(item.review, item.leaf.name).more if item.review else []
+
+
+def generate_inputs(generation: dict[str, Any], item: LeafData) -> dict[str, Any]:
+    """A leaf's generation stage fingerprint: :func:`generation_inputs` (which names its folder) and the
+    further batches its review asked for, so ``--more`` regenerates that leaf alone, in the same folder."""
+    more = more_batches(item)
+    return {**generation, "more": more} if more else generation
+
+
 def mix_inputs(config: Config, items: list[LeafData]) -> dict[str, Any]:
-    """The leaves' generation folders (named by their input hashes) and what mixing reads."""
+    """The leaves' generation folders (named by their input hashes), their review decisions and what mixing reads.
+
+    A leaf without decisions adds nothing, so runs made before reviews existed keep their mix hash.
+    """
+    from taxolab.mixing.review import Review
+
+    reviews = {item.leaf.name: Review.load(item.review, item.leaf.name).fingerprint() for item in items if item.review}
+    more = {item.leaf.name: batches for item in items if (batches := more_batches(item))}
     return {
         "leaves": {item.leaf.name: item.folder.name for item in items},
+        **({"more": more} if more else {}),
+        **(
+            {"review": {name: decided for name, decided in reviews.items() if decided}} if any(reviews.values()) else {}
+        ),
         **STAGE["mix"].config_inputs(config),
     }
 
