@@ -13,6 +13,7 @@ from rich.table import Table
 from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
 from taxolab.console import heading, stdout
+from taxolab.datarun import KNOWLEDGE_MIX, SKILLS_MIX
 from taxolab.llm.settings import ServeSettings
 from taxolab.mixing import mix_recipe
 from taxolab.mixing.settings import MixSettings
@@ -182,7 +183,7 @@ def _render_generate(manifest: dict[str, Any]) -> None:
         else ""
     )
     stdout.print(
-        f"knowledge samples: {counts['knowledge_train_msgs']}, skills samples: {counts['skills_train_msgs']} "
+        f"knowledge samples: {counts[KNOWLEDGE_MIX]}, skills samples: {counts[SKILLS_MIX]} "
         f"in {manifest['timings']['total_seconds']:.0f} s{retried}"
     )
 
