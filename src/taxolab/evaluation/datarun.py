@@ -13,12 +13,7 @@ from pathlib import Path
 
 from taxolab.datarun import DEV, DataRun, trained_questions, training_files
 from taxolab.fsio import iter_jsonl
-from taxolab.text import normalise_tokens
-
-
-def normalised_question(text: str) -> str:
-    """The form questions are compared in: lower-case words, punctuation and English articles removed."""
-    return " ".join(normalise_tokens(text))
+from taxolab.text import normalize
 
 
 class TrainingQuestions:
@@ -35,11 +30,11 @@ class TrainingQuestions:
     ``taxolab run``) to have the record.
 
     A question is *in training* when its normalised text
-    (:func:`normalised_question`) equals a recorded one.
+    (:func:`taxolab.text.normalize`, the rule of mixing's held-out exclusion) equals a recorded one.
     """
 
     def __init__(self, questions: Iterable[str]) -> None:
-        self.messages: set[str] = {normalised_question(text) for text in questions}
+        self.messages: set[str] = {normalize(text) for text in questions}
         self.messages.discard("")
 
     @classmethod
@@ -59,7 +54,7 @@ class TrainingQuestions:
     def __contains__(self, question: object) -> bool:
         if not isinstance(question, str):
             return False
-        asked = normalised_question(question)
+        asked = normalize(question)
         return bool(asked) and asked in self.messages
 
 

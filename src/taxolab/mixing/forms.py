@@ -42,7 +42,8 @@ from typing import Any
 
 from taxolab.datarun import FORMS, MESSAGES, QUESTIONS_KEY, DataRun
 from taxolab.mixing.messages import chat_sample
-from taxolab.sdg.spans import document_spans, normalize, word_count
+from taxolab.sdg.spans import document_spans, word_count
+from taxolab.text import normalize
 
 BLANK = "___"
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from taxolab import fsio
 from taxolab.datarun import DataRun
-from taxolab.sdg.spans import normalize
+from taxolab.text import normalize
 
 Split = Literal["dev", "test"]
 

@@ -58,7 +58,8 @@ from taxolab.mixing.mix import mix_recipe
 from taxolab.mixing.recipe import write_recipe
 from taxolab.mixing.settings import FORM_KINDS
 from taxolab.mixing.splits import read_unsplit, write_split
-from taxolab.sdg.spans import document_spans, normalize, strip_markdown
+from taxolab.sdg.spans import document_spans, strip_markdown
+from taxolab.text import normalize
 
 if TYPE_CHECKING:
     from taxolab.config.schema import Config
