@@ -6,8 +6,11 @@ import ast
 import os
 from pathlib import Path
 
+import pytest
+
 import taxolab
 from taxolab import datarun, fsio
+from taxolab.cli.main import main
 from taxolab.datarun import DataRun, run_folder, training_files
 from taxolab.evaluation.datarun import TrainingQuestions
 from taxolab.mixing import MixOptions, build_training_sets
@@ -130,7 +133,9 @@ def _leaf(tmp_path: Path) -> tuple[Leaf, Path]:
     return leaf, run.folder
 
 
-def test_every_training_sample_records_the_questions_it_trains(tmp_path: Path) -> None:
+def test_every_training_sample_records_the_questions_it_trains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     leaf, folder = _leaf(tmp_path)
     out = tmp_path / "mix"
     options = MixOptions(seed=3, distractor_ratio=0.5, knowledge_replay=1.0, context_ratio=0.5, system_prompt="sys")
@@ -150,3 +155,7 @@ def test_every_training_sample_records_the_questions_it_trains(tmp_path: Path) -
     seen = TrainingQuestions.of_run(out)
     assert all(question in seen for question in generated)
     assert HELD not in seen
+    # `data show` prints the record under the sample's messages
+    closed = next(r for r in fsio.read_jsonl(files[-1]) if r["metadata"]["sample_type"] == "closed_book")
+    assert main(["data", "show", str(files[-1]), "-n", "200"]) == 0
+    assert f"trains: {closed[datarun.QUESTIONS_KEY][0]}" in capsys.readouterr().out
