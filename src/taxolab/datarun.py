@@ -38,15 +38,13 @@ DEV = "dev"
 
 LEAF_FOLDERS = (GENERATED, HELDOUT, TEST, PASSAGES, DROPPED)
 """What generation writes per leaf (and mixing copies into a separate mix folder)."""
-SPLIT_PARTS = (HELDOUT, TEST)
-"""The parts mixing splits into dev and test."""
 MIX_FOLDERS = (MESSAGES, RECIPES, FORMS)
 """What a mix writes besides the mixes themselves (cleared before each mix)."""
-PARTS = (*LEAF_FOLDERS, MESSAGES, FORMS, RECIPES)
+PARTS = (*LEAF_FOLDERS, *MIX_FOLDERS)
+"""Every part folder of a run (a ``--tasks-dir`` naming one stands for its run)."""
 
 KNOWLEDGE_MIX = "knowledge_train_msgs"
 SKILLS_MIX = "skills_train_msgs"
-MIXES = (KNOWLEDGE_MIX, SKILLS_MIX)
 MIX_MARK = "_train_msgs_"
 """What every mix file name holds (``<phase>_train_msgs_<run>.jsonl``)."""
 MIX_GLOB = f"*{MIX_MARK}*.jsonl"
