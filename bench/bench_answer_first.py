@@ -25,8 +25,8 @@ from pathlib import Path
 
 from taxolab import fsio
 from taxolab.config import load_config
-from taxolab.sdg.spans import normalize
 from taxolab.taxonomy import load_leaf
+from taxolab.text import normalize
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 LEAF = "knowledge/science/animals/birds/black_capped_chickadee"

@@ -48,9 +48,10 @@ from taxolab.sdg.blocks.knowledge import SpanQuestions
 from taxolab.sdg.library import load_pipeline_set
 from taxolab.sdg.prompts import PromptConfig
 from taxolab.sdg.seeds import seed_pool
-from taxolab.sdg.spans import document_spans, normalize
+from taxolab.sdg.spans import document_spans
 from taxolab.sdg.teacher import TeacherPool, TeacherSpec
 from taxolab.taxonomy import load_leaf
+from taxolab.text import normalize
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 LEAF = "knowledge/science/animals/birds/black_capped_chickadee"

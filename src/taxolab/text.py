@@ -11,7 +11,10 @@ rules live here once:
   comparable form (``1,751`` == ``1751``, ``six`` == ``6``, ``Insects`` == ``insect``);
 - :func:`stem`: a light suffix-stripping stem (``cache``/``caches``/``cached``), :func:`same_word`;
 - :func:`numbers` / :func:`sentence_names`: a text's digits and its capitalised words inside sentences;
-- :func:`normalise_tokens`: SQuAD-style tokens, for token F1 and for comparing questions;
+- :func:`normalize`: the one form texts and questions are compared in -- held-out exclusion and the
+  dev/test split (mixing), "was the model trained on this question?" (evaluation), the question check;
+- :func:`normalise_tokens`: SQuAD-style answer tokens (articles dropped), for token F1 and ROUGE-L;
+- :func:`content_stems` / :func:`cjk_bigrams`: a text's content words as stems (grounding, the question check);
 - :func:`question_kind`: what a question asks for (a number, a name, yes/no, other);
 - :data:`HEDGES` / :func:`hedged` and :func:`negated_at`: cues of doubt and of negation.
 
@@ -60,9 +63,18 @@ _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCT = str.maketrans(dict.fromkeys(string.punctuation, " "))
 
 
+def normalize(text: str) -> str:
+    """Lower case, letters and digits only (of any script), single spaces: "near-identical" texts compare equal.
+
+    The one rule for comparing questions: mixing's held-out exclusion and dev/test split, evaluation's
+    "trained on this question?" and generation's held-out choice all use it (articles are kept).
+    """
+    return " ".join(re.sub(r"[\W_]+", " ", text.lower()).split())
+
+
 def normalise_tokens(text: str) -> list[str]:
-    """Lower-case words with punctuation and English articles removed (SQuAD-style answer normalisation);
-    also how a question is compared with the training set's (``" ".join(...)``)."""
+    """Lower-case words with punctuation and English articles removed (SQuAD-style answer normalisation,
+    for token F1 and ROUGE-L; questions are compared by :func:`normalize`)."""
     text = text.lower().translate(_PUNCT)
     return _ARTICLES.sub(" ", text).split()
 
@@ -121,7 +133,12 @@ def stem(word: str) -> str:
 
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
+"""An English word: letters, inner apostrophes and hyphens."""
+_CJK_CHARS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+CJK = re.compile(f"[{_CJK_CHARS}]")
+"""One Chinese, Japanese or Korean character (scripts written without spaces between words)."""
+_CJK_RUN = re.compile(f"[{_CJK_CHARS}]+")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?:])\s+|\n+")
 
 
@@ -134,11 +151,34 @@ def sentence_names(text: str) -> set[str]:
     """Capitalised words that do not start a sentence (lower-cased), e.g. {"brisson", "canada"}."""
     found: set[str] = set()
     for sentence in _SENTENCE_SPLIT.split(text):
-        words = _WORD.findall(sentence)
+        words = WORD.findall(sentence)
         for word in words[1:]:
             if word[0].isupper() and word.lower() not in STOP_WORDS and word != "I":
                 found.add(word.lower().removesuffix("'s"))
     return found
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the content words (3+ letters, not :data:`STOP_WORDS`), in order (repeats kept), then the
+    :func:`cjk_bigrams` of any Chinese, Japanese or Korean text."""
+    stems = []
+    for word in WORD.findall(text):
+        for part in word.split("-"):
+            if len(part) >= 3 and part.lower() not in STOP_WORDS:
+                stems.append(stem(part))
+    return stems + cjk_bigrams(text)
+
+
+def cjk_bigrams(text: str) -> list[str]:
+    """Adjacent character pairs of every run of CJK characters (a lone character stands for itself).
+
+    Chinese and Japanese put no spaces between words, so the words of a sentence are not
+    found by splitting; character bigrams are the usual stand-in for them in retrieval.
+    """
+    pairs: list[str] = []
+    for run in _CJK_RUN.findall(text):
+        pairs.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    return pairs
 
 
 SAME_WORD_PREFIX = 6

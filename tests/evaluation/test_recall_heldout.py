@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from taxolab.datarun import run_folder
 from taxolab.evaluation.api import evaluate
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, EvalContext
 from taxolab.evaluation.cache import DiskCache
-from taxolab.evaluation.datarun import TrainingQuestions, run_folder
+from taxolab.evaluation.datarun import TrainingQuestions
 from taxolab.evaluation.keyfacts import key_terms, score_answer
 from taxolab.evaluation.mmlu_branch import MmluBranch
 from taxolab.evaluation.results import BenchmarkResult, Change, ModelScores
@@ -62,14 +63,18 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> Path:
     return path
 
 
-def sample(user: str, answer: str = "x") -> dict[str, Any]:
-    return {
+def sample(user: str, answer: str = "x", questions: list[str] | None = None) -> dict[str, Any]:
+    """A training sample; ``questions``: mixing's record of what it trains (None: a row without the record)."""
+    row: dict[str, Any] = {
         "messages": [
             {"role": "system", "content": SYSTEM},
             {"role": "user", "content": user},
             {"role": "assistant", "content": answer},
         ]
     }
+    if questions is not None:
+        row["questions"] = questions
+    return row
 
 
 def data_run(root: Path, *, heldout: list[dict[str, Any]], trained_questions: list[str]) -> Path:
@@ -77,9 +82,10 @@ def data_run(root: Path, *, heldout: list[dict[str, Any]], trained_questions: li
     run = root / "run"
     for leaf in sorted({row["leaf"] for row in heldout}):
         write_jsonl(run / "heldout" / f"{leaf}.jsonl", [row for row in heldout if row["leaf"] == leaf])
-    closed = [sample(q) for q in trained_questions]
+    closed = [sample(q, questions=[q]) for q in trained_questions]
     with_context = [
-        sample(f"Use the documents below.\n\nDocument 1:\ntext\n\nQuestion: {q}") for q in trained_questions
+        sample(f"Use the documents below.\n\nDocument 1:\ntext\n\nQuestion: {q}", questions=[q])
+        for q in trained_questions
     ]
     write_jsonl(run / "messages" / "knowledge_birds.jsonl", closed + with_context)
     write_jsonl(run / "knowledge_train_msgs_run.jsonl", closed)
@@ -254,10 +260,26 @@ def test_mmlu_branch_with_only_training_questions_is_skipped_with_the_reason(
     assert "in the training set" in report.skipped["mmlu_branch"]
 
 
-def test_training_questions_match_closed_book_and_with_context_samples() -> None:
-    seen = TrainingQuestions(["Who wrote it?", "Document 1:\nblah\n\nQuestion: When did it start?"])
+def test_training_questions_are_read_from_the_record_mixing_writes(tmp_path: Path) -> None:
+    shown = "Use the documents below.\n\nDocument 1:\nblah\n\nQuestion: When did it start?"
+    rows = [
+        sample("Who wrote it?", questions=["Who wrote it?"]),
+        sample(shown, questions=["When did it start?"]),
+        {"messages": [{"role": "pretraining", "content": "Question: Is a passage a question?"}], "questions": []},
+    ]
+    seen = TrainingQuestions.of_files([write_jsonl(tmp_path / "knowledge_train_msgs_run.jsonl", rows)])
     assert "who wrote it" in seen and "When did it start?" in seen
     assert "Did it start?" not in seen and "Who wrote" not in seen
+    assert "Is a passage a question?" not in seen  # the prompt text is never parsed
+    assert shown not in seen  # only the recorded question, not the prompt around it
+
+
+def test_training_rows_without_the_record_count_their_whole_user_message(tmp_path: Path) -> None:
+    """The documented fallback for a mix written before mixing recorded questions: no "Question:" parsing."""
+    rows = [sample("Who wrote it?"), sample("Document 1:\nblah\n\nQuestion: When did it start?")]
+    seen = TrainingQuestions.of_files([write_jsonl(tmp_path / "old.jsonl", rows)])
+    assert "Who wrote it?" in seen
+    assert "When did it start?" not in seen
 
 
 # --- verdicts and headlines ---------------------------------------------------------------------------

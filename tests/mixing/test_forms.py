@@ -30,8 +30,9 @@ from taxolab.mixing.messages import validate_sample
 from taxolab.mixing.settings import FORM_KINDS
 from taxolab.mixing.splits import read_unsplit
 from taxolab.mixing.training_sets import LeafSource
-from taxolab.sdg.spans import document_spans, normalize, strip_markdown
+from taxolab.sdg.spans import document_spans, strip_markdown
 from taxolab.taxonomy.model import Leaf, LeafKind
+from taxolab.text import normalize
 
 LEAF = "knowledge_animals_chickadee"
 DOCUMENT = """# Black-capped chickadee

@@ -107,7 +107,8 @@ def test_japanese_text_gives_answer_spans_and_its_questions_pass_the_checks() ->
     from taxolab.sdg.blocks import BlockContext, build_block
     from taxolab.sdg.blocks.build import BuildEnv
     from taxolab.sdg.grounding import check_grounding
-    from taxolab.sdg.spans import document_spans, normalize, word_count
+    from taxolab.sdg.spans import document_spans, word_count
+    from taxolab.text import normalize
 
     text = "".join(
         f"第{i}項：灯台は一八九〇年に北の防波堤に建てられ、灯りは十八海里先まで見えます。" for i in range(1, 4)

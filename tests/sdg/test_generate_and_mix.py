@@ -16,11 +16,12 @@ from taxolab.config.schema import Config
 from taxolab.mixing.messages import validate_sample
 from taxolab.mixing.splits import split_of
 from taxolab.mixing.training_sets import heldout_test_questions
-from taxolab.sdg.spans import document_spans, normalize
+from taxolab.sdg.spans import document_spans
 from taxolab.taxonomy import load_leaves
 from taxolab.taxonomy.model import Leaf
 from taxolab.taxonomy.sample import write_sample
 from taxolab.testing.fake_openai import FakeOpenAIServer
+from taxolab.text import normalize
 from taxolab.workflow.data import LeafData, TeacherSession, generate_and_mix, generate_leaf, mix_leaves
 
 from .conftest import scripted

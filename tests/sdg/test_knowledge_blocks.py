@@ -16,7 +16,8 @@ from taxolab.sdg.blocks.knowledge import answer_in_question
 from taxolab.sdg.grounding import check_grounding
 from taxolab.sdg.heldout import split_heldout
 from taxolab.sdg.library import load_pipeline_set
-from taxolab.sdg.spans import document_spans, normalize, strip_markdown
+from taxolab.sdg.spans import document_spans, strip_markdown
+from taxolab.text import normalize
 
 PASSAGE = (
     "The black-capped chickadee is a small, nonmigratory, North American bird. "

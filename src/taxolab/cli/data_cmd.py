@@ -13,6 +13,7 @@ from rich.table import Table
 from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
 from taxolab.console import heading, stdout
+from taxolab.datarun import KNOWLEDGE_MIX, QUESTIONS_KEY, SKILLS_MIX
 from taxolab.llm.settings import ServeSettings
 from taxolab.mixing import mix_recipe
 from taxolab.mixing.settings import MixSettings
@@ -275,7 +276,7 @@ def _render_generate(manifest: dict[str, Any]) -> None:
         else ""
     )
     stdout.print(
-        f"knowledge samples: {counts['knowledge_train_msgs']}, skills samples: {counts['skills_train_msgs']} "
+        f"knowledge samples: {counts[KNOWLEDGE_MIX]}, skills samples: {counts[SKILLS_MIX]} "
         f"in {manifest['timings']['total_seconds']:.0f} s{retried}"
     )
 
@@ -425,6 +426,8 @@ def _render_rows(rows: list[dict[str, Any]]) -> None:
                 stdout.print(
                     f"[bold]{escape(str(message.get('role')))}:[/bold] {escape(_short(message.get('content')))}"
                 )
+            if row.get(QUESTIONS_KEY):  # what mixing recorded this sample trains
+                stdout.print(f"[bold]trains:[/bold] {escape(_short(' | '.join(map(str, row[QUESTIONS_KEY]))))}")
             continue
         for key, value in row.items():
             if not key.startswith("_"):

@@ -12,9 +12,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from taxolab import fsio
+from taxolab.datarun import TEST, DataRun, run_folder, training_files
 from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError
-from taxolab.evaluation.datarun import DEV_SPLIT, TrainingQuestions, run_folder, split_note, training_files
+from taxolab.evaluation.datarun import TrainingQuestions, split_note
 from taxolab.evaluation.loglik import LoglikScorer
 from taxolab.evaluation.mcq import ChoiceQuestion, LoglikBenchmark, choice_request
 from taxolab.fsio import iter_jsonl
@@ -28,15 +29,12 @@ def find_test_files(path: Path | None, datasets_dir: Path) -> list[Path]:
     with no path and no generated run, :class:`BenchmarkUnavailableError` (skippable).
     """
     if path is None:
-        runs = sorted(
-            (p for p in datasets_dir.glob("*/test") if any(p.glob("*.jsonl"))),
-            key=lambda p: p.stat().st_mtime,
-        )
-        if not runs:
+        newest = DataRun.newest(datasets_dir, TEST)
+        if newest is None:
             raise BenchmarkUnavailableError(
                 f"no generated test questions under {datasets_dir}: run `taxolab data generate` or pass --tasks-dir"
             )
-        path = runs[-1]
+        path = newest.part(TEST)
         return _question_files(path, unavailable=BenchmarkUnavailableError)
     # A path the user gave is something they asked for: any problem with it is an error, never a skip.
     return _question_files(Path(path), unavailable=TaxolabError)
@@ -51,13 +49,14 @@ def _question_files(path: Path, *, unavailable: type[TaxolabError]) -> list[Path
         raise TaxolabError(f"{path}: mmlu_branch question path does not exist; {_HINT}")
     if path.is_file():
         return [path]
-    folder = path / "test" if (path / "test").is_dir() else path
+    run = DataRun(path)
+    folder = run.part(TEST) if run.part(TEST).is_dir() else path
     if folder == path and training_files(path):
         raise unavailable(f"{path}: this data run has no test/ questions for mmlu_branch")
     files = sorted(folder.glob("*.jsonl"))
     if not files and folder != path:
         # A data run whose test split is empty has nothing to report on: a skip with its reason, never a failed run.
-        dev = sorted((path / DEV_SPLIT / "test").glob("*.jsonl"))
+        dev = run.dev_files(TEST)
         why = (
             f"all {sum(len(fsio.read_jsonl(f)) for f in dev)} of its questions fell in the dev split "
             "(mix.dev_fraction; checkpoint selection reads them, the report never does)"
@@ -105,8 +104,8 @@ def load_questions(files: list[Path]) -> list[ChoiceQuestion]:
 def refuse_training_questions(questions: list[ChoiceQuestion], folder: Path) -> tuple[list[ChoiceQuestion], int, bool]:
     """The questions the model was not trained on, how many were refused, and whether any training file was found.
 
-    A question is refused when its normalised text is a user message of the
-    run's training files (``*_train_msgs_*.jsonl``, ``messages/``): scoring
+    A question is refused when its normalised text is a trained question of the
+    run's training files (its mixes and ``messages/``, as recorded by mixing): scoring
     it would measure memorisation of the training set, not new knowledge.
     """
     seen = TrainingQuestions.of_run(folder)
@@ -141,7 +140,7 @@ class MmluBranch(LoglikBenchmark):
                 f"all {refused} questions in {where} are in the training set (refused): nothing new to score"
             )
         self.notes.insert(0, f"{len(questions)} questions from {where}: {source_summary(questions)}")
-        note = split_note(run_folder(files[0]), "test")
+        note = split_note(run_folder(files[0]), TEST)
         if note:
             self.notes.insert(1, note)
         return questions

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from taxolab.datarun import MESSAGES, newest_run, run_folder
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, JudgedBenchmark, JudgedItem
-from taxolab.evaluation.datarun import TrainingQuestions, newest_run, run_folder
+from taxolab.evaluation.datarun import TrainingQuestions
 from taxolab.evaluation.prompts import context_block, judge_prompt
 from taxolab.evaluation.runner import Conversation
 from taxolab.evaluation.taxonomy_items import changed_leaves, new_leaf_names
@@ -55,7 +56,7 @@ class MtBenchBranch(JudgedBenchmark):
     def _refuse_trained(self, items: list[JudgedItem], leaves: int) -> list[JudgedItem]:
         """Drop seed questions that are in the data run's training files; none left is "unavailable", with why."""
         tasks = self.ctx.settings.tasks_dir
-        folder = run_folder(Path(tasks)) if tasks is not None else newest_run(self.ctx.datasets_dir, "messages")
+        folder = run_folder(Path(tasks)) if tasks is not None else newest_run(self.ctx.datasets_dir, MESSAGES)
         seen = TrainingQuestions.of_run(folder) if folder is not None else TrainingQuestions([])
         if not len(seen):
             self.notes.append(f"{len(items)} seed questions from {leaves} skill leaves")

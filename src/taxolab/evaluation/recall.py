@@ -25,9 +25,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from taxolab.datarun import HELDOUT, DataRun, newest_run, run_folder
 from taxolab.errors import LocatedError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
-from taxolab.evaluation.datarun import TrainingQuestions, newest_run, run_folder, split_note
+from taxolab.evaluation.datarun import TrainingQuestions, split_note
 from taxolab.evaluation.keyfacts import LEARNED_THRESHOLD, score_answer
 from taxolab.evaluation.overlap import rouge_l
 from taxolab.evaluation.prompts import judge_prompt
@@ -71,11 +72,11 @@ class Recall(JudgedBenchmark):
         folder = self._data_run()
         items: list[JudgedItem] = []
         if folder is not None:
-            for file in sorted((folder / "heldout").glob("*.jsonl")):
+            for file in DataRun(folder).files(HELDOUT):
                 items += load_held_out(file, prefix=f"heldout:{file.stem}")
             if items:
-                self.notes.append(f"{len(items)} held-out pairs from {folder / 'heldout'}")
-                note = split_note(folder, "heldout")
+                self.notes.append(f"{len(items)} held-out pairs from {DataRun(folder).part(HELDOUT)}")
+                note = split_note(folder, HELDOUT)
                 if note:
                     self.notes.append(note)
         if self.ctx.settings.recall_data is not None:
@@ -103,10 +104,10 @@ class Recall(JudgedBenchmark):
         tasks = self.ctx.settings.tasks_dir
         if tasks is not None:
             return run_folder(Path(tasks))
-        return newest_run(self.ctx.datasets_dir, "heldout")
+        return newest_run(self.ctx.datasets_dir, HELDOUT)
 
     def _refuse_trained(self, items: list[JudgedItem], folder: Path | None) -> list[JudgedItem]:
-        """Drop (and count in the notes) questions that are user messages of the run's training files."""
+        """Drop (and count in the notes) questions the run's training files train (:class:`TrainingQuestions`)."""
         if folder is None:
             return items
         seen = TrainingQuestions.of_run(folder)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from taxolab.console import stderr
-from taxolab.evaluation.datarun import DEV_SPLIT
+from taxolab.datarun import HELDOUT, TEST, DataRun
 from taxolab.hashing import hash_bytes, hash_json, short
 
 SelectBy = Literal["mmlu_branch", "recall"]
@@ -139,8 +139,7 @@ def _name(checkpoint: Path) -> str:
 
 def dev_questions(data_dir: Path, how: SelectBy) -> list[Path]:
     """The dev split's files ``how`` reads (``dev/test`` or ``dev/heldout``); [] when there are none."""
-    part = "test" if how == "mmlu_branch" else "heldout"
-    return sorted((Path(data_dir) / DEV_SPLIT / part).glob("*.jsonl"))
+    return DataRun(Path(data_dir)).dev_files(TEST if how == "mmlu_branch" else HELDOUT)
 
 
 def dev_selector(

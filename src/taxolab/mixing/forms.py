@@ -40,9 +40,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from taxolab.sdg.spans import document_spans, normalize, word_count
+from taxolab.datarun import FORMS, MESSAGES, QUESTIONS_KEY, DataRun
+from taxolab.mixing.messages import chat_sample
+from taxolab.sdg.spans import document_spans, word_count
+from taxolab.text import normalize
 
-FORMS_FOLDER = "forms"
 BLANK = "___"
 
 SAMPLE_KINDS = {
@@ -370,7 +372,7 @@ def count_forms(facts: list[Fact], samples: list[dict[str, Any]], *, min_forms: 
 
 def forms_file(out_dir: Path, leaf: str) -> Path:
     """Where mixing writes a leaf's forms count: ``<out_dir>/forms/<leaf>.json``."""
-    return Path(out_dir) / FORMS_FOLDER / f"{leaf}.json"
+    return DataRun(Path(out_dir)).leaf_file(FORMS, leaf)
 
 
 def short_facts(out_dir: Path, leaf: str) -> list[dict[str, Any]]:
@@ -395,14 +397,14 @@ def counts_for(path: Path) -> dict[str, dict[str, Any]]:
     """
     path = Path(path)
     if path.is_dir():
-        folder = next((f for f in (path, path / "mix", path / "data" / "mix") if (f / FORMS_FOLDER).is_dir()), path)
-        files = sorted((folder / FORMS_FOLDER).glob("*.json"))
-    elif path.parent.name == FORMS_FOLDER:
+        folder = next((f for f in (path, path / "mix", path / "data" / "mix") if (f / FORMS).is_dir()), path)
+        files = sorted((folder / FORMS).glob("*.json"))
+    elif path.parent.name == FORMS:
         files = [path]
-    elif path.parent.name == "messages":
-        files = [path.parent.parent / FORMS_FOLDER / f"{path.stem}.json"]
+    elif path.parent.name == MESSAGES:
+        files = [path.parent.parent / FORMS / f"{path.stem}.json"]
     else:
-        files = sorted((path.parent / FORMS_FOLDER).glob("*.json"))
+        files = sorted((path.parent / FORMS).glob("*.json"))
     return {file.stem: json.loads(file.read_text(encoding="utf-8")) for file in files if file.is_file()}
 
 
@@ -419,19 +421,15 @@ def summary(counts: dict[str, Any]) -> dict[str, Any]:
 
 
 def _chat(user: str, assistant: str, fact: Fact, kind: str, system: str) -> dict[str, Any]:
-    return {
-        "messages": [
-            {"role": "system", "content": system},
-            {"role": "user", "content": user.strip()},
-            {"role": "assistant", "content": assistant.strip()},
-        ],
-        "metadata": {"leaf": fact.leaf, "kind": "knowledge", "sample_type": kind, "span_id": fact.span_id},
-    }
+    """A form's chat sample; what it trains is its whole prompt (a reverse question, a fill-in request)."""
+    meta = {"leaf": fact.leaf, "kind": "knowledge", "sample_type": kind, "span_id": fact.span_id}
+    return chat_sample(user, assistant, meta, system, questions=[user])
 
 
 def _pretraining(text: str, passage: dict[str, Any], kind: str) -> dict[str, Any]:
     return {
         "messages": [{"role": "pretraining", "content": text.strip()}],
+        QUESTIONS_KEY: [],
         "metadata": {"leaf": passage.get("leaf"), "kind": "knowledge", "sample_type": kind},
     }
 

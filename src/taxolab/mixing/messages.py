@@ -8,6 +8,10 @@ Skill rows become one prompt-response sample; grounded skills put the context
 before the request. A document's passages become ``pretraining`` samples (plain
 text, every token trained), so the knowledge phase reads the document itself.
 Every chat sample starts with the one system prompt (``mix.system_prompt``).
+
+Each sample also records the questions it trains (``"questions"``,
+:data:`taxolab.datarun.QUESTIONS_KEY`; empty for a passage), so evaluation
+knows which questions the model has seen without reading the prompt text.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import random
 from collections.abc import Iterable
 from typing import Any
 
+from taxolab.datarun import QUESTIONS_KEY
 from taxolab.mixing.settings import DEFAULT_SYSTEM_PROMPT
 
 SYSTEM_PROMPT: str = DEFAULT_SYSTEM_PROMPT
@@ -45,6 +50,7 @@ def pretraining_samples(passages: Iterable[dict[str, Any]]) -> list[dict[str, An
     return [
         {
             "messages": [{"role": "pretraining", "content": str(passage["text"]).strip()}],
+            QUESTIONS_KEY: [],
             "metadata": {"leaf": passage.get("leaf"), "kind": "knowledge", "sample_type": "passage"},
         }
         for passage in passages
@@ -52,13 +58,17 @@ def pretraining_samples(passages: Iterable[dict[str, Any]]) -> list[dict[str, An
     ]
 
 
-def _sample(user: str, assistant: str, metadata: dict[str, Any], system: str) -> dict[str, Any]:
+def chat_sample(
+    user: str, assistant: str, metadata: dict[str, Any], system: str, *, questions: list[str]
+) -> dict[str, Any]:
+    """One system/user/assistant sample; ``questions``: what it trains (the record evaluation reads)."""
     return {
         "messages": [
             {"role": "system", "content": system},
             {"role": "user", "content": user.strip()},
             {"role": "assistant", "content": assistant.strip()},
         ],
+        QUESTIONS_KEY: [question.strip() for question in questions],
         "metadata": metadata,
     }
 
@@ -80,7 +90,10 @@ def knowledge_samples(
     samples = []
     for row in rows:
         meta = {"leaf": row.get("leaf"), "dataset_type": row.get("dataset_type"), "kind": "knowledge"}
-        closed = _sample(row["question"], row["answer"], {**meta, "sample_type": "closed_book"}, system)
+        asked = [str(row["question"])]
+        closed = chat_sample(
+            row["question"], row["answer"], {**meta, "sample_type": "closed_book"}, system, questions=asked
+        )
         if context_ratio < 1.0 and rng.random() >= context_ratio:
             samples.append(closed)
             continue
@@ -93,16 +106,18 @@ def knowledge_samples(
         shown = "\n\n".join(f"Document {i + 1}:\n{text.strip()}" for i, text in enumerate(documents))
         user = f"Use the documents below to answer the question.\n\n{shown}\n\nQuestion: {row['question']}"
         style = "context_with_distractor" if len(documents) > 1 else "context"
-        samples.append(_sample(user, row["answer"], {**meta, "sample_type": style}, system))
+        samples.append(chat_sample(user, row["answer"], {**meta, "sample_type": style}, system, questions=asked))
         samples.append(closed)
     return samples
 
 
 def skill_samples(rows: Iterable[dict[str, Any]], *, system: str = SYSTEM_PROMPT) -> list[dict[str, Any]]:
+    """One sample per skill row (``question``, ``answer``, optional ``context`` shown before the question)."""
     samples = []
     for row in rows:
         context = row.get("context")
         user = f"{context.strip()}\n\n{row['question']}" if context else str(row["question"])
         kind = "grounded_skill" if context else "freeform_skill"
-        samples.append(_sample(user, row["answer"], {"leaf": row.get("leaf"), "kind": kind}, system))
+        meta = {"leaf": row.get("leaf"), "kind": kind}
+        samples.append(chat_sample(user, row["answer"], meta, system, questions=[str(row["question"])]))
     return samples

@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from taxolab import fsio
-from taxolab.sdg.spans import normalize
+from taxolab.datarun import DataRun
+from taxolab.text import normalize
 
 Split = Literal["dev", "test"]
-DEV_FOLDER = "dev"
-SPLIT_PARTS = ("heldout", "test")
 
 
 def split_of(question: str, *, seed: int, dev_fraction: float) -> Split:
@@ -59,7 +58,8 @@ def read_unsplit(out_dir: Path, part: str, leaf: str) -> list[dict[str, Any]]:
     """A leaf's rows of ``part`` (``heldout`` or ``test``) from both splits, as if never split (a re-mix reads this)."""
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for path in (Path(out_dir) / part / f"{leaf}.jsonl", Path(out_dir) / DEV_FOLDER / part / f"{leaf}.jsonl"):
+    run = DataRun(Path(out_dir))
+    for path in (run.leaf_file(part, leaf), run.dev_file(part, leaf)):
         for row in fsio.read_jsonl(path) if path.is_file() else []:
             key = normalize(str(row.get("question") or ""))
             if key not in seen:
@@ -76,8 +76,8 @@ def write_split(
     An empty side's file is removed, so a reader never finds stale questions.
     """
     dev, test = split_rows(rows, seed=seed, dev_fraction=dev_fraction)
-    for folder, chosen in ((Path(out_dir) / DEV_FOLDER / part, dev), (Path(out_dir) / part, test)):
-        path = folder / f"{leaf}.jsonl"
+    run = DataRun(Path(out_dir))
+    for path, chosen in ((run.dev_file(part, leaf), dev), (run.leaf_file(part, leaf), test)):
         if chosen:
             fsio.write_jsonl(path, chosen)
         else:

@@ -4,14 +4,16 @@
 so for the same taxonomy, teacher and seed they train on the same files.
 
 Per leaf it reads what generation wrote (:mod:`taxolab.sdg.outputs`) and writes,
-under ``out_dir``:
+under ``out_dir`` (the layout and its names: :mod:`taxolab.datarun`):
 
 - ``messages/<leaf>.jsonl``: knowledge leaves -- every pair closed-book, a
   ``context_ratio`` share also with its passage (RAFT, sometimes beside a
   distractor passage), the leaf's seed examples the same way, every
   document passage as a ``pretraining`` sample, and the teacher-free forms of
   each fact (``mix.forms``, :mod:`taxolab.mixing.forms`); skill leaves -- one sample per
-  row plus the seed examples. Every chat sample starts with ``mix.system_prompt``.
+  row plus the seed examples. Every chat sample starts with ``mix.system_prompt``, and
+  every sample records the questions it trains (``"questions"`` beside ``"messages"``;
+  evaluation reads it to refuse trained questions, the trainer ignores it).
 - ``forms/<leaf>.json``: forms per fact (:func:`taxolab.mixing.forms.count_forms`).
 - ``heldout/<leaf>.jsonl``: the held-out pairs, minus any whose question is
   also a training question (a seed example, say); and no training row keeps a
@@ -37,6 +39,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from taxolab import fsio
+from taxolab.datarun import (
+    DROPPED,
+    GENERATED,
+    HELDOUT,
+    KNOWLEDGE_MIX,
+    LEAF_FOLDERS,
+    MESSAGES,
+    MIX_FOLDERS,
+    PASSAGES,
+    SKILLS_MIX,
+    TEST,
+    DataRun,
+)
 from taxolab.errors import TaxolabError
 from taxolab.mixing import forms
 from taxolab.mixing.messages import knowledge_samples, pretraining_samples, skill_samples
@@ -44,15 +59,15 @@ from taxolab.mixing.mix import mix_recipe
 from taxolab.mixing.recipe import write_recipe
 from taxolab.mixing.review import Applied, Review, batch_files
 from taxolab.mixing.settings import FORM_KINDS
-from taxolab.mixing.splits import DEV_FOLDER, read_unsplit, write_split
-from taxolab.sdg.spans import document_spans, normalize, strip_markdown
+from taxolab.mixing.splits import read_unsplit, write_split
+from taxolab.sdg.spans import document_spans, strip_markdown
+from taxolab.text import normalize
 
 if TYPE_CHECKING:
     from taxolab.config.schema import Config
     from taxolab.taxonomy.model import Leaf
 
-LEAF_FOLDERS = ("generated", "heldout", "test", "passages", "dropped")
-MORE_PARTS = ("generated", "dropped")
+MORE_PARTS = (GENERATED, DROPPED)
 """What a further batch (``data review --more``) adds to a leaf; held-out pairs, tests and passages stay the first's."""
 
 
@@ -113,20 +128,21 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     Raises :class:`taxolab.errors.TaxolabError` when a recipe names a missing file.
     """
     for source in sources:
-        if not (source.folder / "generated" / f"{source.leaf.name}.jsonl").is_file():
+        if not DataRun(source.folder).leaf_file(GENERATED, source.leaf.name).is_file():
             raise TaxolabError(
                 f"{source.folder}: no generated rows for leaf {source.leaf.name}; generate it again "
                 "(rerun the same command)"
             )
     out_dir.mkdir(parents=True, exist_ok=True)
-    _clear_mix(out_dir)
+    run_dir = DataRun(out_dir)
+    _clear_mix(run_dir)
     for source in sources:
         if source.folder.resolve() != out_dir.resolve():
             _copy_leaf(source, out_dir)
     leaves = sorted(sources, key=lambda source: source.leaf.name)
-    rows = {s.leaf.name: _read(out_dir / "generated" / f"{s.leaf.name}.jsonl") for s in leaves}
+    rows = {s.leaf.name: _read(run_dir.leaf_file(GENERATED, s.leaf.name)) for s in leaves}
     seeds = {s.leaf.name: seed_rows(s.leaf) if options.with_seeds else [] for s in leaves}
-    heldout = {s.leaf.name: read_unsplit(out_dir, "heldout", s.leaf.name) for s in leaves}
+    heldout = {s.leaf.name: read_unsplit(out_dir, HELDOUT, s.leaf.name) for s in leaves}
     reviewed = {s.leaf.name: _reviewed(s, rows[s.leaf.name], heldout[s.leaf.name]) for s in leaves}
     rows = {name: applied.rows for name, applied in reviewed.items()}
     heldout = {name: applied.heldout for name, applied in reviewed.items()}
@@ -140,7 +156,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     unasked = {normalize(q) for applied in reviewed.values() for q in applied.dropped_questions}
     # what any evaluation asks (held-out pairs, the teacher's test questions) never reaches a training sample
     asked = held | {
-        normalize(str(t.get("question") or "")) for s in leaves for t in read_unsplit(out_dir, "test", s.leaf.name)
+        normalize(str(t.get("question") or "")) for s in leaves for t in read_unsplit(out_dir, TEST, s.leaf.name)
     }
     asked -= unasked
 
@@ -155,7 +171,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
         kept = [r for r in rows[name] if normalize(str(r["question"])) not in held]
         training = kept + seeds[name]
         shown_training = [r for r in shown[name] if normalize(str(r["question"])) not in held]
-        path = out_dir / "messages" / f"{name}.jsonl"
+        path = run_dir.leaf_file(MESSAGES, name)
         counts: dict[str, Any] = {
             "generated": len(rows[name]),
             "seed_examples": len(seeds[name]),
@@ -164,7 +180,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             "review_edited": reviewed[name].edited,
         }
         if source.leaf.is_knowledge:
-            passages = _read(out_dir / "passages" / f"{name}.jsonl")
+            passages = _read(run_dir.leaf_file(PASSAGES, name))
             if "questions" not in options.forms:  # the human-written seed examples stay (mix.seed_examples)
                 shown_training = [r for r in shown_training if r.get("dataset_type") == "seed_example"]
             samples = knowledge_samples(
@@ -187,9 +203,9 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             tests, test_source = _tests(out_dir, name, heldout[name], passages, options.seed, unasked=unasked)
             seed, fraction = options.seed, options.dev_fraction
             heldout_dev, heldout_test = write_split(
-                out_dir, "heldout", name, heldout[name], seed=seed, dev_fraction=fraction
+                out_dir, HELDOUT, name, heldout[name], seed=seed, dev_fraction=fraction
             )
-            tests_dev, tests_test = write_split(out_dir, "test", name, tests, seed=seed, dev_fraction=fraction)
+            tests_dev, tests_test = write_split(out_dir, TEST, name, tests, seed=seed, dev_fraction=fraction)
             counts.update(
                 heldout=len(heldout[name]),
                 heldout_dev=heldout_dev,
@@ -209,7 +225,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
         per_leaf[name] = counts
 
     mixes = _write_mixes(out_dir, run, knowledge_files, skill_files, options)
-    paths = sorted(str(p) for p in out_dir.glob("*_train_msgs_*.jsonl"))
+    paths = [str(p) for p in run_dir.mixes()]
     return {"mixes": mixes, "leaves": per_leaf, "paths": paths}
 
 
@@ -300,7 +316,7 @@ def _tests(
     """The leaf's multiple-choice questions (both splits; the caller writes them split) and their source."""
     teacher = [
         row
-        for row in read_unsplit(out_dir, "test", leaf)
+        for row in read_unsplit(out_dir, TEST, leaf)
         if row.get("source", "teacher") != "heldout" and normalize(str(row.get("question") or "")) not in unasked
     ]
     if teacher:
@@ -316,13 +332,14 @@ def _write_mixes(
 ) -> dict[str, int]:
     """Both recipes and both mixes; a mix with no sample is left out (no phase to train)."""
     outputs = {
-        "knowledge_train_msgs": [(p, 1.0) for p in knowledge],
-        "skills_train_msgs": [(p, 1.0) for p in skills] + [(p, options.knowledge_replay) for p in knowledge],
+        KNOWLEDGE_MIX: [(p, 1.0) for p in knowledge],
+        SKILLS_MIX: [(p, 1.0) for p in skills] + [(p, options.knowledge_replay) for p in knowledge],
     }
     counts = {}
+    run_dir = DataRun(out_dir)
     for name, datasets in outputs.items():
-        output = out_dir / f"{name}_{run}.jsonl"
-        recipe = out_dir / "recipes" / f"{name.split('_')[0]}.yaml"
+        output = run_dir.mix_file(name, run)
+        recipe = run_dir.recipe(name)
         write_recipe(recipe, output, list(datasets), options.seed)
         counts[name] = mix_recipe(recipe).rows
         if counts[name] == 0:
@@ -348,21 +365,22 @@ def _plain(text: Any) -> str:
     return strip_markdown(str(text))
 
 
-def _clear_mix(out_dir: Path) -> None:
-    for folder in ("messages", "recipes", forms.FORMS_FOLDER):
-        shutil.rmtree(out_dir / folder, ignore_errors=True)
-    for old in out_dir.glob("*_train_msgs_*.jsonl"):
+def _clear_mix(run: DataRun) -> None:
+    for folder in MIX_FOLDERS:
+        shutil.rmtree(run.part(folder), ignore_errors=True)
+    for old in run.mixes():
         old.unlink()
 
 
 def _copy_leaf(source: LeafSource, out_dir: Path) -> None:
+    leaf, run = source.leaf.name, DataRun(out_dir)
     for folder in LEAF_FOLDERS:
-        path = source.folder / folder / f"{source.leaf.name}.jsonl"
-        target = out_dir / folder / path.name
+        path = DataRun(source.folder).leaf_file(folder, leaf)
+        target = run.leaf_file(folder, leaf)
         target.unlink(missing_ok=True)
         # a previous mix's dev split of this leaf is stale once the generation's files are copied again
-        (out_dir / DEV_FOLDER / folder / path.name).unlink(missing_ok=True)
-        batches = batch_files(source.folder, folder, source.leaf.name) if folder in MORE_PARTS else []
+        run.dev_file(folder, leaf).unlink(missing_ok=True)
+        batches = batch_files(source.folder, folder, leaf) if folder in MORE_PARTS else []
         if len(batches) > 1:  # further batches a review asked for: their rows follow the first batch's
             fsio.write_jsonl(target, [row for batch in batches for row in fsio.read_jsonl(batch)])
         elif path.is_file():

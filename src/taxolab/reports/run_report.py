@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from taxolab import fsio
+from taxolab.datarun import GENERATED, DataRun
 from taxolab.evaluation.results import BenchmarkResult, ModelScores
 from taxolab.mixing.forms import counts_for
 from taxolab.reports.eval_format import knowledge_headline
@@ -35,7 +36,7 @@ REPORT_COLUMNS = ("dataset_type", "context", "document", "question", "answer")
 
 def sample_rows(folder: Path, leaf: str, limit: int = 3, width: int = 400) -> list[dict[str, Any]]:
     """A few generated rows of a leaf for the report: the columns a reader checks, long texts shortened."""
-    path = folder / "generated" / f"{leaf}.jsonl"
+    path = DataRun(folder).leaf_file(GENERATED, leaf)
     rows = []
     for row in (fsio.read_jsonl(path) if path.is_file() else [])[:limit]:
         shown = {key: row[key] for key in REPORT_COLUMNS if row.get(key)}

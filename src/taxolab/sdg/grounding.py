@@ -13,7 +13,8 @@ passage. The rule, checked on the plain text of both (Markdown removed):
 3. at least ``min_share`` (default 0.8) of the text's content words (words of
    3+ letters outside :data:`taxolab.text.STOP_WORDS`, compared by the light
    suffix-stripping :func:`taxolab.text.stem`; in Chinese, Japanese and Korean,
-   written without spaces, every pair of adjacent characters) appear in the passage.
+   written without spaces, every pair of adjacent characters:
+   :func:`taxolab.text.content_stems`) appear in the passage.
 
 It cannot tell a true paraphrase with new words from an invention, so it
 errs on the side of dropping: a dropped row costs one sample, a kept false row
@@ -22,38 +23,12 @@ teaches a falsehood.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from taxolab.sdg.spans import strip_markdown
-from taxolab.text import STOP_WORDS, numbers, sentence_names, stem
+from taxolab.text import WORD, cjk_bigrams, content_stems, numbers, sentence_names, stem
 
 DEFAULT_MIN_SHARE = 0.8
-
-_WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*")
-_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]+")
-
-
-def content_stems(text: str) -> list[str]:
-    """Stems of the content words, in order (repeats kept: the share counts every occurrence)."""
-    stems = []
-    for word in _WORD.findall(text):
-        for part in word.split("-"):
-            if len(part) >= 3 and part.lower() not in STOP_WORDS:
-                stems.append(stem(part))
-    return stems + cjk_bigrams(text)
-
-
-def cjk_bigrams(text: str) -> list[str]:
-    """Adjacent character pairs of every run of CJK characters (a lone character stands for itself).
-
-    Chinese and Japanese put no spaces between words, so the words of a sentence are not
-    found by splitting; character bigrams are the usual stand-in for them in retrieval.
-    """
-    pairs: list[str] = []
-    for run in _CJK_RUN.findall(text):
-        pairs.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
-    return pairs
 
 
 @dataclass(frozen=True)
@@ -80,7 +55,7 @@ class Grounding:
 def check_grounding(text: str, source: str, *, min_share: float = DEFAULT_MIN_SHARE) -> Grounding:
     """Compare a teacher-written ``text`` with its ``source`` passage by the rule of this module."""
     text, source = strip_markdown(text), strip_markdown(source)
-    source_words = {word.lower().removesuffix("'s") for word in _WORD.findall(source)}
+    source_words = {word.lower().removesuffix("'s") for word in WORD.findall(source)}
     source_words |= {part.lower() for word in source_words for part in word.split("-")}
     source_stems = {stem(word) for word in source_words} | set(cjk_bigrams(source))
     source_numbers = numbers(source)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from taxolab.sdg.spans import normalize
+from taxolab.text import normalize
 
 Row = dict[str, Any]
 

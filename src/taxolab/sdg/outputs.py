@@ -1,4 +1,4 @@
-"""What generation hands over, per leaf, and the files it writes (the layout mixing reads).
+"""What generation hands over, per leaf, and the files it writes (the layout, :mod:`taxolab.datarun`, mixing reads).
 
 generated/<leaf>.jsonl   kept rows (dataset_type, question, answer, document, leaf; answer-first rows
                          also span and span_id), raw teacher outputs under ``_raw``
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from taxolab import fsio
+from taxolab.datarun import DROPPED, GENERATED, HELDOUT, PASSAGES, TEST, DataRun
 
 INTERNAL_COLUMNS = {"seed_pool"}
-FOLDERS = ("generated", "heldout", "test", "passages", "dropped")
 
 
 @dataclass
@@ -58,13 +58,13 @@ def test_questions(rows: list[dict[str, Any]], leaf: str) -> list[dict[str, Any]
 
 def write_leaf(folder: Path, result: LeafRows) -> None:
     """Write one leaf's files under ``folder`` (atomically, each file whole or not at all)."""
-    name = result.leaf
-    fsio.write_jsonl(folder / "generated" / f"{name}.jsonl", public_rows(result.rows))
+    name, run = result.leaf, DataRun(folder)
+    fsio.write_jsonl(run.leaf_file(GENERATED, name), public_rows(result.rows))
     rejected = [{**entry, "row": public_rows([entry.get("row") or {}])[0]} for entry in result.rejected]
-    fsio.write_jsonl(folder / "dropped" / f"{name}.jsonl", rejected)
+    fsio.write_jsonl(run.leaf_file(DROPPED, name), rejected)
     if result.heldout:
-        fsio.write_jsonl(folder / "heldout" / f"{name}.jsonl", result.heldout)
+        fsio.write_jsonl(run.leaf_file(HELDOUT, name), result.heldout)
     if result.passages:
-        fsio.write_jsonl(folder / "passages" / f"{name}.jsonl", result.passages)
+        fsio.write_jsonl(run.leaf_file(PASSAGES, name), result.passages)
     if result.tests is not None:
-        fsio.write_jsonl(folder / "test" / f"{name}.jsonl", result.tests)
+        fsio.write_jsonl(run.leaf_file(TEST, name), result.tests)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from taxolab.datarun import DROPPED, DataRun
 from taxolab.errors import TaxolabError
 from taxolab.fsio import iter_jsonl
 
@@ -26,9 +27,9 @@ def dropped_file(path: Path) -> Path:
 
     ``path`` may be the leaf's generated (or held-out, test...) file, or the dropped file itself.
     """
-    if path.parent.name == "dropped":
+    if path.parent.name == DROPPED:
         return path
-    candidate = path.parent.parent / "dropped" / path.name
+    candidate = DataRun(path.parent.parent).leaf_file(DROPPED, path.stem)
     if not candidate.is_file():
         raise TaxolabError(f"{path}: no dropped rows recorded for it (looked for {candidate})")
     return candidate

@@ -35,11 +35,11 @@ from taxolab.sdg.spans import (
     MIN_KEEP_WORDS,
     MIN_SPAN_WORDS,
     chunk_sentences,
-    normalize,
     span_groups,
     strip_markdown,
     word_count,
 )
+from taxolab.text import normalize
 
 _BE_PLURAL = {"are", "were", "have", "do", "build", "inhabit", "range", "nest", "feed", "eat", "sing", "breed", "live"}
 """Verbs whose subject is plural ("Black-capped chickadees inhabit ...")."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from taxolab.config.affects import read_settings
+from taxolab.datarun import KNOWLEDGE_MIX, SKILLS_MIX
 from taxolab.errors import TaxolabError
 from taxolab.hashing import hash_files, hash_json, short
 from taxolab.records import GENERATION, ResumeRecord
@@ -220,8 +221,8 @@ def list_runs(datasets_dir: Path) -> list[RunSummary]:
                 leaves=len(manifest.get("leaves", [])),
                 rows=sum(int(c.get("rows") or 0) for c in counts.get("leaves", {}).values()),
                 test_questions=sum(int(c.get("test_questions") or 0) for c in counts.get("leaves", {}).values()),
-                knowledge_samples=int(counts.get("knowledge_train_msgs", 0)),
-                skills_samples=int(counts.get("skills_train_msgs", 0)),
+                knowledge_samples=int(counts.get(KNOWLEDGE_MIX, 0)),
+                skills_samples=int(counts.get(SKILLS_MIX, 0)),
             )
         )
     return runs

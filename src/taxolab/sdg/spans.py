@@ -17,6 +17,7 @@ import re
 
 from taxolab.documents.markup import structures_to_text
 from taxolab.documents.sentences import ends_in_abbreviation, split_sentences
+from taxolab.text import CJK
 
 MIN_SPAN_WORDS = 8
 """A sentence shorter than this is merged with its neighbour (issue 11: "2 short sentences merged")."""
@@ -38,13 +39,12 @@ _TABLE = re.compile(r"^\s*\|")
 _TABLE_RULE = re.compile(r"^[\s|:+-]*$")
 _CLOSING = ".!?\"'’”)。！？」』）।॥؟۔"
 """Characters that end a sentence (or close one), Latin and CJK."""
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 
 
 def word_count(text: str) -> int:
     """Words of ``text``: whitespace-separated words, and one per two CJK characters (written without spaces)."""
-    cjk = len(_CJK.findall(text))
-    return len(_CJK.sub("", text).split()) + (cjk + 1) // 2
+    cjk = len(CJK.findall(text))
+    return len(CJK.sub("", text).split()) + (cjk + 1) // 2
 
 
 def strip_markdown(text: str) -> str:
@@ -173,8 +173,3 @@ def span_groups(sentences: list[str], min_words: int = MIN_SPAN_WORDS) -> list[l
         else:
             groups.append([pending])
     return groups
-
-
-def normalize(text: str) -> str:
-    """Lower case, letters and digits only (of any script), single spaces: "near-identical" texts compare equal."""
-    return " ".join(re.sub(r"[\W_]+", " ", text.lower()).split())

@@ -18,14 +18,13 @@ from rich.markup import escape
 
 from taxolab.config import paths
 from taxolab.console import stderr
+from taxolab.datarun import HELDOUT, TEST, DataRun, has_mixes
 from taxolab.errors import TaxolabError
 from taxolab.evaluation.selection import DevSelector
 from taxolab.training.dataset import TokenizedDataset, load_dataset, load_tokenizer
 from taxolab.training.launch import run_distributed, world_size
 from taxolab.training.phase_recall import DevScores, measure_phases, skipped
 from taxolab.training.phases import (
-    KNOWLEDGE_GLOB,
-    SKILLS_GLOB,
     Journal,
     PlannedPhase,
     fingerprint,
@@ -190,11 +189,7 @@ def resolve_student(ref: str, models_dir: Path) -> Path:
 
 def latest_data_run(datasets_dir: Path) -> Path:
     """The newest data-generation run folder that holds a training mix."""
-    runs = [
-        run
-        for run in Path(datasets_dir).glob("*")
-        if run.is_dir() and (any(run.glob(KNOWLEDGE_GLOB)) or any(run.glob(SKILLS_GLOB)))
-    ]
+    runs = [run for run in Path(datasets_dir).glob("*") if run.is_dir() and has_mixes(run)]
     if not runs:
         raise TaxolabError(f"{datasets_dir}: no generated data yet; run `taxolab data generate` or pass --data-path")
     return max(runs, key=lambda run: run.stat().st_mtime)
@@ -255,7 +250,7 @@ def _recall_scorer(
         return None, f"{data_path}: one messages file has no dev split; train on a data run folder to measure it"
     recall = dev_selector(data_path, "recall", device=settings.device)
     if recall is None:
-        return None, f"{data_path}: no dev split of held-out pairs (dev/heldout/*.jsonl) to measure on"
+        return None, f"{DataRun(data_path).dev_part(HELDOUT)}: no dev split of held-out pairs to measure on"
     return recall, ""
 
 
@@ -272,7 +267,7 @@ def _evaluation_selector(data_path: Path, settings: TrainSettings) -> Callable[[
         return None
     selector = dev_selector(Path(data_path), how, device=settings.device)
     if selector is None and how != "auto":
-        missing = Path(data_path) / "dev" / ("test" if how == "mmlu_branch" else "heldout")
+        missing = DataRun(Path(data_path)).dev_part(TEST if how == "mmlu_branch" else HELDOUT)
         raise TaxolabError(
             f"{missing}: --select-by {how} needs the data run's dev split (mix it again with this taxolab); "
             f"found {len(dev_questions(Path(data_path), how))} files"

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from taxolab.config.affects import result_settings
+from taxolab.datarun import KNOWLEDGE_GLOB, SKILLS_GLOB
 from taxolab.errors import TaxolabError
 from taxolab.hashing import hash_bytes, hash_json, short
 from taxolab.records import TRAINING, ResumeRecord, StepRecord
 from taxolab.training.settings import PhaseName, Strategy, TrainSettings
 
 JOURNAL = TRAINING
-KNOWLEDGE_GLOB = "knowledge_train_msgs_*.jsonl"
-SKILLS_GLOB = "skills_train_msgs_*.jsonl"
 
 
 @dataclass(frozen=True)

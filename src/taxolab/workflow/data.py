@@ -19,6 +19,7 @@ from typing import Any
 
 from taxolab import fsio
 from taxolab.config import Config
+from taxolab.datarun import KNOWLEDGE_MIX, SKILLS_MIX
 from taxolab.errors import TaxolabError
 from taxolab.sdg.runs import RunSummary
 from taxolab.taxonomy.model import Leaf
@@ -283,8 +284,8 @@ def run_data(runs_dir: Path) -> list[RunSummary]:
                 leaves=len(leaves),
                 rows=sum(int(counts.get("generated") or 0) for counts in leaves.values()),
                 test_questions=sum(int(counts.get("test_questions") or 0) for counts in leaves.values()),
-                knowledge_samples=int(mixes.get("knowledge_train_msgs", 0)),
-                skills_samples=int(mixes.get("skills_train_msgs", 0)),
+                knowledge_samples=int(mixes.get(KNOWLEDGE_MIX, 0)),
+                skills_samples=int(mixes.get(SKILLS_MIX, 0)),
                 made_by="taxolab run",
             )
         )

@@ -45,6 +45,7 @@ from typing import Any
 
 from taxolab.config import Config
 from taxolab.console import stderr
+from taxolab.datarun import DEV, GENERATED, TEST, DataRun, is_mix
 from taxolab.errors import TaxolabError
 from taxolab.hashing import hash_files, hash_json
 from taxolab.taxonomy.model import Leaf
@@ -159,7 +160,7 @@ class MixOutputs:
     @classmethod
     def of(cls, record: StageRecord) -> MixOutputs:
         folder = Path(record.outputs["folder"])
-        return cls(folder, sorted(folder.glob("*_train_msgs_*.jsonl")))
+        return cls(folder, DataRun(folder).mixes())
 
 
 @dataclass(frozen=True)
@@ -370,7 +371,7 @@ def build_stages(run: RunContext, runner: StageRunner, estimates: Estimator) -> 
         return evaluate_models(
             config,
             trained().final_dir,
-            test_dir=layout.mix / "test",
+            test_dir=DataRun(layout.mix).part(TEST),
             taxonomy_root=run.root,
             taxonomy_base=run.base,
             benchmarks=benchmarks,
@@ -440,7 +441,7 @@ def _next_step(run: RunContext, stop_after: str) -> str:
     """Where the stopped run's results are and how to go on (the same command without ``--stop-after``)."""
     layout = run.layout
     where = {
-        "generate": f"the rows of each leaf are in {layout.root / 'data' / 'leaves'}/<leaf>/<id>/generated/ "
+        "generate": f"the rows of each leaf are in {layout.root / 'data' / 'leaves'}/<leaf>/<id>/{GENERATED}/ "
         "(see them with `taxolab data show <file>`, dropped rows with --dropped; reject, edit or ask for more "
         f"with `taxolab data review {layout.root}`)",
         "mix": f"the training rows are in {layout.mix} (see them with `taxolab data show {layout.mix}/<file>.jsonl`; "
@@ -510,9 +511,10 @@ def train_inputs(config: Config, mix: MixOutputs) -> tuple[dict[str, Any], dict[
     settings = kind.config_inputs(config)
     with_selection = kind.config_inputs(config, selection=True)
     work = {"mix": hash_files(mix.mixes), **settings}
-    dev = mix.folder / "dev"  # the dev split chooses checkpoints (taxolab.mixing.splits); the test split never does
+    # the dev split chooses checkpoints (taxolab.mixing.splits); the test split never does
+    run, dev = DataRun(mix.folder), DataRun(mix.folder).part(DEV)
     selection = {
-        "dev": hash_files(sorted(dev.glob("*/*.jsonl")), root=dev) if dev.is_dir() else "",
+        "dev": hash_files(run.dev_split_files(), root=dev) if dev.is_dir() else "",
         "settings": {read: value for read, value in with_selection.items() if settings.get(read) != value},
     }
     return work, selection
@@ -520,7 +522,7 @@ def train_inputs(config: Config, mix: MixOutputs) -> tuple[dict[str, Any], dict[
 
 def evaluate_inputs(config: Config, train_hash: str, layout: RunLayout, leaves: list[Leaf]) -> dict[str, Any]:
     """The trained model (by its stage hash), this run's questions, the taxonomy and what evaluation reads."""
-    mix_files = [p for p in layout.mix.rglob("*") if p.is_file() and "_train_msgs_" not in p.name]
+    mix_files = [p for p in layout.mix.rglob("*") if p.is_file() and not is_mix(p)]
     return {
         "train": train_hash,
         "questions": hash_files(mix_files, root=layout.mix),

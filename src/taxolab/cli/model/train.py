@@ -13,6 +13,7 @@ from taxolab import fsio
 from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
 from taxolab.console import stdout
+from taxolab.datarun import KNOWLEDGE_MIX, SKILLS_MIX, mix_name
 from taxolab.training.settings import TrainSettings
 
 
@@ -99,12 +100,13 @@ def phased_data_folder(knowledge: Path | None, skills: Path | None, checkpoints:
     if knowledge and not skills:
         raise click.UsageError("--knowledge-data needs --skills-data too (the skills phase comes after it)")
     files = {"knowledge": knowledge, "skills": skills}
+    mixes = {"knowledge": KNOWLEDGE_MIX, "skills": SKILLS_MIX}
     chosen = {name: Path(path).resolve() for name, path in files.items() if path is not None}
     key = hashlib.sha256(json.dumps({k: str(v) for k, v in chosen.items()}, sort_keys=True).encode()).hexdigest()
     folder = checkpoints / "phased-data" / key[:16]
     folder.mkdir(parents=True, exist_ok=True)
     for name, source in chosen.items():
-        link = folder / f"{name}_train_msgs_given.jsonl"
+        link = folder / mix_name(mixes[name], "given")
         if link.is_symlink() or link.exists():
             link.unlink()
         try:

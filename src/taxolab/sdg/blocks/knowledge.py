@@ -30,13 +30,12 @@ from taxolab.llm.errors import EndpointDownError, EndpointError
 from taxolab.sdg.blocks.base import Block, BlockConfig, BlockContext, BlockOutput, Row
 from taxolab.sdg.blocks.build import BuildEnv
 from taxolab.sdg.blocks.llm import LLMBlock, LLMConfig
-from taxolab.sdg.grounding import DEFAULT_MIN_SHARE, check_grounding, content_stems
+from taxolab.sdg.grounding import DEFAULT_MIN_SHARE, check_grounding
 from taxolab.sdg.prompts import PromptConfig
 from taxolab.sdg.referents import answer_spans, document_subject, subject_named
 from taxolab.sdg.spans import (
     MIN_SPAN_WORDS,
     document_spans,  # noqa: F401 (workflow.plan counts spans through this module)
-    normalize,
     strip_markdown,
     word_count,
 )
@@ -47,6 +46,7 @@ from taxolab.text import (
     TIME_WORDS,
     AnswerType,
     answer_type,
+    content_stems,
     counted_noun,
     counted_nouns,
     defined_term,
@@ -55,6 +55,7 @@ from taxolab.text import (
     is_number,
     latin_script,
     normal_form,
+    normalize,
     numbers,
     place_words,
     repeated_run,
