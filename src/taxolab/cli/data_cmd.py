@@ -13,7 +13,7 @@ from rich.table import Table
 from taxolab.cli.context import AppContext, emit
 from taxolab.cli.options import json_option, settings_options
 from taxolab.console import heading, stdout
-from taxolab.datarun import KNOWLEDGE_MIX, QUESTIONS_KEY, SKILLS_MIX
+from taxolab.datarun import FORMS, KNOWLEDGE_MIX, QUESTIONS_KEY, SKILLS_MIX
 from taxolab.llm.settings import ServeSettings
 from taxolab.mixing import mix_recipe
 from taxolab.mixing.settings import MixSettings
@@ -111,7 +111,7 @@ def show(file: Path, count: int, dropped: bool, as_json: bool) -> None:
     from taxolab.mixing.forms import counts_for
     from taxolab.sdg.preview import dropped_file, head_rows
 
-    if file.suffix == ".json" and file.parent.name != "forms":
+    if file.suffix == ".json" and file.parent.name != FORMS:
         _show_record(file, count, as_json)
         return
     if file.is_dir() or file.suffix == ".json":

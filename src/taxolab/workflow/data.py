@@ -19,7 +19,7 @@ from typing import Any
 
 from taxolab import fsio
 from taxolab.config import Config
-from taxolab.datarun import KNOWLEDGE_MIX, SKILLS_MIX
+from taxolab.datarun import DROPPED, GENERATED, KNOWLEDGE_MIX, SKILLS_MIX, DataRun
 from taxolab.errors import TaxolabError
 from taxolab.sdg.runs import RunSummary
 from taxolab.taxonomy.model import Leaf
@@ -117,7 +117,7 @@ def generate_leaf(
     config = teacher.generation_config()
     record = read_manifest(folder) if folder.is_dir() else None
     done = record is not None and record.get("status") == "complete"
-    if more and done and (folder / "generated" / f"{leaf.name}.jsonl").is_file():
+    if more and done and DataRun(folder).leaf_file(GENERATED, leaf.name).is_file():
         counts = (record or {}).get("counts", {}).get("leaves", {}).get(leaf.name, {})
         dropped = dict(counts.get("dropped") or {})
     else:
@@ -163,7 +163,7 @@ def generate_more(
     from taxolab.sdg.generate import generate_data
 
     target = folder / MORE_FOLDER / str(number)
-    generated = target / "generated" / f"{leaf.name}.jsonl"
+    generated = DataRun(target).leaf_file(GENERATED, leaf.name)
     if generated.is_file():
         return len(fsio.read_jsonl(generated))
     seeded = config.model_copy(
@@ -177,14 +177,15 @@ def generate_more(
         show_progress=show_progress,
         api_key=api_key,
     )
-    seen = {row_id(row) for path in batch_files(folder, "generated", leaf.name) for row in fsio.read_jsonl(path)}
+    seen = {row_id(row) for path in batch_files(folder, GENERATED, leaf.name) for row in fsio.read_jsonl(path)}
     new: list[dict[str, Any]] = []
-    for row in _read_rows(result.output_dir / "generated" / f"{leaf.name}.jsonl"):
+    for row in _read_rows(DataRun(result.output_dir).leaf_file(GENERATED, leaf.name)):
         if row_id(row) not in seen and (rows is None or len(new) < rows):
             seen.add(row_id(row))
             new.append(row)
     fsio.write_jsonl(
-        target / "dropped" / f"{leaf.name}.jsonl", _read_rows(result.output_dir / "dropped" / f"{leaf.name}.jsonl")
+        DataRun(target).leaf_file(DROPPED, leaf.name),
+        _read_rows(DataRun(result.output_dir).leaf_file(DROPPED, leaf.name)),
     )
     fsio.write_jsonl(generated, new)  # last: its presence marks the batch done
     return len(new)

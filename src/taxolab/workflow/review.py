@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from taxolab import fsio
+from taxolab.datarun import DROPPED, GENERATED, HELDOUT, DataRun
 from taxolab.errors import TaxolabError
 from taxolab.mixing.review import Review, RowDecision, batch_files, review_file, row_id
 from taxolab.mixing.splits import read_unsplit
@@ -34,13 +35,13 @@ class ReviewLeaf:
     in_run: bool
 
     def rows(self) -> list[dict[str, Any]]:
-        return [row for path in batch_files(self.folder, "generated", self.name) for row in fsio.read_jsonl(path)]
+        return [row for path in batch_files(self.folder, GENERATED, self.name) for row in fsio.read_jsonl(path)]
 
     def heldout(self) -> list[dict[str, Any]]:
-        return read_unsplit(self.folder, "heldout", self.name)
+        return read_unsplit(self.folder, HELDOUT, self.name)
 
     def dropped(self) -> list[dict[str, Any]]:
-        return [row for path in batch_files(self.folder, "dropped", self.name) for row in fsio.read_jsonl(path)]
+        return [row for path in batch_files(self.folder, DROPPED, self.name) for row in fsio.read_jsonl(path)]
 
     def decisions(self) -> Review:
         return Review.load(self.review, self.name)
@@ -63,14 +64,14 @@ def review_leaves(folder: Path) -> list[ReviewLeaf]:
             record = stages.get(f"generate:{leaf_dir.name}")
             current = Path(record.outputs["folder"]) if record and record.outputs.get("folder") else None
             if current is None or not current.is_dir():
-                candidates = [p for p in leaf_dir.iterdir() if (p / "generated").is_dir()]
+                candidates = [p for p in leaf_dir.iterdir() if DataRun(p).part(GENERATED).is_dir()]
                 current = max(candidates, key=lambda p: p.stat().st_mtime) if candidates else None
             if current is not None:
                 found.append(ReviewLeaf(leaf_dir.name, current, layout.leaf_review(leaf_dir.name), True))
         if found:
             return found
-    elif (folder / "generated").is_dir():
-        names = sorted(p.stem for p in (folder / "generated").glob("*.jsonl"))
+    elif DataRun(folder).part(GENERATED).is_dir():
+        names = sorted(p.stem for p in DataRun(folder).files(GENERATED))
         if names:
             return [ReviewLeaf(name, folder, review_file(folder, name), False) for name in names]
     raise TaxolabError(
