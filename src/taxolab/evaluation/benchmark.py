@@ -22,7 +22,7 @@ from taxolab import fsio
 from taxolab.errors import TaxolabError
 from taxolab.evaluation.cache import DiskCache
 from taxolab.evaluation.results import BenchmarkResult, ModelScores, mean
-from taxolab.evaluation.runner import Answer, Conversation, JudgeRequest, Judgment
+from taxolab.evaluation.runner import Answer, BenchmarkQuestion, JudgeRequest, Judgment
 
 if TYPE_CHECKING:
     from taxolab.evaluation.settings import EvaluateSettings
@@ -85,7 +85,7 @@ class JudgedItem:
 
     key: str
     group: str
-    conversation: Conversation
+    conversation: BenchmarkQuestion
     references: tuple[str | None, ...] = ()
     context: str | None = None
     question: str = ""
@@ -127,7 +127,7 @@ class JudgedBenchmark(Benchmark):
     @abstractmethod
     def judge_messages(self, item: JudgedItem, answers: tuple[str, ...], turn: int) -> tuple[tuple[str, str], ...]: ...
 
-    def needs_generation(self, role: str) -> list[Conversation]:
+    def needs_generation(self, role: str) -> list[BenchmarkQuestion]:
         """Conversations the model in ``role`` must answer (items with given answers need none).
 
         A conversation without its own system message gets ``mix.system_prompt``,

@@ -15,7 +15,7 @@ from typing import Any
 from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.prompts import judge_prompt
-from taxolab.evaluation.runner import Conversation
+from taxolab.evaluation.runner import BenchmarkQuestion
 from taxolab.fsio import iter_jsonl
 
 QUESTION_KEYS = ("user_input", "question")
@@ -39,7 +39,7 @@ def load_dk_items(path: Path) -> list[JudgedItem]:
         question, reference = _first(row, QUESTION_KEYS), _first(row, REFERENCE_KEYS)
         if question is None or reference is None:
             raise LocatedError(where, "each line needs `user_input` (or `question`) and `reference` (or `answer`)")
-        conv = Conversation(f"dk_bench:{number}", (question,))
+        conv = BenchmarkQuestion(f"dk_bench:{number}", (question,))
         response = row.get("response")
         given: dict[str, tuple[str, ...]] = (
             {"trained": (str(response),)} if isinstance(response, str) and response.strip() else {}

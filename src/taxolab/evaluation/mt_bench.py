@@ -16,7 +16,7 @@ from typing import Any
 from taxolab.errors import LocatedError, TaxolabError
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, ItemRecord, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.results import mean
-from taxolab.evaluation.runner import Conversation
+from taxolab.evaluation.runner import BenchmarkQuestion
 from taxolab.fsio import iter_jsonl
 
 REFERENCE_CATEGORIES = frozenset({"math", "reasoning", "coding"})
@@ -91,7 +91,7 @@ class MtBench(JudgedBenchmark):
         for row in rows:
             category = str(row.get("category", "general"))
             refs = references.get(row["question_id"], ()) if category in REFERENCE_CATEGORIES else ()
-            conv = Conversation(
+            conv = BenchmarkQuestion(
                 key=f"mt_bench:{row['question_id']}",
                 turns=tuple(str(t) for t in row["turns"]),
                 temperature=CATEGORY_TEMPERATURE.get(category, 0.0),

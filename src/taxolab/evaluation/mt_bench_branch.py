@@ -20,7 +20,7 @@ from taxolab.datarun import MESSAGES, newest_run, run_folder
 from taxolab.evaluation.benchmark import BenchmarkUnavailableError, JudgedBenchmark, JudgedItem
 from taxolab.evaluation.datarun import TrainingQuestions
 from taxolab.evaluation.prompts import context_block, judge_prompt
-from taxolab.evaluation.runner import Conversation
+from taxolab.evaluation.runner import BenchmarkQuestion
 from taxolab.evaluation.taxonomy_items import changed_leaves, new_leaf_names
 
 
@@ -49,7 +49,7 @@ class MtBenchBranch(JudgedBenchmark):
         items = []
         for leaf in leaves:
             for index, seed in enumerate(leaf.seed_examples):
-                conv = Conversation(f"{leaf.name}:{index}", (skill_question(seed.question, seed.context),))
+                conv = BenchmarkQuestion(f"{leaf.name}:{index}", (skill_question(seed.question, seed.context),))
                 items.append(JudgedItem(conv.key, leaf.name, conv, (seed.answer,), seed.context, seed.question))
         return self._refuse_trained(items, len(leaves))
 

@@ -26,7 +26,7 @@ from taxolab.evaluation.mmlu import Mmlu
 from taxolab.evaluation.results import EvaluationReport
 from taxolab.evaluation.runner import (
     Answer,
-    Conversation,
+    BenchmarkQuestion,
     JudgeRequest,
     Judgment,
     answer_all,
@@ -161,7 +161,7 @@ class _JudgedRun:
             target, self.serve, self.models_dir, concurrency=self.ctx.settings.concurrency, client=self.client
         )
 
-    def cached_answers(self, role: str, model_id: str) -> dict[str, list[Conversation]]:
+    def cached_answers(self, role: str, model_id: str) -> dict[str, list[BenchmarkQuestion]]:
         """Fill in given and cached answers for ``role``; return what each benchmark still has to ask."""
         missing = {}
         for bench in self.benches:
@@ -176,7 +176,7 @@ class _JudgedRun:
         return missing
 
     def generate(
-        self, endpoint: LiveEndpoint, role: str, model_id: str, missing: dict[str, list[Conversation]]
+        self, endpoint: LiveEndpoint, role: str, model_id: str, missing: dict[str, list[BenchmarkQuestion]]
     ) -> None:
         for bench in self.benches:
             if missing[bench.name]:

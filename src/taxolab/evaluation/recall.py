@@ -33,7 +33,7 @@ from taxolab.evaluation.keyfacts import LEARNED_THRESHOLD, score_answer
 from taxolab.evaluation.overlap import rouge_l
 from taxolab.evaluation.prompts import judge_prompt
 from taxolab.evaluation.results import LEARNED_METRIC, SOURCE_HELD_OUT, BenchmarkResult, ModelScores, mean
-from taxolab.evaluation.runner import Conversation
+from taxolab.evaluation.runner import BenchmarkQuestion
 from taxolab.evaluation.taxonomy_items import changed_leaves
 from taxolab.fsio import iter_jsonl
 
@@ -54,7 +54,7 @@ def load_held_out(path: Path, *, prefix: str = "held_out") -> list[JudgedItem]:
             question, answer = str(row["question"]), str(row["answer"])
         except (KeyError, TypeError) as exc:
             raise LocatedError(where, f"recall rows need `question` and `answer`: {exc}") from None
-        conv = Conversation(f"recall:{prefix}:{number}", (question,))
+        conv = BenchmarkQuestion(f"recall:{prefix}:{number}", (question,))
         items.append(JudgedItem(conv.key, str(row.get("leaf") or HELD_OUT_GROUP), conv, (answer,), question=question))
     return items
 
@@ -128,7 +128,7 @@ class Recall(JudgedBenchmark):
         items = []
         for leaf in leaves:
             for index, seed in enumerate(leaf.seed_examples):
-                conv = Conversation(f"recall:{leaf.name}:{index}", (seed.question.strip(),))
+                conv = BenchmarkQuestion(f"recall:{leaf.name}:{index}", (seed.question.strip(),))
                 items.append(JudgedItem(conv.key, leaf.name, conv, (seed.answer,), question=seed.question))
         if not items:
             raise BenchmarkUnavailableError(

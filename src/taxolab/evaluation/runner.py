@@ -26,8 +26,9 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Conversation:
-    """User turns answered one after another, each answer kept in the history of the next turn."""
+class BenchmarkQuestion:
+    """One benchmark question: its user turns, answered one after another, each answer kept in the history of
+    the next turn (MT-Bench style; a single-turn question has one)."""
 
     key: str
     turns: tuple[str, ...]
@@ -61,8 +62,8 @@ class Judgment:
 
 
 def cached_answers(
-    conversations: Sequence[Conversation], *, identity: str, max_tokens: int, cache: DiskCache
-) -> tuple[dict[str, Answer], list[Conversation]]:
+    conversations: Sequence[BenchmarkQuestion], *, identity: str, max_tokens: int, cache: DiskCache
+) -> tuple[dict[str, Answer], list[BenchmarkQuestion]]:
     """Answers already in the cache, and the conversations still to ask (so no server starts for none)."""
     found: dict[str, Answer] = {}
     missing = []
@@ -75,13 +76,13 @@ def cached_answers(
     return found, missing
 
 
-def _answer_key(identity: str, conv: Conversation, max_tokens: int) -> str:
+def _answer_key(identity: str, conv: BenchmarkQuestion, max_tokens: int) -> str:
     return cache_key("answer", identity, conv.system, list(conv.turns), conv.temperature, max_tokens)
 
 
 def answer_all(
     endpoint: LiveEndpoint,
-    conversations: Sequence[Conversation],
+    conversations: Sequence[BenchmarkQuestion],
     *,
     identity: str,
     max_tokens: int,
@@ -90,7 +91,7 @@ def answer_all(
 ) -> dict[str, Answer]:
     """Each conversation's answers, generated now (and cached); see :func:`cached_answers` for the rest."""
 
-    async def one(client: OpenAIClient, conv: Conversation) -> Answer:
+    async def one(client: OpenAIClient, conv: BenchmarkQuestion) -> Answer:
         messages: list[Message] = [{"role": "system", "content": conv.system}] if conv.system else []
         replies: list[str] = []
         error = None
