@@ -313,19 +313,23 @@ def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
     ) as endpoints:
         spec = TeacherSpec.of(endpoints, settings.concurrency)
         if urls:
-            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=estimated_tokens)
+            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=teacher_token_counter(config))
         else:
             context = endpoints[0].ctx_size or config.serve.max_ctx_size
-            yield _Teacher(spec, local=True, context_tokens=context, counter=_local_teacher_model(config))
+            yield _Teacher(spec, local=True, context_tokens=context, counter=teacher_token_counter(config))
 
 
-def _local_teacher_model(config: Config) -> TokenCounter:
-    """A counter in the local teacher's tokens (:func:`estimated_tokens` when no tokenizer is at hand: a plain GGUF).
+def teacher_token_counter(config: Config) -> TokenCounter:
+    """The counter documents are chunked with: the local teacher's own tokens, else :func:`estimated_tokens`
+    (remote endpoints, or a plain GGUF with no tokenizer at hand). ``taxolab run --plan`` counts chunks with it
+    too, so the plan's chunks are generation's.
 
     With no endpoint, ``--teacher-model`` names the model to serve (as ``models.teacher`` does).
     """
     from taxolab.models.resolve import tokenizer_folder
 
+    if config.generate.endpoint_urls:
+        return estimated_tokens
     ref = config.generate.teacher_model or config.models.teacher
     try:
         folder = tokenizer_folder(ref, config.paths.resolved("models"))

@@ -6,9 +6,12 @@ seconds), the scale factor, the pipelines' teacher calls per row. They are
 divided by a throughput per stage: the one this run folder measured the last
 time the stage ran (``run.json``, :mod:`taxolab.workflow.throughput`) when it
 has one ("measured"), else the constants :data:`CPU_RATES` / :data:`GPU_RATES`
-("default rate"). Estimates of teacher work are upper bounds: every request
-is counted as if no row were filtered out and every answer ran to
-``generate.max_num_tokens``.
+("default rate"). They are predictions, not bounds: the answers and rows a
+pipeline yields, the tokens per answer and the forms per fact are expected
+values measured on a real run (the constants below say which), so that the plan
+of the chickadee leaf lands within 1.5x of the measured run (issue 18). The
+upper bound of teacher work (every answer at its token cap) is kept beside it
+(``completion_tokens_max``).
 """
 
 from __future__ import annotations
@@ -38,13 +41,14 @@ class Rates:
 
 
 CPU_RATES = Rates(
-    teacher_tok_s=65.0,
-    train_tok_s=100.0,
+    teacher_tok_s=70.0,
+    train_tok_s=150.0,
     score_tok_s=300.0,
     source=(
-        "measured on a 2-core CPU machine, idle (bench/bench_teacher_utilisation.py, bench/bench_train.py): "
-        "packaged 135M teacher under llama-server "
-        "~65 tok/s over 4 slots; full fp32 fine-tune ~100 tok/s; a forward pass about 3x a training step"
+        "measured on a 2-core CPU machine, idle, cpu-small on the chickadee leaf (bench/bench_knowledge_recall.py, "
+        "2026-12-04): packaged 135M teacher under llama-server 72 generated tok/s over 4 slots (n choices, prompt "
+        "cache); full fp32 fine-tune 157 trained tok/s over the whole train stage (checkpoint selection included); "
+        "a forward pass about 3x a training step; evaluation 1.7 questions/s"
     ),
 )
 GPU_RATES = Rates(
@@ -62,6 +66,26 @@ MCQ_TOKENS = 200
 CONVERT_SECONDS = 15.0
 """f16 GGUF of the default model in ~7 s on a 2-core CPU (`taxolab model convert`), quantisation a few seconds more."""
 MT_BENCH_QUESTIONS = 80
+MT_BENCH_REFERENCE_QUESTIONS = 30
+CPU_EVAL_QUESTIONS_S = 1.7
+"""Evaluation questions per second (each model's answers counted) on 2 idle cores, no cache: the chickadee run
+of README (600 questions in 5.9 min, 2026-12-04). GPUs: the token-rate estimate instead."""
+
+# Expected values of the answer-first knowledge pipeline and its mix, measured on the chickadee leaf (198 spans,
+# 17 chunks; SmolLM2-135M teacher, cpu-small, 2026-12-04): 1,585 questions asked in 623 requests, 265 kept
+# (187 trained, 78 held out), mean 21 generated tokens per question against a 64-token cap; the knowledge mix of
+# 478 samples per epoch (closed-book 201 at ~55 tokens, fill-in 197 at ~80, reverse 26 at ~65, passages 17 and
+# permuted passages 34 at their chunk's length).
+TOP_UP_SHARE = 0.83
+"""Of the questions the top-up may ask again (``max_attempts_per_span`` - 1 rounds), the share it does ask."""
+ANSWER_TOKEN_SHARE = 0.33
+"""Generated tokens per answer over its ``max_tokens`` cap (questions: 21 of 64)."""
+TRAINED_ROWS_PER_SPAN = 0.94
+"""Question-answer rows that pass the checks and are not held out, per document span."""
+SAMPLE_TOKENS = {"closed_book": 55, "fill_in": 80, "reverse": 65}
+"""Trained tokens of one knowledge sample of each kind (chat template included)."""
+REVERSE_SHARE = 0.13
+"""Spans whose subject is the leaf's (the reverse question is built only for those)."""
 
 
 @dataclass(frozen=True)
@@ -147,6 +171,8 @@ class _Counts:
     mcq_seeds: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
     """Generated rows if no check dropped any (an upper bound of the training samples they make)."""
+    spans: dict[str, int] = field(default_factory=dict)
+    """Answer spans (facts) of a knowledge leaf's chunks."""
 
 
 @dataclass
@@ -154,6 +180,8 @@ class _Work:
     rows: int
     requests: int = 0
     completion_max: int = 0
+    completion: float = 0.0
+    """Expected generated tokens (:data:`ANSWER_TOKEN_SHARE` of each answer's cap)."""
 
 
 class Estimator:
@@ -175,8 +203,10 @@ class Estimator:
     @functools.cached_property
     def counts(self) -> _Counts:
         """Chunks (documents fetched and chunked as generation would) and seed rows of each leaf."""
-        from taxolab.sdg.chunks import ChunkPlan, estimated_tokens, leaf_chunks, spread
+        from taxolab.sdg.chunks import ChunkPlan, leaf_chunks, spread
+        from taxolab.sdg.generate import teacher_token_counter
         from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
+        from taxolab.sdg.spans import document_spans
 
         config = self.config
         settings = config.generate
@@ -184,13 +214,15 @@ class Estimator:
             settings.chunk_word_count, settings.chunk_overlap, config.serve.max_ctx_size, settings.max_num_tokens
         )
         counts = _Counts()
+        tokens = teacher_token_counter(config)  # the counter generation chunks with, so the chunks are the same
         for leaf in self.leaves:
             if leaf.is_knowledge:
-                chunks = leaf_chunks(leaf, chunk_plan, estimated_tokens, config.documents)
+                chunks = leaf_chunks(leaf, chunk_plan, tokens, config.documents)
                 if config.run.max_chunks_per_leaf:
                     chunks = spread(chunks, config.run.max_chunks_per_leaf)
                 counts.chunks[leaf.name] = len(chunks)
-                counts.chunk_tokens[leaf.name] = sum(estimated_tokens(c) for c in chunks)
+                counts.chunk_tokens[leaf.name] = sum(tokens(c) for c in chunks)
+                counts.spans[leaf.name] = sum(len(document_spans(chunk)) for chunk in chunks)
                 per_chunk = getattr(self.pipelines.for_kind(leaf.kind), "seed_rows", None) == "per_chunk"
                 counts.seeds[leaf.name] = knowledge_seeds(leaf, chunks, settings.sdg_scale_factor, per_chunk=per_chunk)
                 counts.mcq_seeds[leaf.name] = mcq_seeds(leaf, chunks)
@@ -230,10 +262,12 @@ class Estimator:
         for block in blocks:
             if isinstance(block, Iterate):
                 inner = self._teacher_work([block.inner], [{}] * work.rows)
+                times = block.config.times
                 work = _Work(
-                    block.config.times * inner.rows,
-                    work.requests + block.config.times * inner.requests,
-                    work.completion_max + block.config.times * inner.completion_max,
+                    times * inner.rows,
+                    work.requests + times * inner.requests,
+                    work.completion_max + times * inner.completion_max,
+                    work.completion + times * inner.completion,
                 )
             elif isinstance(block, knowledge.SplitSpans):
                 spans = sum(
@@ -250,10 +284,19 @@ class Estimator:
                 if isinstance(block, knowledge.SpanQuestions):
                     asked = block.config.questions if isinstance(block.config, knowledge.SpanQuestionsConfig) else None
                     times = asked or config.generate.questions_per_span
-                    asks, answers = work.rows * times, work.rows * times
+                    # one request of n choices per span, then top-ups for spans left short (measured share)
+                    rounds = 1.0
+                    if isinstance(block.config, knowledge.SpanQuestionsConfig) and block.config.top_up is not None:
+                        rounds += (config.generate.max_attempts_per_span - 1) * TOP_UP_SHARE
+                    asks, answers = round(work.rows * rounds), round(work.rows * times * rounds)
                 else:
                     asks, answers = work.rows, work.rows * int(block.config.n)
-                work = _Work(answers, work.requests + asks, work.completion_max + answers * tokens)
+                work = _Work(
+                    answers,
+                    work.requests + asks,
+                    work.completion_max + answers * tokens,
+                    work.completion + answers * tokens * ANSWER_TOKEN_SHARE,
+                )
         return work
 
     def taxonomy(self) -> Estimate:
@@ -278,20 +321,34 @@ class Estimator:
         basis = f"{len(seeds)} seed rows, {settings.pipeline} pipeline, scale factor {settings.sdg_scale_factor}"
         if leaf.is_knowledge:
             mcq = self._teacher_work(self.pipelines.mcq.blocks, counts.mcq_seeds[leaf.name])
-            work = _Work(work.rows, work.requests + mcq.requests, work.completion_max + mcq.completion_max)
-            basis = f"{counts.chunks[leaf.name]} chunks; {basis}; {mcq.requests} test-question requests"
+            work = _Work(
+                work.rows,
+                work.requests + mcq.requests,
+                work.completion_max + mcq.completion_max,
+                work.completion + mcq.completion,
+            )
+            basis = (
+                f"{counts.chunks[leaf.name]} chunks, {counts.spans[leaf.name]} spans; {basis}; "
+                f"{mcq.requests} test-question requests"
+            )
         rate, source = self._rate("generate", self.rates.teacher_tok_s, "tokens")
         return Estimate(
             teacher_requests=work.requests,
             prompt_tokens=int(work.requests * (prompt + 300)),
+            completion_tokens=round(work.completion),
             completion_tokens_max=work.completion_max,
-            seconds=round(work.completion_max / rate, 1),
-            basis=basis + "; every answer at its token cap",
+            seconds=round(work.completion / rate, 1),
+            basis=basis + f"; answers at {ANSWER_TOKEN_SHARE:.0%} of their token cap, top-ups as measured",
             rate=source,
         )
 
     def train(self) -> Estimate:
-        """Samples: the generated rows (none dropped), the seed examples and (knowledge) the passages themselves."""
+        """Trained tokens of the mix the leaves are expected to give, over the trainer's rate.
+
+        Knowledge: the question rows expected to pass the checks (:data:`TRAINED_ROWS_PER_SPAN`), the seed
+        examples, the passages with their permuted orders, and the teacher-free forms of ``mix.forms`` per fact
+        (:data:`SAMPLE_TOKENS`), each knowledge epoch, plus the skills phase's replay; skills: the generated rows.
+        """
         config = self.config
         counts = self.counts
         train = config.train
@@ -302,15 +359,33 @@ class Estimator:
         for leaf in self.leaves:
             rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
             if leaf.is_knowledge:
-                per_chunk = counts.chunk_tokens[leaf.name] / max(1, counts.chunks[leaf.name])
-                # every pair closed-book (~100 tokens), and that share again with its passage (mix.context_ratio)
-                share = config.mix.context_ratio
-                per_sample = 100 + int(share * min(train.max_seq_len, int(per_chunk) + 100))
-                leaf_tokens = rows * per_sample + counts.chunk_tokens[leaf.name]
+                mix = config.mix
+                spans, chunks, chunk_tokens = (
+                    counts.spans[leaf.name],
+                    counts.chunks[leaf.name],
+                    counts.chunk_tokens[leaf.name],
+                )
+                per_chunk = chunk_tokens / max(1, chunks)
+                rows = round(spans * TRAINED_ROWS_PER_SPAN) if "questions" in mix.forms else 0
+                rows += len(leaf.seed_examples) if seeds else 0
+                # every pair closed-book, and that share again with its passage (mix.context_ratio)
+                with_context = rows * mix.context_ratio * min(train.max_seq_len, per_chunk + 100)
+                orders = 1 + (mix.passage_permutations if "permuted_passages" in mix.forms else 0)
+                # one fill-in per fact, and about 0.3 more per further one allowed (salient items run out)
+                fill_ins = spans * (min(1, mix.fill_in_per_fact) + 0.3 * max(0, mix.fill_in_per_fact - 1))
+                fill_ins = fill_ins if "fill_in" in mix.forms else 0
+                reverse = spans * REVERSE_SHARE if "reverse" in mix.forms else 0
+                leaf_tokens = int(
+                    rows * SAMPLE_TOKENS["closed_book"]
+                    + with_context
+                    + chunk_tokens * orders
+                    + fill_ins * SAMPLE_TOKENS["fill_in"]
+                    + reverse * SAMPLE_TOKENS["reverse"]
+                )
                 epochs = train.phase_value("knowledge", "epochs")
                 knowledge_tokens += leaf_tokens
                 tokens += leaf_tokens * epochs
-                samples += rows + counts.chunks[leaf.name]
+                samples += round(rows + chunks * orders + fill_ins + reverse)
             else:
                 epochs = train.phase_value("skills", "epochs")
                 tokens += rows * min(train.max_seq_len, SKILL_SAMPLE_TOKENS) * epochs
@@ -324,8 +399,8 @@ class Estimator:
             train_tokens=tokens,
             seconds=round(tokens / rate, 1),
             basis=(
-                f"~{samples} samples (generated rows{', seed examples' if seeds else ''}, knowledge passages) "
-                f"x epochs per phase, knowledge replay {config.mix.knowledge_replay:g}"
+                f"~{samples} samples (rows expected to pass the checks{', seed examples' if seeds else ''}, "
+                f"knowledge passages and forms) x epochs per phase, knowledge replay {config.mix.knowledge_replay:g}"
             ),
             rate=source,
         )
@@ -368,6 +443,10 @@ class Estimator:
                 answers += 2 * 2 * questions
                 judgments += 2 * 2 * questions
                 parts.append(f"mt_bench {questions} questions x 2 turns")
+            elif name == "mt_bench_reference":
+                questions = MT_BENCH_REFERENCE_QUESTIONS
+                score_tokens += questions * 2 * MCQ_TOKENS
+                parts.append(f"mt_bench_reference {questions} reference answers scored")
             elif name == "mmlu":
                 questions = (settings.mmlu_limit or 250) * (len(settings.mmlu_subjects) or 57)
                 questions = min(questions, settings.mmlu_sample or questions)
@@ -382,6 +461,8 @@ class Estimator:
         measured = self.measured.get("evaluate")
         if measured is not None and measured.unit == "questions" and measured.per_second > 0 and asked:
             seconds, source = asked / measured.per_second, measured.describe()
+        elif self.rates is CPU_RATES and asked:
+            seconds, source = asked / CPU_EVAL_QUESTIONS_S, f"default rate {CPU_EVAL_QUESTIONS_S:g} questions/s"
         else:
             seconds = default
             source = f"default rates {self.rates.teacher_tok_s:g} generated, {self.rates.score_tok_s:g} scored tok/s"

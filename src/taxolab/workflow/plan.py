@@ -57,6 +57,7 @@ class RunPlan:
         return Estimate(
             teacher_requests=sum(e.teacher_requests for e in todo),
             prompt_tokens=sum(e.prompt_tokens for e in todo),
+            completion_tokens=sum(e.completion_tokens for e in todo),
             completion_tokens_max=sum(e.completion_tokens_max for e in todo),
             train_tokens=sum(e.train_tokens for e in todo),
             seconds=round(sum(e.seconds for e in todo), 1),
@@ -110,7 +111,10 @@ def render_plan(plan: dict[str, Any]) -> None:
         est = stage["estimate"]
         what = []
         if est["teacher_requests"]:
-            what.append(f"{est['teacher_requests']} requests, <= {est['completion_tokens_max']} tokens")
+            what.append(
+                f"{est['teacher_requests']} requests, ~{est['completion_tokens']} tokens "
+                f"(<= {est['completion_tokens_max']})"
+            )
         if est["train_tokens"]:
             what.append(f"~{est['train_tokens']} trained tokens")
         if stage["status"] not in ("done", "not reached"):
@@ -125,8 +129,9 @@ def render_plan(plan: dict[str, Any]) -> None:
         stdout.print(f"stops after {plan['stop_after']} (--stop-after); a run without it goes on", highlight=False)
     total = plan["total"]
     stdout.print(
-        f"to do: {total['teacher_requests']} teacher requests, <= {total['completion_tokens_max']} generated tokens, "
-        f"~{total['train_tokens']} trained tokens, ~{approx_duration(total['seconds'])} (upper bounds)",
+        f"to do: {total['teacher_requests']} teacher requests, ~{total['completion_tokens']} generated tokens "
+        f"(<= {total['completion_tokens_max']}), ~{total['train_tokens']} trained tokens, "
+        f"~{approx_duration(total['seconds'])} (expected values; taxolab run prints them beside the measured times)",
         highlight=False,
     )
     stdout.print(f"default rates: {plan['rates']['source']}", highlight=False, soft_wrap=True)

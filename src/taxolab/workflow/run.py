@@ -587,7 +587,7 @@ def _planned_seconds(run: RunContext, manifest: RunManifest) -> dict[str, float]
     if planned:
         stderr.print(
             f"plan: ~{format_duration(sum(planned.values()))} for the {len(planned)} stages to run "
-            "(upper bounds; taxolab run --plan shows each)",
+            "(expected; taxolab run --plan shows each)",
             highlight=False,
         )
     return planned

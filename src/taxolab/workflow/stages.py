@@ -120,6 +120,8 @@ class Estimate:
 
     teacher_requests: int = 0
     prompt_tokens: int = 0
+    completion_tokens: int = 0
+    """Expected generated tokens; ``completion_tokens_max`` is the bound (every answer at its cap)."""
     completion_tokens_max: int = 0
     train_tokens: int = 0
     seconds: float = 0.0
