@@ -26,6 +26,10 @@ def test_reference_loglik_per_word_base_vs_trained(
     assert set(result.trained.groups) == {"math", "reasoning", "coding"}
     assert sum(result.trained.counts.values()) == 30  # the 30 GPT-4 references of the packaged MT-Bench
     assert result.base is not None and result.base.overall != result.trained.overall
+    # per question, so the base-vs-trained difference gets its paired test and a verdict (was "untested")
+    assert len(result.trained.items) == len(result.base.items) == 30
+    assert result.test() is not None and result.verdict() is not None
+    assert {row.change.value for row in result.comparison()} != {"untested"}
     rows = [json.loads(line) for line in Path(result.files["rows"]).read_text().splitlines()]
     first = next(row for row in rows if row["model"] == "trained")
     request = reference_request(ChoiceQuestion(first["question"], (first["reference"],), 0, first["group"]))
