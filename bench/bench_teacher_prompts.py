@@ -165,7 +165,7 @@ class RecordingPool(TeacherPool):
 async def taxolab_side(
     name: str, server: ServerHandle, rows: list[dict[str, Any]], block: SpanQuestions, *, k: int, attempts: int
 ) -> tuple[Side, dict[str, list[str]]]:
-    pool = RecordingPool(TeacherSpec.of([server.endpoint()]))
+    pool = RecordingPool(TeacherSpec.of([server.endpoint]))
     pool.texts = []
     ctx = BlockContext(pool, "bench", {}, {"questions_per_span": k, "max_attempts_per_span": attempts})
     started = time.perf_counter()
