@@ -313,7 +313,9 @@ def _teacher(config: Config, remote_key: str | None) -> Iterator[_Teacher]:
     ) as endpoints:
         spec = TeacherSpec.of(endpoints, settings.concurrency)
         if urls:
-            yield _Teacher(spec, local=False, context_tokens=endpoints[0].ctx_size, counter=teacher_token_counter(config))
+            yield _Teacher(
+                spec, local=False, context_tokens=endpoints[0].ctx_size, counter=teacher_token_counter(config)
+            )
         else:
             context = endpoints[0].ctx_size or config.serve.max_ctx_size
             yield _Teacher(spec, local=True, context_tokens=context, counter=teacher_token_counter(config))
