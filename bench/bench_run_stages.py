@@ -62,7 +62,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
-from bench_knowledge_recall import DOC_REPO, SHARED, TAXOLAB, make_taxonomy
+from bench_knowledge_recall import DOC_REPO, LEAVES, SHARED, TAXOLAB, make_taxonomy
 
 QUICK = {
     "generate.max_num_tokens": 48,
@@ -358,7 +358,13 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     if not args.from_run:
         warm_up(env)
-        run_once(make_taxonomy(work / "taxonomy"), run_dir, env, QUICK if args.quick else {}, args.quick)
+        run_once(
+            make_taxonomy(work / "taxonomy", [LEAVES["chickadee"]]),
+            run_dir,
+            env,
+            QUICK if args.quick else {},
+            args.quick,
+        )
     samples, log_sizes = load_samples(work / "cpu-samples.json")
     record = json.loads((run_dir / "run.json").read_text())
     steps = record["steps"]
