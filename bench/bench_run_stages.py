@@ -40,6 +40,13 @@ generation 9.4 vs 9.7 tokens/s alone (0.97), training 29.7 vs 52.9 (0.56; a
 (0.83); the teacher server kept through training used 0.0% of a core (with
 ``OMP_WAIT_POLICY=ACTIVE`` it burnt a whole core). The full cpu-small run was
 not measured here.
+
+``--quick`` again on the idle machine (load 0.7 at start, ``outside`` 0% in every
+stage but evaluation's 20%): generation 66.3 vs 50.7 tokens/s bare (1.31: the
+bare replay sends the recorded requests without the prompt-cache layout),
+training 66.4 vs 67.8 (0.98), evaluation 2.8 vs 8.3 questions/s (0.33: not
+explained yet; the alone side reuses the answer cache the run filled, which
+may be most of it); idle servers at worst 0.0% of a core.
 """
 
 from __future__ import annotations
@@ -236,6 +243,7 @@ def teacher_requests(log_sizes: dict[str, int]) -> list[tuple[int, int]]:
 
 def bare_server_rate(gguf: Path, requests: list[tuple[int, int]], parallel: int, ctx: int) -> float:
     """Generated tokens/s of a bare llama-server (no taxolab settings) replaying ``requests`` ``parallel`` at a time."""
+    from taxolab.llm.backends import repack_safe
     from taxolab.llm.binaries import llama_server_binary
     from taxolab.llm.process import free_port
 
@@ -245,6 +253,8 @@ def bare_server_rate(gguf: Path, requests: list[tuple[int, int]], parallel: int,
     port = free_port()
     argv = [str(binary), "--model", str(gguf), "--port", str(port), "--parallel", str(parallel),
             "--ctx-size", str(ctx * parallel), "--no-webui"]  # fmt: skip
+    if not repack_safe():  # as taxolab starts it: this CPU's repacked weights crash llama-server on load
+        argv.append("--no-repack")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMP_", "GOMP_", "KMP_"))}
     server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     root = f"http://127.0.0.1:{port}"
