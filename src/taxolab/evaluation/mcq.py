@@ -66,13 +66,11 @@ class LoglikBenchmark(Benchmark):
         """Score every question (cached per model identity and prompt; weights loaded only if needed), aggregate."""
         requests = [choice_request(q, self.ctx.settings.mcq_scoring, self.subject(q.group)) for q in self.questions]
         loglik = cached_scores(get_scorer, requests, model_id, self.ctx.cache, label=f"{self.name} ({role})")
-        correct: dict[str, list[float]] = {}
         rows = []
         hits: list[tuple[str, str, float]] = []
         for index, (question, values) in enumerate(zip(self.questions, loglik, strict=True)):
             chosen = max(range(len(values)), key=values.__getitem__)
             hit = float(chosen == question.answer)
-            correct.setdefault(question.group, []).append(hit)
             hits.append((f"{question.group}:{index}", question.group, hit))
             rows.append(
                 {
@@ -84,9 +82,7 @@ class LoglikBenchmark(Benchmark):
                 }
             )
         self.rows[role] = rows
-        self.scores[role] = scores = ModelScores.of_groups(self.ctx.model_labels[role], correct)
-        for key, group, hit in hits:
-            scores.add_item(key, group, overall=hit)
+        self.scores[role] = ModelScores.of_items(self.ctx.model_labels[role], hits)
 
     def finish(self) -> BenchmarkResult:
         path = self.output_path(".jsonl")

@@ -67,12 +67,10 @@ class MtBenchReference(LoglikBenchmark):
     def score_model(self, role: str, get_scorer: Callable[[], LoglikScorer], model_id: str) -> None:
         requests = [reference_request(q) for q in self.questions]
         values = cached_scores(get_scorer, requests, model_id, self.ctx.cache, label=f"{self.name} ({role})")
-        per_group: dict[str, list[float]] = {}
         rows = []
         items: list[tuple[str, str, float]] = []
         for index, (question, (loglik,)) in enumerate(zip(self.questions, values, strict=True)):
             per_word = loglik / max(1, len(question.choices[0].split()))
-            per_group.setdefault(question.group, []).append(per_word)
             items.append((f"{question.group}:{index}", question.group, per_word))
             rows.append(
                 {
@@ -84,6 +82,5 @@ class MtBenchReference(LoglikBenchmark):
                 }
             )
         self.rows[role] = rows
-        self.scores[role] = scores = ModelScores.of_groups(self.ctx.model_labels[role], per_group)
-        for key, group, per_word in items:  # per question, so base vs trained gets its paired test and verdict
-            scores.add_item(key, group, overall=per_word)
+        # per question, so base vs trained gets its paired test and verdict
+        self.scores[role] = ModelScores.of_items(self.ctx.model_labels[role], items)

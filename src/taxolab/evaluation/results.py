@@ -89,6 +89,18 @@ class ModelScores:
         overall = mean([value for values in per_group.values() for value in values])
         return cls(model, overall, groups, counts)
 
+    @classmethod
+    def of_items(cls, model: str, items: list[tuple[str, str, float]]) -> ModelScores:
+        """:meth:`of_groups` of ``(key, group, value)`` per question, each kept as an item (``overall=value``)
+        so the paired tests can compare it with the other model's."""
+        per_group: dict[str, list[float]] = {}
+        for _key, group, value in items:
+            per_group.setdefault(group, []).append(value)
+        scores = cls.of_groups(model, per_group)
+        for key, group, value in items:
+            scores.add_item(key, group, overall=value)
+        return scores
+
     def add_item(self, key: str, group: str, **values: float | None) -> None:
         """Record one question's scores (``overall=`` the main measure, extras by name)."""
         self.items[key] = values

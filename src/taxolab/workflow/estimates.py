@@ -357,7 +357,6 @@ class Estimator:
         knowledge_tokens = 0
         samples = 0
         for leaf in self.leaves:
-            rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
             if leaf.is_knowledge:
                 mix = config.mix
                 spans, chunks, chunk_tokens = (
@@ -387,6 +386,7 @@ class Estimator:
                 tokens += leaf_tokens * epochs
                 samples += round(rows + chunks * orders + fill_ins + reverse)
             else:
+                rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
                 epochs = train.phase_value("skills", "epochs")
                 tokens += rows * min(train.max_seq_len, SKILL_SAMPLE_TOKENS) * epochs
                 samples += rows

@@ -281,8 +281,8 @@ def _walk(config: Config, options: RunOptions) -> RunResult:
             "(run.max_chunks_per_leaf; unset it to use every chunk)",
             highlight=False,
         )
-    planned = _planned_seconds(run, manifest)
-    runner.walk(build_stages(run, runner, Estimator(run.config, run.leaves, manifest)), stop_after=options.stop_after)
+    planned, estimates = _planned_seconds(run, manifest)
+    runner.walk(build_stages(run, runner, estimates), stop_after=options.stop_after)
     _say_planned_and_measured(manifest, planned, runner)
     next_step = None
     if options.stop_after:
@@ -575,14 +575,14 @@ def dry_walk(run: RunContext, manifest: RunManifest) -> tuple[list[StageOutcome]
     return runner.walk(build_stages(run, runner, estimates), stop_after=run.options.stop_after), estimates
 
 
-def _planned_seconds(run: RunContext, manifest: RunManifest) -> dict[str, float] | None:
-    """Seconds the plan gives each stage this call will run, said in one line before the walk; None (said why)
-    when the plan cannot be made: the run goes on without it."""
+def _planned_seconds(run: RunContext, manifest: RunManifest) -> tuple[dict[str, float] | None, Estimator]:
+    """Seconds the plan gives each stage this call will run, said in one line before the walk (None, said why,
+    when the plan cannot be made: the run goes on without it), and the estimator, which the walk reuses."""
     try:
-        outcomes, _estimates = dry_walk(run, manifest)
+        outcomes, estimates = dry_walk(run, manifest)
     except (TaxolabError, OSError) as exc:
         stderr.print(f"plan: not available ({exc}); the run goes on without an estimate", highlight=False)
-        return None
+        return None, Estimator(run.config, run.leaves, manifest)
     planned = {o.name: o.stage.estimate().seconds for o in outcomes if o.status in ("runs", "always")}
     if planned:
         stderr.print(
@@ -590,7 +590,7 @@ def _planned_seconds(run: RunContext, manifest: RunManifest) -> dict[str, float]
             "(expected; taxolab run --plan shows each)",
             highlight=False,
         )
-    return planned
+    return planned, estimates
 
 
 def _say_planned_and_measured(manifest: RunManifest, planned: dict[str, float] | None, runner: StageRunner) -> None:
