@@ -501,6 +501,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--score-only", type=Path, help="score the base and the final model of a finished run folder")
     parser.add_argument("--base-model", type=Path, help="HF folder of the base model (default: the packaged one)")
     parser.add_argument("--work-dir", type=Path, help="keep runs here (default: a temporary folder)")
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="a setting for the main run (repeatable)"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.add_argument("--verbose", action="store_true", help="print every question and answer")
     return parser.parse_args(argv)
@@ -516,7 +519,7 @@ def main(argv: list[str] | None = None) -> None:
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="bench-recall-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "TAXOLAB_CONFIG_DIR": str(work / "config"), "TAXOLAB_DATA_DIR": str(work / "data")}
-    extra = QUICK_SETTINGS if args.quick else []
+    extra = (QUICK_SETTINGS if args.quick else []) + args.set
 
     main_run = finished or work / "run-main"
     wall = None
@@ -531,6 +534,7 @@ def main(argv: list[str] | None = None) -> None:
         "run_dir": str(main_run),
         "leaves": names,
         "quick": args.quick,
+        "settings": extra,
         "wall_seconds": wall,
         "scores": table,
         "product_recall": product_recall(main_run, leaves),

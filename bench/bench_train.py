@@ -89,12 +89,12 @@ def make_data(path: Path, count: int, seed: int) -> Path:
     return path
 
 
-def matmul_flops(threads: int, tokens: int = 512) -> float:
-    """Best fp32 matmul FLOP/s on the default model's projection shapes (576 -> 576/1536, 1536 -> 576)."""
+def matmul_flops(threads: int, tokens: int = 512, dtype: torch.dtype = torch.float32) -> float:
+    """Best matmul FLOP/s in ``dtype`` on the default model's projection shapes (576 -> 576/1536, 1536 -> 576)."""
     torch.set_num_threads(threads)
     rates = []
     for k, n in ((576, 576), (576, 1536), (1536, 576)):
-        a, b = torch.randn(tokens, k), torch.randn(k, n)
+        a, b = torch.randn(tokens, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
         for _ in range(3):
             a @ b
         best = math.inf
@@ -123,15 +123,24 @@ def useful_flops(model_dir: Path, data_file: Path, max_seq_len: int) -> tuple[fl
     return 6 * layer_params * tokens + 6 * head_params * targets + attention, tokens
 
 
-def run_taxolab(model_dir: Path, data_file: Path, out: Path, batch: int, row_len: int) -> dict[str, float]:
+def run_taxolab(
+    model_dir: Path, data_file: Path, out: Path, batch: int, row_len: int, *, precision: str = "fp32"
+) -> dict[str, float]:
     settings = TrainSettings(
-        effective_batch_size=batch, max_batch_len=row_len, validation_split=0.0, learning_rate=2e-5, warmup_ratio=0.0
-    )
+        effective_batch_size=batch, max_batch_len=row_len, validation_split=0.0, learning_rate=2e-5,
+        warmup_ratio=0.0, precision=precision, device="cpu",
+    )  # fmt: skip
     result = train(data_file, model_path=model_dir, output_dir=out, settings=settings, show_progress=False)
     rows = read_metrics(result.phases[0].metrics_file)
     seconds = sum(r["tokens"] / r["tokens_per_s"] for r in rows)
     tokens = sum(r["tokens"] for r in rows)
-    return {"tokens": tokens, "seconds": seconds, "tokens_per_s": tokens / seconds}
+    losses = [r["loss"] for r in rows if "loss" in r]
+    return {
+        "tokens": tokens,
+        "seconds": seconds,
+        "tokens_per_s": tokens / seconds,
+        "loss": losses[-1] if losses else math.nan,
+    }
 
 
 class _Rows(torch.utils.data.Dataset):  # type: ignore[type-arg]
@@ -184,6 +193,9 @@ def main() -> None:
     parser.add_argument("--max-seq-len", type=int, default=1024)
     parser.add_argument("--skip-hf", action="store_true", help="only taxolab (row-length sweep)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best of each is kept")
+    parser.add_argument(
+        "--precisions", default="fp32", help="taxolab precisions to measure (comma list: fp32,bf16 = bf16 autocast)"
+    )
     args = parser.parse_args()
 
     model_dir = default_hf_dir(prepare=True)
@@ -198,14 +210,18 @@ def main() -> None:
         # processes on a shared machine comes and goes, and this way it hits all alike.
         for round_index in range(args.rounds):
             for row_len in [int(x) for x in args.row_lens.split(",")]:
-                _keep_best(results, f"taxolab (rows of {row_len})", run_taxolab(
-                    model_dir, data_file, work / f"taxolab-{row_len}-{round_index}", args.batch, row_len
-                ))  # fmt: skip
+                for precision in args.precisions.split(","):
+                    label = f"taxolab (rows of {row_len})" + ("" if precision == "fp32" else f" {precision}")
+                    _keep_best(results, label, run_taxolab(
+                        model_dir, data_file, work / f"taxolab-{row_len}-{precision}-{round_index}", args.batch,
+                        row_len, precision=precision,
+                    ))  # fmt: skip
             if not args.skip_hf:
                 _keep_best(results, "HF Trainer (padded)", run_hf_trainer(
                     model_dir, data_file, work / f"hf-{round_index}", args.batch, args.max_seq_len
                 ))  # fmt: skip
         peak_after = matmul_flops(threads)
+        bf16_peak = matmul_flops(threads, dtype=torch.bfloat16) if "bf16" in args.precisions else None
     peak = max(peak_before, peak_after)
 
     print(f"data: {args.samples} samples, {tokens} tokens, batch {args.batch}, {threads} threads, fp32 full fine-tune,"
@@ -213,10 +229,16 @@ def main() -> None:
     print(
         f"machine fp32 matmul (model shapes): {peak / 1e9:.1f} GFLOP/s (before {peak_before / 1e9:.1f}, after {peak_after / 1e9:.1f})"
     )
+    if bf16_peak:
+        print(f"machine bf16 matmul (model shapes): {bf16_peak / 1e9:.1f} GFLOP/s = {bf16_peak / peak:.1f}x fp32")
     for name, r in results.items():
         achieved = flops / r["seconds"]
         print(f"{name:28s} {r['tokens_per_s']:8.1f} tokens/s  {r['seconds']:7.1f} s  "
-              f"{achieved / 1e9:6.1f} GFLOP/s = {achieved / peak:.2f} of matmul")  # fmt: skip
+              f"{achieved / 1e9:6.1f} GFLOP/s = {achieved / peak:.2f} of fp32 matmul  last loss {r.get('loss', math.nan):.3f}")  # fmt: skip
+    fp32 = next((r for name, r in results.items() if name.startswith("taxolab") and name.endswith(")")), None)
+    for name, r in results.items():
+        if fp32 and name.endswith(" bf16"):
+            print(f"ratio {name} / fp32: {r['tokens_per_s'] / fp32['tokens_per_s']:.2f}x")
     baseline = results.get("HF Trainer (padded)")
     if baseline:
         for name, r in results.items():

@@ -21,6 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
+from taxolab.cpuinfo import cpu_flags
 from taxolab.errors import TaxolabError
 from taxolab.llm.binaries import llama_server_binary
 from taxolab.models.formats import ModelFormat
@@ -255,11 +256,7 @@ def repack_safe() -> bool:
     forced = os.environ.get("TAXOLAB_LLAMA_REPACK")
     if forced is not None:
         return forced.strip().lower() in {"1", "true", "yes"}
-    try:
-        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return True
-    return "amx_tile" not in cpuinfo
+    return "amx_tile" not in cpu_flags()
 
 
 def vllm_usable() -> bool:
