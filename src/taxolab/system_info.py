@@ -11,6 +11,7 @@ from typing import Any
 import psutil
 
 from taxolab import __version__
+from taxolab.cpuinfo import native_bf16
 from taxolab.llm.binaries import llama_server_binary, llama_server_version
 
 
@@ -51,6 +52,7 @@ def collect() -> dict[str, Any]:
             "model": _cpu_model(),
             "cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),
+            "native_bf16": native_bf16(),
         },
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "accelerator": _accelerator(torch),

@@ -1,9 +1,7 @@
 """Load the student for training: device, precision, attention kernel, LoRA, checkpointing.
 
-Choices follow the hardware: bf16 autocast over fp32 master weights on GPU and
-on CPUs that multiply bf16 in hardware (AMX or AVX-512 BF16,
-:func:`taxolab.cpuinfo.native_bf16`), fp32 on other CPUs (bf16 matmul there is
-emulated: ~300x slower than fp32 on the machine DESIGN.md was measured on);
+Choices follow the hardware: fp32 on CPU (bf16 matmul there is ~300x slower on
+CPUs without AVX-512 BF16), bf16 autocast over fp32 master weights on GPU;
 flash-attn's variable-length kernel on GPU when installed (transformers feeds it
 the packed ``position_ids``), SDPA otherwise, which builds the block-diagonal
 causal mask from restarting ``position_ids`` (proved in tests/training).
@@ -31,17 +29,15 @@ class Hardware:
 
 
 def resolve_hardware(settings: TrainSettings) -> Hardware:
-    """Device, autocast dtype and attention kernel for these settings on this machine.
-
-    Precision: :meth:`TrainSettings.resolved_precision`. Raises :class:`TaxolabError` for ``device: cuda``
-    without a visible GPU.
-    """
+    """Device, autocast dtype and attention kernel for these settings on this machine."""
     device_type = settings.device
     if device_type == "auto":
         device_type = "cuda" if torch.cuda.is_available() else "cpu"
     if device_type == "cuda" and not torch.cuda.is_available():
         raise TaxolabError("--device cuda: no CUDA GPU is visible to torch on this machine")
-    precision = settings.resolved_precision(device_type)
+    precision = settings.precision
+    if precision == "auto":
+        precision = "bf16" if device_type == "cuda" else "fp32"
     attention = settings.attention
     if attention == "auto":
         has_flash = importlib.util.find_spec("flash_attn") is not None

@@ -12,7 +12,6 @@ from pydantic import Field, field_validator
 
 from taxolab.config.affects import selection_only, speed_only
 from taxolab.config.sections import Section
-from taxolab.cpuinfo import native_bf16
 
 Strategy = Literal["auto", "lab-multiphase", "lab-skills-only", "single"]
 PhaseName = Literal["knowledge", "skills", "single"]
@@ -87,11 +86,7 @@ class TrainSettings(Section):
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` uses CUDA when available.")
     precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto",
-        description=(
-            "`auto`: bf16 autocast (fp32 master weights) on GPU and on CPUs with native bf16 matmul (AMX or "
-            "AVX-512 BF16), fp32 on other CPUs (emulated bf16 matmul is far slower there)."
-        ),
+        "auto", description="`auto`: fp32 on CPU (bf16 matmul is ~300x slower there), bf16 autocast on GPU."
     )
     attention: Literal["auto", "sdpa", "flash_attention_2", "eager"] = Field(
         "auto", description="Attention kernel: `auto` = flash-attn varlen on GPU when installed, else SDPA."
@@ -127,18 +122,6 @@ class TrainSettings(Section):
         if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1:
             return int(value)
         raise ValueError(f"expected a number of threads (1 or more) or `auto`, got {value!r}")
-
-    def resolved_precision(self, device_type: str) -> Literal["fp32", "bf16"]:
-        """The precision training runs in on ``device_type`` (``cuda`` or ``cpu``): ``precision`` unless `auto`.
-
-        `auto` is bf16 autocast on a GPU and on a CPU that multiplies bf16 in hardware
-        (:func:`taxolab.cpuinfo.native_bf16`), fp32 elsewhere. Measured on this project's AMX Xeon,
-        2 threads, the default model: bf16 autocast trains 1.44x the tokens/s of fp32 with the same loss
-        (``bench/bench_train.py --skip-hf --precisions fp32,bf16``: 247.5 vs 171.5 tokens/s, 2026-12-04).
-        """
-        if self.precision != "auto":
-            return self.precision
-        return "bf16" if device_type == "cuda" or native_bf16() else "fp32"
 
     @overload
     def phase_value(self, phase: PhaseName, name: Literal["epochs", "effective_batch_size"]) -> int: ...

@@ -51,13 +51,6 @@ CPU_RATES = Rates(
         "a forward pass about 3x a training step; evaluation 1.7 questions/s"
     ),
 )
-CPU_BF16_RATES = Rates(
-    teacher_tok_s=CPU_RATES.teacher_tok_s,
-    train_tok_s=216.0,
-    score_tok_s=CPU_RATES.score_tok_s,
-    source=CPU_RATES.source
-    + "; bf16 autocast on a CPU with AMX: 1.44x the fp32 trained tok/s (bench/bench_train.py --precisions fp32,bf16)",
-)
 GPU_RATES = Rates(
     teacher_tok_s=2000.0,
     train_tok_s=3000.0,
@@ -204,10 +197,7 @@ class Estimator:
     def __init__(self, config: Config, leaves: list[Leaf], manifest: RunManifest) -> None:
         self.config = config
         self.leaves = leaves
-        if config.train.device == "cuda":
-            self.rates = GPU_RATES
-        else:
-            self.rates = CPU_BF16_RATES if config.train.resolved_precision("cpu") == "bf16" else CPU_RATES
+        self.rates = GPU_RATES if config.train.device == "cuda" else CPU_RATES
         self.measured = measured_rates(manifest, config.model_dump(mode="json"))
 
     @functools.cached_property
@@ -471,7 +461,7 @@ class Estimator:
         measured = self.measured.get("evaluate")
         if measured is not None and measured.unit == "questions" and measured.per_second > 0 and asked:
             seconds, source = asked / measured.per_second, measured.describe()
-        elif self.rates is not GPU_RATES and asked:
+        elif self.rates is CPU_RATES and asked:
             seconds, source = asked / CPU_EVAL_QUESTIONS_S, f"default rate {CPU_EVAL_QUESTIONS_S:g} questions/s"
         else:
             seconds = default

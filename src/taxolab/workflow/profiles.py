@@ -12,8 +12,7 @@ caller of :func:`taxolab.workflow.run.run_workflow` get the same config.
 
 - ``cpu-small``: the packaged 135M model on a laptop CPU: answer-first
   knowledge pairs from every chunk, closed-book only (no with-context samples),
-  4 knowledge epochs at 5e-4 then 1 skills epoch at 1e-4 with replay, bf16
-  autocast where the CPU multiplies bf16 in hardware (else fp32),
+  4 knowledge epochs at 5e-4 then 1 skills epoch at 1e-4 with replay, fp32,
   packed rows of 512 tokens; a one-leaf knowledge taxonomy fits in ~30 minutes
   on 2 idle cores (bench/bench_knowledge_recall.py).
 - ``gpu-1``: one CUDA GPU. The `full` generation pipeline at 30 samples per
@@ -50,7 +49,7 @@ class Profile:
 
 _CPU_SMALL = Profile(
     "cpu-small",
-    "packaged default model on a 2-core CPU: answer-first knowledge, 4 knowledge epochs at 5e-4, bf16 on AMX CPUs",
+    "packaged default model on a 2-core CPU: answer-first knowledge, 4 knowledge epochs at 5e-4, fp32",
     {
         "generate": {
             "pipeline": "simple",
@@ -85,9 +84,7 @@ _CPU_SMALL = Profile(
             "warmup_ratio": 0.05,
             "max_seq_len": 1024,
             "max_batch_len": 512,
-            # `auto`: bf16 autocast on CPUs with AMX / AVX-512 BF16 (1.44x the tokens/s of fp32 on this
-            # project's Xeon, bench/bench_train.py --precisions fp32,bf16), fp32 on others.
-            "precision": "auto",
+            "precision": "fp32",
             "device": "cpu",
             "validation_split": 0.05,
             "validation_max_samples": 8,
