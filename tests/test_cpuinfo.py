@@ -10,7 +10,9 @@ import pytest
 from taxolab import cpuinfo
 from taxolab.llm import backends
 
-XEON = "processor\t: 0\nmodel name\t: Intel(R) Xeon(R)\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n\n"
+XEON = (
+    "processor\t: 0\nmodel name\t: Intel(R) Xeon(R)\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n\n"
+)
 OLD_X86 = "processor\t: 0\nmodel name\t: Old\nflags\t\t: fpu sse avx2 avx512f\n\n"
 
 
