@@ -44,6 +44,11 @@ Cost on 2 idle cores: the three-leaf run ~1.5 h, each ablation ~20-35 min.
     .venv/bin/python bench/bench_knowledge_recall.py --ablations      # + the ablation table
     .venv/bin/python bench/bench_knowledge_recall.py --quick          # smoke: one leaf, tiny settings
     .venv/bin/python bench/bench_knowledge_recall.py --score-only RUN_DIR --json   # rescore a finished run
+    .venv/bin/python bench/bench_knowledge_recall.py --leaf zebu --set mix.passage_permutations=3   # a lever
+
+Measured 2026-12-04 (cpu-small, fp32, one leaf per run, idle): chickadee 14/20 in 35.6 min, zebu 7/20 in
+16.3 min, lapis_lazuli 10/20 in 15.3 min (31/60), base 0/60; zebu with ``mix.fill_in_per_fact=3
+mix.passage_permutations=3`` 10/20 in 19.7 min.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
