@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import signal
 import subprocess
 import sys
@@ -170,7 +171,8 @@ def test_serve_command_runs_until_ctrl_c() -> None:
 
     port = free_port()
     command = [sys.executable, "-m", "taxolab.cli.main", "model", "serve", "--port", str(port), "--parallel", "2"]
-    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    # faulthandler: if it hangs, SIGABRT makes the child print every thread's stack into the failure
+    proc = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()
@@ -179,7 +181,12 @@ def test_serve_command_runs_until_ctrl_c() -> None:
         assert httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=10).status_code == 200
         proc.send_signal(signal.SIGINT)
         # communicate() drains stderr while it waits: a child blocked on a full pipe cannot look like a hang
-        _, err = proc.communicate(timeout=60)
+        try:
+            _, err = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate()
+            pytest.fail(f"`model serve` did not stop within 60 s of SIGINT; its stderr:\n{err[-6000:]}")
         assert proc.returncode == 0, err
         assert "server stopped" in err
         time.sleep(0.2)
