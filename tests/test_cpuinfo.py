@@ -24,17 +24,18 @@ def fake_cpu(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callab
             path.write_text(text, encoding="utf-8")
         monkeypatch.setattr(cpuinfo, "CPUINFO", path)
         monkeypatch.delenv("TAXOLAB_LLAMA_REPACK", raising=False)
-        cpuinfo.cpu_flags.cache_clear()
+        cpuinfo.first_cpu.cache_clear()
         backends.repack_safe.cache_clear()
 
     yield use
-    cpuinfo.cpu_flags.cache_clear()
+    cpuinfo.first_cpu.cache_clear()
     backends.repack_safe.cache_clear()
 
 
 def test_flags_of_an_amx_xeon(fake_cpu: Callable[[str | None], None]) -> None:
     fake_cpu(XEON + XEON.replace("processor\t: 0", "processor\t: 1"))
     assert {"amx_bf16", "avx512_bf16", "amx_tile"} <= cpuinfo.cpu_flags()
+    assert cpuinfo.first_cpu()["model name"] == "Intel(R) Xeon(R)"  # what `system info` reports
     assert cpuinfo.native_bf16()
     assert not backends.repack_safe()  # ggml's AMX kernels crash there: the same flags reader decides
 

@@ -12,17 +12,27 @@ NATIVE_BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 
 
 @cache
-def cpu_flags() -> frozenset[str]:
-    """The feature flags of the first CPU listed in ``/proc/cpuinfo``; empty where it cannot be read."""
+def first_cpu() -> dict[str, str]:
+    """The ``key: value`` fields of the first CPU listed in ``/proc/cpuinfo``; empty where it cannot be read."""
     try:
         text = CPUINFO.read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return frozenset()
+        return {}
+    fields: dict[str, str] = {}
     for line in text.splitlines():
+        if not line.strip():
+            if fields:
+                break
+            continue
         key, _, value = line.partition(":")
-        if key.strip() in {"flags", "Features"}:
-            return frozenset(value.split())
-    return frozenset()
+        fields.setdefault(key.strip(), value.strip())
+    return fields
+
+
+def cpu_flags() -> frozenset[str]:
+    """The feature flags of the first CPU (``flags`` on x86, ``Features`` on Arm); empty where unknown."""
+    fields = first_cpu()
+    return frozenset((fields.get("flags") or fields.get("Features") or "").split())
 
 
 def native_bf16() -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 
 from taxolab import __version__
-from taxolab.cpuinfo import native_bf16
+from taxolab.cpuinfo import first_cpu, native_bf16
 from taxolab.llm.binaries import llama_server_binary, llama_server_version
 
 
@@ -73,11 +73,4 @@ def _accelerator(torch: Any) -> dict[str, Any]:
 
 
 def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    return first_cpu().get("model name") or platform.processor() or platform.machine()
