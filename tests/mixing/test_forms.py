@@ -16,6 +16,8 @@ from taxolab.mixing.forms import (
     Fact,
     count_forms,
     fill_in_samples,
+    wh_phrase,
+    wh_question_samples,
     leaf_facts,
     leaf_subject,
     permuted_passages,
@@ -119,7 +121,9 @@ def test_every_fact_gets_its_minimum_forms_or_is_listed_short(tmp_path: Path) ->
         # every fact is trained in several kinds, not only as teacher questions
         assert {"questions", "passages", "permuted_passages"} <= set(fact["by_kind"]), span
     assert counts["min"] >= 6 and not counts["none"]
-    assert {"fill_in", "reverse", "questions", "passages", "permuted_passages"} <= set(counts["by_kind"])
+    assert {"fill_in", "wh_questions", "reverse", "questions", "passages", "permuted_passages"} <= set(
+        counts["by_kind"]
+    )
     assert short_facts(out, LEAF) == counts["short"]
     mixed = built["leaves"][LEAF]
     assert mixed["facts"] == len(spans) and mixed["forms_min"] == counts["min"]
@@ -152,7 +156,7 @@ def test_no_heldout_phrasing_reaches_a_training_file_through_any_form(tmp_path: 
     facts = leaf_facts(passages, rows)
     unfiltered = teacher_free_samples(
         FORM_KINDS, facts, passages, subject=leaf_subject(rows), kind=subject_kind("animals"), system="s",
-        fill_in_per_fact=3, permutations=2, rng=random.Random(0),
+        fill_in_per_fact=3, permutations=2, rng=random.Random(0), wh_questions_per_fact=2,
     )  # fmt: skip
     held = [normalize(REVERSE_QUESTION), normalize(asked)]
     colliding = {
@@ -180,6 +184,7 @@ def test_each_form_kind_can_be_turned_off_without_changing_the_others(tmp_path: 
         "questions": {"closed_book", "context", "context_with_distractor"},
         "restated": {"restated_passage"},
         "fill_in": {"fill_in"},
+        "wh_questions": {"wh_question"},
         "reverse": {"reverse"},
         "permuted_passages": {"permuted_passage"},
     }[kind]
@@ -201,7 +206,7 @@ def test_restated_passages_use_the_standalone_answer() -> None:
     assert facts[1].standalone == resolved and facts[1].span.startswith("It ")
     (restated,) = teacher_free_samples(
         ["restated"], facts, passages, subject=None, kind=None, system="s", fill_in_per_fact=1, permutations=0,
-        rng=random.Random(0),
+        rng=random.Random(0), wh_questions_per_fact=0,
     )  # fmt: skip
     assert restated["messages"][0]["content"] == f"The chickadee is a small bird of the north. {resolved}"
     assert count_forms(facts, [restated], min_forms=1)["per_fact"][1]["forms"] == 1  # the restatement holds the fact
@@ -226,6 +231,41 @@ def test_fill_in_blanks_one_item_and_answers_with_the_whole_sentence() -> None:
     ]
     assert {s["messages"][2]["content"] for s in samples} == {span}
     assert samples[0]["metadata"] == {"leaf": LEAF, "kind": "knowledge", "sample_type": "fill_in", "span_id": "0:1"}
+
+
+def test_wh_questions_ask_for_an_item_from_the_sentence_end_and_answer_with_the_whole_sentence() -> None:
+    span = "They lay on average 6–8 eggs, which hatch after 11–14 days."
+    named = "In 1999, researchers at Texas A&M University cloned a zebu (Bos indicus)."
+    facts = [Fact("0:1", span, span, 0, LEAF), Fact("0:2", named, named, 0, LEAF)]
+    samples = wh_question_samples(facts, "the zebu", system="s", per_fact=2)
+    asked = [(s["messages"][1]["content"], s["messages"][2]["content"]) for s in samples]
+    assert asked == [
+        ("They lay on average 6–8 eggs, which hatch after how many days?", span),
+        ("They lay on average how many eggs, which hatch after 11–14 days?", span),
+        ("In 1999, researchers at what cloned a zebu (Bos indicus)?", named),  # the parenthesis stays whole
+        ("In 1999, researchers at Texas A&M University cloned a zebu (what)?", named),
+    ]
+    assert samples[0]["metadata"]["sample_type"] == "wh_question" and samples[0]["questions"] == [asked[0][0]]
+    assert len(wh_question_samples(facts, "the zebu", system="s", per_fact=1)) == 2
+    # an item that occurs twice cannot be asked for unambiguously
+    twice = "Maine borders Quebec, and Quebec borders Ontario."
+    assert [s["messages"][1]["content"] for s in wh_question_samples([Fact("0:0", twice, twice, 0)], None,
+            system="s", per_fact=3)] == ["What borders Quebec, and Quebec borders Ontario?".replace("What", "Maine")
+                                          .replace("Ontario", "what")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("item", "before", "phrase"),
+    [
+        ("1999", "In ", "what year"),
+        ("7570 BC", "dated to ", "what year"),
+        ("63%", "The breed, ", "what percentage"),
+        ("6,813", "there are ", "how many"),
+        ("Texas A&M University", "researchers at ", "what"),
+    ],
+)
+def test_wh_phrase_by_kind_of_item(item: str, before: str, phrase: str) -> None:
+    assert wh_phrase(item, before) == phrase
 
 
 def test_reverse_questions_only_where_the_leaf_subject_is_the_grammatical_subject() -> None:
@@ -356,3 +396,14 @@ def test_a_teacher_test_question_never_reaches_a_training_sample(tmp_path: Path)
     built = build_training_sets([LeafSource(leaf, folder)], out, "r", options())
     assert not [text for text in training_texts(out) if normalize(REVERSE_QUESTION) in text]
     assert read_unsplit(out, "test", LEAF) == [mcq] and built["leaves"][LEAF]["test_source"] == "teacher"
+
+
+def test_unmask_knowledge_marks_every_chat_sample_and_no_pretraining_sample(tmp_path: Path) -> None:
+    leaf, folder, _spans = write_leaf(tmp_path)
+    build_training_sets([LeafSource(leaf, folder)], tmp_path / "on", "r", options(unmask_knowledge=True))
+    samples = fsio.read_jsonl(tmp_path / "on" / "messages" / f"{LEAF}.jsonl")
+    chat = [s for s in samples if s["messages"][0]["role"] != "pretraining"]
+    assert chat and all(s["unmask"] is True for s in chat)
+    assert all("unmask" not in s for s in samples if s["messages"][0]["role"] == "pretraining")
+    build_training_sets([LeafSource(leaf, folder)], tmp_path / "off", "r", options())
+    assert not [s for s in fsio.read_jsonl(tmp_path / "off" / "messages" / f"{LEAF}.jsonl") if "unmask" in s]

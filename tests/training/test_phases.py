@@ -11,6 +11,7 @@ from training_kit import write_messages
 
 from taxolab.errors import TaxolabError
 from taxolab.training.api import train
+from taxolab.training.dataset import load_dataset
 from taxolab.training.phases import plan_phases
 from taxolab.training.settings import TrainSettings
 
@@ -114,3 +115,24 @@ def test_changed_select_by_reselects_without_retraining(sdg_run: Path, tiny_mode
     best = min(again.phases[0].checkpoints, key=lambda c: c["val_loss"])
     assert again.selected_by == "validation loss" and again.final_dir == Path(best["path"])
     assert json.loads((out / "training.json").read_text())["info"]["selected"]["by"] == "validation loss"
+
+
+def test_phase_epochs_rise_to_the_knowledge_token_floor_within_the_cap() -> None:
+    settings = TrainSettings(epochs=1, knowledge_epochs=2, knowledge_min_tokens=10_000)
+    assert settings.phase_epochs("knowledge", 1_000) == 8  # 10 wanted, at most 4 x 2
+    assert settings.phase_epochs("knowledge", 3_000) == 3  # 10,000 // 3,000
+    assert settings.phase_epochs("knowledge", 8_000) == 2  # the floor is already met: the epochs as set
+    assert settings.phase_epochs("skills", 1_000) == 1  # the skills phase is never raised
+    assert TrainSettings(knowledge_epochs=2).phase_epochs("knowledge", 10) == 2  # 0: off
+
+
+def test_a_small_knowledge_mix_trains_more_epochs(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+    tokens = sum(load_dataset(next(sdg_run.glob("knowledge_*.jsonl")), tiny_model_dir, max_seq_len=1024).lengths)
+    settings = SETTINGS.model_copy(
+        update={"strategy": "lab-multiphase", "knowledge_epochs": 1, "knowledge_min_tokens": 2 * tokens + 1,
+                "checkpoint_every_samples": 0}
+    )  # fmt: skip
+    result = train(sdg_run, model_path=tiny_model_dir, output_dir=tmp_path / "t", settings=settings,
+                   select_best=lambda c: c[-1], show_progress=False)  # fmt: skip
+    assert [c["name"] for c in result.phases[0].checkpoints] == ["epoch_1", "epoch_2"]
+    assert [c["name"] for c in result.phases[1].checkpoints] == ["epoch_1"]

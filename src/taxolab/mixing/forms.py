@@ -16,6 +16,12 @@ builds, from the document alone (true by construction, no teacher request):
   parenthesised name, a hyphenated term, a list item) blanked; the assistant writes
   the whole sentence, so the answer tokens are trained in their context
   (salient-span masking, Guu et al. 2020, as a chat task);
+- ``wh_questions``: the span as an echo question, one salient item replaced by a
+  wh-phrase ("In 1999, researchers at what successfully cloned a zebu?"; a year
+  asks "what year", a percentage "what percentage", another number "how many"),
+  answered with the whole sentence: the fill-in's item asked the way a user asks,
+  a question with no instruction around it (the items taken from the end of the
+  sentence, so they differ from the fill-ins' where a sentence has several);
 - ``reverse``: where the span's grammatical subject is the leaf's subject, the
   subject asked for from the attribute ("Which animal feeds on ...?");
 - ``permuted_passages``: each passage's spans in a few shuffled orders
@@ -54,19 +60,22 @@ SAMPLE_KINDS = {
     "passage": "passages",
     "restated_passage": "restated",
     "fill_in": "fill_in",
+    "wh_question": "wh_questions",
     "reverse": "reverse",
     "permuted_passage": "permuted_passages",
 }
 """A sample's ``metadata.sample_type`` -> the form kind it is counted as."""
 
 _NUMBER = re.compile(r"(?<![\w-])\d[\d,.]*(?:\s*[–—-]\s*\d[\d,.]*)?%?(?![\w-])")
-_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’-]*)*")
+_NAME = re.compile(r"\b[A-Z][\w'’&-]*(?:\s+(?:of\s+|de\s+|the\s+)?[A-Z][\w'’&-]*)*")
 _PAREN = re.compile(r"\(([^()]{3,60})\)")
 _HYPHENATED = re.compile(r"\b[a-z]+(?:-[a-z]+)+\b")
 _PRONOUN_START = {"it", "its", "they", "their", "this", "these", "he", "she", "his", "her", "that", "those", "the", "a"}
 _MAX_ITEM_WORDS = 6
 _PREFIX_WORDS = 3
 _CLOSING = ".!?\"')]。！？」』）"
+_YEAR = re.compile(r"\d{3,4}(?:\s*(?:BC|BCE|AD|CE))?")
+_YEAR_BEFORE = re.compile(r"(?:\b(?:in|since|until|by|from|of|before|after|around|c\.)\s+)$", re.I)
 _SAME_PLURAL = {"species", "series", "fish", "sheep", "deer", "aircraft"}
 
 
@@ -148,7 +157,8 @@ def salient_items(text: str, subject: str | None = None) -> list[str]:
     """The items of ``text`` a fill-in prompt may blank, in order: numbers, names, parenthesised names,
     hyphenated terms, else the items of a list ("a, b, and c"), else the closing phrase.
 
-    Items inside the leaf's ``subject`` and a sentence's first word are not salient.
+    Items inside the leaf's ``subject``, a sentence's first word and an item inside a longer
+    one are not salient.
     """
     subject_words = set(normalize(subject or "").split())
     items: list[str] = []
@@ -179,7 +189,8 @@ def salient_items(text: str, subject: str | None = None) -> list[str]:
             add(piece)
     if not items:
         add(_closing_phrase(text))
-    return items
+    # "Bos" within "(Bos indicus)": the longer item is the one to ask for
+    return [item for item in items if not any(item != other and f" {item} " in f" {other} " for other in items)]
 
 
 def fill_in_samples(facts: list[Fact], subject: str | None, *, system: str, per_fact: int) -> list[dict[str, Any]]:
@@ -194,6 +205,46 @@ def fill_in_samples(facts: list[Fact], subject: str | None, *, system: str, per_
                 continue
             user = f"Fill in the blank in this sentence{about}: {blanked}"
             samples.append(_chat(user, text, fact, "fill_in", system))
+    return samples
+
+
+def wh_phrase(item: str, before: str) -> str:
+    """The wh-phrase that asks for ``item`` where ``before`` is the sentence's text ahead of it.
+
+    A year ("1999", "7570 BC" after "in", "since" ...) -> "what year"; a percentage ->
+    "what percentage"; another number -> "how many"; anything else -> "what".
+    """
+    if _NUMBER.fullmatch(item) or _YEAR.fullmatch(item):
+        if item.endswith("%"):
+            return "what percentage"
+        if _YEAR.fullmatch(item) and (_YEAR_BEFORE.search(before) or not item[:1].isdigit() or " " in item):
+            return "what year"
+        return "how many"
+    return "what"
+
+
+def wh_question_samples(facts: list[Fact], subject: str | None, *, system: str, per_fact: int) -> list[dict[str, Any]]:
+    """Up to ``per_fact`` echo wh-question chat samples per fact: one salient item (from the sentence's end)
+    replaced by its :func:`wh_phrase`, the sentence's closing punctuation by "?", answered with the whole sentence.
+
+    "They lay on average 6–8 eggs, which hatch after 11–14 days." -> "They lay on average
+    6–8 eggs, which hatch after how many days?" An item that occurs twice gives no question.
+    """
+    samples = []
+    for fact in facts:
+        text = fact.standalone
+        made = 0
+        for item in reversed(salient_items(text, subject)):
+            if made >= per_fact:
+                break
+            found = list(re.finditer(rf"(?<!\w){re.escape(item)}(?!\w)", text))
+            if len(found) != 1:
+                continue
+            start, end = found[0].span()
+            question = text[:start] + wh_phrase(item, text[:start]) + text[end:]
+            question = question.rstrip().rstrip(".!?。！？,;: ") + "?"
+            samples.append(_chat(question, text, fact, "wh_question", system))
+            made += 1
     return samples
 
 
@@ -279,6 +330,7 @@ def teacher_free_samples(
     fill_in_per_fact: int,
     permutations: int,
     rng: random.Random,
+    wh_questions_per_fact: int,
 ) -> list[dict[str, Any]]:
     """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order."""
     wanted = set(kinds)
@@ -287,6 +339,8 @@ def teacher_free_samples(
         samples += restated_passages(passages, facts)
     if "fill_in" in wanted:
         samples += fill_in_samples(facts, subject, system=system, per_fact=fill_in_per_fact)
+    if "wh_questions" in wanted:
+        samples += wh_question_samples(facts, subject, system=system, per_fact=wh_questions_per_fact)
     if "reverse" in wanted:
         samples += reverse_samples(facts, subject, kind, system=system)
     if "permuted_passages" in wanted:

@@ -21,8 +21,8 @@ from pydantic import Field
 
 from taxolab.config.sections import Section
 
-FormKind = Literal["questions", "restated", "fill_in", "reverse", "permuted_passages"]
-FORM_KINDS: tuple[FormKind, ...] = ("questions", "restated", "fill_in", "reverse", "permuted_passages")
+FormKind = Literal["questions", "restated", "fill_in", "wh_questions", "reverse", "permuted_passages"]
+FORM_KINDS: tuple[FormKind, ...] = ("questions", "restated", "fill_in", "wh_questions", "reverse", "permuted_passages")
 """The knowledge forms ``mix.forms`` may name (:mod:`taxolab.mixing.forms` builds them)."""
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and concisely."
@@ -75,8 +75,17 @@ class MixSettings(Section):
         description=(
             "Forms each knowledge fact is trained in: `questions` (the teacher's phrasings, closed-book and with "
             "the passage), `restated` (passages with every sentence standing alone), `fill_in` (a salient name or "
-            "number blanked), `reverse` (the subject asked for from the attribute), `permuted_passages` (sentence "
+            "number blanked), `wh_questions` (the sentence asking for one of its names or numbers, answered whole), "
+            "`reverse` (the subject asked for from the attribute), `permuted_passages` (sentence "
             "order shuffled). The document's passages are always trained; remove a kind to leave it out."
+        ),
+    )
+    unmask_knowledge: bool = Field(
+        False,
+        description=(
+            "Train the whole text of each knowledge chat sample, user turn included (`\"unmask\": true`; the "
+            "system prompt never): a fill-in's or wh-question's prompt is the document's sentence, so each fact "
+            "gets more trained exposures at no extra compute. InstructLab trains its knowledge-phase data unmasked."
         ),
     )
     min_forms_per_fact: int = Field(
@@ -86,6 +95,11 @@ class MixSettings(Section):
     )
     fill_in_per_fact: int = Field(
         3, ge=0, description="At most this many fill-in samples per fact (one per salient item)."
+    )
+    wh_questions_per_fact: int = Field(
+        2,
+        ge=0,
+        description="At most this many wh-questions per fact (one per salient item, from the sentence's end).",
     )
     passage_permutations: int = Field(
         2, ge=0, description="Shuffled sentence orders of each passage trained besides the original order."

@@ -99,6 +99,8 @@ class MixOptions:
     min_forms_per_fact: int = 8
     fill_in_per_fact: int = 3
     passage_permutations: int = 2
+    wh_questions_per_fact: int = 2
+    unmask_knowledge: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> MixOptions:
@@ -116,6 +118,8 @@ class MixOptions:
             min_forms_per_fact=settings.min_forms_per_fact,
             fill_in_per_fact=settings.fill_in_per_fact,
             passage_permutations=settings.passage_permutations,
+            wh_questions_per_fact=settings.wh_questions_per_fact,
+            unmask_knowledge=settings.unmask_knowledge,
         )
 
 
@@ -196,6 +200,8 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             samples, fact_counts = _with_forms(
                 source.leaf, samples=samples, passages=passages, rows=facts_rows, held=asked, options=options
             )
+            if options.unmask_knowledge:
+                samples = [_unmasked(sample) for sample in samples]
             fsio.write_json(forms.forms_file(out_dir, name), fact_counts)
             counts.update(forms.summary(fact_counts), forms_by_kind=fact_counts["by_kind"])
             fsio.write_jsonl(path, samples)
@@ -253,6 +259,7 @@ def _with_forms(
         system=options.system_prompt,
         fill_in_per_fact=options.fill_in_per_fact,
         permutations=options.passage_permutations,
+        wh_questions_per_fact=options.wh_questions_per_fact,
         rng=random.Random(f"{options.seed}:{leaf.name}:forms"),
     )
     samples, removed = forms.without_heldout(samples, held)
@@ -345,6 +352,13 @@ def _write_mixes(
         if counts[name] == 0:
             output.unlink(missing_ok=True)
     return counts
+
+
+def _unmasked(sample: dict[str, Any]) -> dict[str, Any]:
+    """A chat sample with ``"unmask": true`` (its user turns trained too); a pretraining sample as it is."""
+    if any(message["role"] == "pretraining" for message in sample["messages"]):
+        return sample
+    return {**sample, "unmask": True}
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:

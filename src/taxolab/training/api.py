@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +122,14 @@ def train(
             if outcomes and settings.nnodes == 1:  # several nodes must all start from the same weights
                 start_model = _phase_start(journal, phase.name, outcomes[-1], select_best, scores)
             spec = _phase_spec(phase, index, start_model, output_dir, settings=settings, show=show_progress)
-            _prepare_data(spec, debug)
+            data = _prepare_data(spec, debug)
+            epochs = settings.phase_epochs(phase.name, sum(data.lengths))
+            if epochs != spec.epochs:
+                stderr.print(
+                    f"phase {phase.name}: {epochs} epochs, not {spec.epochs}: {sum(data.lengths):,} tokens per epoch "
+                    f"and train.knowledge_min_tokens {settings.knowledge_min_tokens:,}"
+                )
+                spec = replace(spec, epochs=epochs)
             started = time.time()
             outcome = run_distributed(spec, run_id) if world_size(settings) > 1 else run_phase(spec)
             journal.record(phase.name, outcome.to_json(), started)

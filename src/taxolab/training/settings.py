@@ -18,6 +18,9 @@ PhaseName = Literal["knowledge", "skills", "single"]
 PhaseSetting = Literal["epochs", "learning_rate", "effective_batch_size"]
 """The settings a phase may override (``knowledge_<name>``, ``skills_<name>``)."""
 
+MAX_EPOCHS_FACTOR = 4
+"""``knowledge_min_tokens`` raises the knowledge phase's epochs to at most this many times ``knowledge_epochs``."""
+
 
 class TrainSettings(Section):
     strategy: Strategy = Field(
@@ -44,6 +47,14 @@ class TrainSettings(Section):
     )
     seed: int = Field(42, description="Random seed (data order, LoRA init, dropout).")
     knowledge_epochs: int | None = Field(None, ge=1, description="Epochs of the knowledge phase (lab-multiphase).")
+    knowledge_min_tokens: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Train the knowledge phase on at least this many tokens: a mix smaller than this / knowledge_epochs "
+            "runs more epochs (more exposures of each fact), at most 4x knowledge_epochs; 0: the epochs as set."
+        ),
+    )
     knowledge_learning_rate: float | None = Field(None, gt=0, description="Peak learning rate of the knowledge phase.")
     knowledge_effective_batch_size: int | None = Field(
         None, ge=1, description="Samples per optimizer step in the knowledge phase."
@@ -86,7 +97,7 @@ class TrainSettings(Section):
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` uses CUDA when available.")
     precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="`auto`: fp32 on CPU (bf16 matmul is ~300x slower there), bf16 autocast on GPU."
+        "auto", description="`auto`: fp32 on CPU (faster end to end than bf16 autocast, even where the CPU has bf16 matmul; docs/train.md), bf16 autocast on GPU."
     )
     attention: Literal["auto", "sdpa", "flash_attention_2", "eager"] = Field(
         "auto", description="Attention kernel: `auto` = flash-attn varlen on GPU when installed, else SDPA."
@@ -122,6 +133,21 @@ class TrainSettings(Section):
         if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1:
             return int(value)
         raise ValueError(f"expected a number of threads (1 or more) or `auto`, got {value!r}")
+
+    def phase_epochs(self, phase: PhaseName, tokens_per_epoch: int) -> int:
+        """The epochs ``phase`` runs on a mix of ``tokens_per_epoch`` trained tokens (all tokens, prompts included).
+
+        The phase's epochs (:meth:`phase_value`), raised for the knowledge phase to
+        ``knowledge_min_tokens // tokens_per_epoch`` when that is more, and never above
+        ``MAX_EPOCHS_FACTOR`` x the phase's epochs. Facts need many exposures before a new
+        phrasing recalls them (Allen-Zhu & Li, "Physics of Language Models 3.1"), and a short
+        document's mix trains in a fraction of a long one's time: the rule gives every
+        document about the same training time on CPU.
+        """
+        epochs = self.phase_value(phase, "epochs")
+        if phase != "knowledge" or not self.knowledge_min_tokens or tokens_per_epoch <= 0:
+            return epochs
+        return max(epochs, min(MAX_EPOCHS_FACTOR * epochs, self.knowledge_min_tokens // tokens_per_epoch))
 
     @overload
     def phase_value(self, phase: PhaseName, name: Literal["epochs", "effective_batch_size"]) -> int: ...
