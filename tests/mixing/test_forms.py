@@ -16,8 +16,6 @@ from taxolab.mixing.forms import (
     Fact,
     count_forms,
     fill_in_samples,
-    wh_phrase,
-    wh_question_samples,
     leaf_facts,
     leaf_subject,
     permuted_passages,
@@ -26,6 +24,8 @@ from taxolab.mixing.forms import (
     short_facts,
     subject_kind,
     teacher_free_samples,
+    wh_phrase,
+    wh_question_samples,
     without_heldout,
 )
 from taxolab.mixing.messages import validate_sample

@@ -83,7 +83,7 @@ class MixSettings(Section):
     unmask_knowledge: bool = Field(
         False,
         description=(
-            "Train the whole text of each knowledge chat sample, user turn included (`\"unmask\": true`; the "
+            'Train the whole text of each knowledge chat sample, user turn included (`"unmask": true`; the '
             "system prompt never): a fill-in's or wh-question's prompt is the document's sentence, so each fact "
             "gets more trained exposures at no extra compute. InstructLab trains its knowledge-phase data unmasked."
         ),

@@ -97,7 +97,8 @@ class TrainSettings(Section):
     )
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="`auto` uses CUDA when available.")
     precision: Literal["auto", "fp32", "bf16"] = Field(
-        "auto", description="`auto`: fp32 on CPU (faster end to end than bf16 autocast, even where the CPU has bf16 matmul; docs/train.md), bf16 autocast on GPU."
+        "auto",
+        description="`auto`: fp32 on CPU (faster end to end than bf16 autocast, even where the CPU has bf16 matmul; docs/train.md), bf16 autocast on GPU.",
     )
     attention: Literal["auto", "sdpa", "flash_attention_2", "eager"] = Field(
         "auto", description="Attention kernel: `auto` = flash-attn varlen on GPU when installed, else SDPA."
