@@ -117,19 +117,19 @@ def test_changed_select_by_reselects_without_retraining(sdg_run: Path, tiny_mode
     assert json.loads((out / "training.json").read_text())["info"]["selected"]["by"] == "validation loss"
 
 
-def test_phase_epochs_rise_to_the_knowledge_token_floor_within_the_cap() -> None:
-    settings = TrainSettings(epochs=1, knowledge_epochs=2, knowledge_min_tokens=10_000)
-    assert settings.phase_epochs("knowledge", 1_000) == 8  # 10 wanted, at most 4 x 2
+def test_the_knowledge_token_budget_lowers_the_epochs_of_a_large_mix() -> None:
+    settings = TrainSettings(epochs=1, knowledge_epochs=8, knowledge_token_budget=10_000)
+    assert settings.phase_epochs("knowledge", 1_000) == 8  # a small mix keeps its epochs
     assert settings.phase_epochs("knowledge", 3_000) == 3  # 10,000 // 3,000
-    assert settings.phase_epochs("knowledge", 8_000) == 2  # the floor is already met: the epochs as set
-    assert settings.phase_epochs("skills", 1_000) == 1  # the skills phase is never raised
-    assert TrainSettings(knowledge_epochs=2).phase_epochs("knowledge", 10) == 2  # 0: off
+    assert settings.phase_epochs("knowledge", 20_000) == 1  # at least one
+    assert settings.phase_epochs("skills", 20_000) == 1 == settings.phase_epochs("skills", 10)  # never the skills
+    assert TrainSettings(knowledge_epochs=2).phase_epochs("knowledge", 10**9) == 2  # 0: no budget
 
 
-def test_a_small_knowledge_mix_trains_more_epochs(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_a_large_knowledge_mix_trains_fewer_epochs(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
     tokens = sum(load_dataset(next(sdg_run.glob("knowledge_*.jsonl")), tiny_model_dir, max_seq_len=1024).lengths)
     settings = SETTINGS.model_copy(
-        update={"strategy": "lab-multiphase", "knowledge_epochs": 1, "knowledge_min_tokens": 2 * tokens + 1,
+        update={"strategy": "lab-multiphase", "knowledge_epochs": 3, "knowledge_token_budget": 2 * tokens + 1,
                 "checkpoint_every_samples": 0}
     )  # fmt: skip
     result = train(sdg_run, model_path=tiny_model_dir, output_dir=tmp_path / "t", settings=settings,

@@ -127,7 +127,7 @@ def train(
             if epochs != spec.epochs:
                 stderr.print(
                     f"phase {phase.name}: {epochs} epochs, not {spec.epochs}: {sum(data.lengths):,} tokens per epoch "
-                    f"and train.knowledge_min_tokens {settings.knowledge_min_tokens:,}"
+                    f"over train.knowledge_token_budget {settings.knowledge_token_budget:,}"
                 )
                 spec = replace(spec, epochs=epochs)
             started = time.time()
