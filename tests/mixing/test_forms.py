@@ -99,7 +99,7 @@ def training_texts(out: Path) -> list[str]:
 def test_every_fact_gets_its_minimum_forms_or_is_listed_short(tmp_path: Path) -> None:
     leaf, folder, spans = write_leaf(tmp_path)
     out = tmp_path / "mix"
-    built = build_training_sets([LeafSource(leaf, folder)], out, "r", options(min_forms_per_fact=8))
+    built = build_training_sets([LeafSource(leaf, folder)], out, "r", options(min_forms_per_fact=8, forms=FORM_KINDS))
     counts = json.loads((out / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
     assert counts["facts"] == len(spans) == len(counts["per_fact"])
     short = {fact["span_id"] for fact in counts["short"]}
@@ -396,14 +396,3 @@ def test_a_teacher_test_question_never_reaches_a_training_sample(tmp_path: Path)
     built = build_training_sets([LeafSource(leaf, folder)], out, "r", options())
     assert not [text for text in training_texts(out) if normalize(REVERSE_QUESTION) in text]
     assert read_unsplit(out, "test", LEAF) == [mcq] and built["leaves"][LEAF]["test_source"] == "teacher"
-
-
-def test_unmask_knowledge_marks_every_chat_sample_and_no_pretraining_sample(tmp_path: Path) -> None:
-    leaf, folder, _spans = write_leaf(tmp_path)
-    build_training_sets([LeafSource(leaf, folder)], tmp_path / "on", "r", options(unmask_knowledge=True))
-    samples = fsio.read_jsonl(tmp_path / "on" / "messages" / f"{LEAF}.jsonl")
-    chat = [s for s in samples if s["messages"][0]["role"] != "pretraining"]
-    assert chat and all(s["unmask"] is True for s in chat)
-    assert all("unmask" not in s for s in samples if s["messages"][0]["role"] == "pretraining")
-    build_training_sets([LeafSource(leaf, folder)], tmp_path / "off", "r", options())
-    assert not [s for s in fsio.read_jsonl(tmp_path / "off" / "messages" / f"{LEAF}.jsonl") if "unmask" in s]

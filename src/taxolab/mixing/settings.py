@@ -24,6 +24,9 @@ from taxolab.config.sections import Section
 FormKind = Literal["questions", "restated", "fill_in", "wh_questions", "reverse", "permuted_passages"]
 FORM_KINDS: tuple[FormKind, ...] = ("questions", "restated", "fill_in", "wh_questions", "reverse", "permuted_passages")
 """The knowledge forms ``mix.forms`` may name (:mod:`taxolab.mixing.forms` builds them)."""
+DEFAULT_FORMS: tuple[FormKind, ...] = tuple(kind for kind in FORM_KINDS if kind != "wh_questions")
+"""The forms trained unless ``mix.forms`` says otherwise: ``wh_questions`` is opt-in (no gain measured yet,
+docs/train.md "The knowledge recipe")."""
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and concisely."
 
@@ -71,21 +74,14 @@ class MixSettings(Section):
         ),
     )
     forms: list[FormKind] = Field(
-        default_factory=lambda: list(FORM_KINDS),
+        default_factory=lambda: list(DEFAULT_FORMS),
         description=(
             "Forms each knowledge fact is trained in: `questions` (the teacher's phrasings, closed-book and with "
             "the passage), `restated` (passages with every sentence standing alone), `fill_in` (a salient name or "
             "number blanked), `wh_questions` (the sentence asking for one of its names or numbers, answered whole), "
             "`reverse` (the subject asked for from the attribute), `permuted_passages` (sentence "
-            "order shuffled). The document's passages are always trained; remove a kind to leave it out."
-        ),
-    )
-    unmask_knowledge: bool = Field(
-        False,
-        description=(
-            'Train the whole text of each knowledge chat sample, user turn included (`"unmask": true`; the '
-            "system prompt never): a fill-in's or wh-question's prompt is the document's sentence, so each fact "
-            "gets more trained exposures at no extra compute. InstructLab trains its knowledge-phase data unmasked."
+            "order shuffled). The document's passages are always trained; remove a kind to leave it out (`wh_questions` "
+            "is off unless named)."
         ),
     )
     min_forms_per_fact: int = Field(

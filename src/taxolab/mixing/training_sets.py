@@ -58,7 +58,7 @@ from taxolab.mixing.messages import knowledge_samples, pretraining_samples, skil
 from taxolab.mixing.mix import mix_recipe
 from taxolab.mixing.recipe import write_recipe
 from taxolab.mixing.review import Applied, Review, batch_files
-from taxolab.mixing.settings import FORM_KINDS
+from taxolab.mixing.settings import DEFAULT_FORMS
 from taxolab.mixing.splits import read_unsplit, write_split
 from taxolab.sdg.spans import document_spans, strip_markdown
 from taxolab.text import normalize
@@ -95,12 +95,11 @@ class MixOptions:
     system_prompt: str
     with_seeds: bool = True
     dev_fraction: float = 0.5
-    forms: tuple[str, ...] = FORM_KINDS
+    forms: tuple[str, ...] = DEFAULT_FORMS
     min_forms_per_fact: int = 8
     fill_in_per_fact: int = 3
     passage_permutations: int = 2
     wh_questions_per_fact: int = 2
-    unmask_knowledge: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> MixOptions:
@@ -119,7 +118,6 @@ class MixOptions:
             fill_in_per_fact=settings.fill_in_per_fact,
             passage_permutations=settings.passage_permutations,
             wh_questions_per_fact=settings.wh_questions_per_fact,
-            unmask_knowledge=settings.unmask_knowledge,
         )
 
 
@@ -200,8 +198,6 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             samples, fact_counts = _with_forms(
                 source.leaf, samples=samples, passages=passages, rows=facts_rows, held=asked, options=options
             )
-            if options.unmask_knowledge:
-                samples = [_unmasked(sample) for sample in samples]
             fsio.write_json(forms.forms_file(out_dir, name), fact_counts)
             counts.update(forms.summary(fact_counts), forms_by_kind=fact_counts["by_kind"])
             fsio.write_jsonl(path, samples)
@@ -352,13 +348,6 @@ def _write_mixes(
         if counts[name] == 0:
             output.unlink(missing_ok=True)
     return counts
-
-
-def _unmasked(sample: dict[str, Any]) -> dict[str, Any]:
-    """A chat sample with ``"unmask": true`` (its user turns trained too); a pretraining sample as it is."""
-    if any(message["role"] == "pretraining" for message in sample["messages"]):
-        return sample
-    return {**sample, "unmask": True}
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ trainer                                        idle tok/s    beside competitor
   once when a step runs at under ``drop`` of the rate the count was chosen at.
   A 2-thread competitor did not collapse a 2-thread trainer (97 tok/s), and
   1 thread was about as fast (105). On an idle 2-core machine the probes cost
-  one step at 0.61 of the speed every 30 steps: about 2%.
+  one step at 0.61 of the speed every 31 steps: about 1.3%.
 
 Reproduce with ``python bench/bench_train_load.py`` (idle vs beside a competitor,
 old vs new, ratios printed).
@@ -104,8 +104,13 @@ class ThreadTuner:
     trained tokens per second of one optimizer step. The first step is a warm-up
     (allocations, kernel choice) and is not compared. A probe round measures the
     current count's neighbours (``n - 1``, ``n + 1`` within ``1..max_threads``)
-    one step each and moves to the fastest if it beats the current rate by
-    ``margin``; after a move it keeps climbing in that direction. Steps shorter
+    one step each, then the current count once more, and moves to the fastest
+    if it beats the current count's better step by ``margin``: the step that
+    started the round may have been slow for its own reasons (steps after the
+    first still warm up; a step of long packed rows trains 0.65x the tokens/s
+    of one of short rows), and the chickadee run's tuner, comparing against
+    that one step, went from 2 threads (~170 tokens/s) to 1 (~85) for 30 steps
+    on an idle machine. After a move it keeps climbing in that direction. Steps shorter
     than ``min_seconds`` are too noisy to compare and leave the count alone
     (tiny test models). Raises nothing; ``max_threads`` < 1 is treated as 1.
     """
@@ -147,7 +152,7 @@ class ThreadTuner:
         rate = tokens / seconds
         if self._queue and threads == self._queue[0]:
             self._queue.pop(0)
-            self._round[threads] = rate
+            self._round[threads] = max(rate, self._round.get(threads, 0.0))
             if not self._queue:
                 self._finish_round()
             return
@@ -160,6 +165,8 @@ class ThreadTuner:
             self._queue = self._neighbours(threads)
             if not self._queue:
                 self._finish_round()
+            else:  # the current count once more: one slow step (warm-up, a long row) is not its rate
+                self._queue.append(threads)
 
     def _neighbours(self, threads: int) -> list[int]:
         return [n for n in (threads - 1, threads + 1) if 1 <= n <= self.max_threads and n not in self._round]

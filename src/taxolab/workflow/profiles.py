@@ -58,6 +58,9 @@ _CPU_SMALL = Profile(
             "chunk_word_count": 400,
             "chunk_overlap": 40,
             "batch_size": 4,
+            # Two requests per span at most (the default 3): on the chickadee leaf the third asked 1/3 of the
+            # requests for a small share of the kept pairs (bench/bench_knowledge_recall.py --leaf chickadee).
+            "max_attempts_per_span": 2,
         },
         # With-context (RAFT) samples carry a paragraph each: ~8x the tokens of a closed-book pair,
         # which a 2-core CPU cannot afford; the knowledge phase trains closed-book pairs + passages.
@@ -77,7 +80,12 @@ _CPU_SMALL = Profile(
             "method": "full",
             "epochs": 1,
             "effective_batch_size": 8,
-            "knowledge_epochs": 4,
+            # At most 8 knowledge epochs, fewer where the mix is large: a budget of 170k tokens (~16 min at
+            # the trainer's ~180 tokens/s) gives the chickadee mix (~55k tokens per epoch) 3 epochs and the
+            # zebu or lapis lazuli mix (~18-25k) 6-8: what a fact needs is steps that show it, and a long
+            # document's epoch holds more of them (TrainSettings.phase_epochs).
+            "knowledge_epochs": 8,
+            "knowledge_token_budget": 170_000,
             "knowledge_learning_rate": 5e-4,
             "skills_epochs": 1,
             "skills_learning_rate": 1e-4,
