@@ -58,9 +58,6 @@ _CPU_SMALL = Profile(
             "chunk_word_count": 400,
             "chunk_overlap": 40,
             "batch_size": 4,
-            # Two requests per span at most (the default 3): on the chickadee leaf the third asked 1/3 of the
-            # requests for a small share of the kept pairs (bench/bench_knowledge_recall.py --leaf chickadee).
-            "max_attempts_per_span": 2,
         },
         # With-context (RAFT) samples carry a paragraph each: ~8x the tokens of a closed-book pair,
         # which a 2-core CPU cannot afford; the knowledge phase trains closed-book pairs + passages.
