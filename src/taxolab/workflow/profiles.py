@@ -13,8 +13,8 @@ caller of :func:`taxolab.workflow.run.run_workflow` get the same config.
 - ``cpu-small``: the packaged 135M model on a laptop CPU: answer-first
   knowledge pairs from every chunk, closed-book only (no with-context samples),
   4 knowledge epochs at 5e-4 then 1 skills epoch at 1e-4 with replay, fp32,
-  packed rows of 512 tokens; a one-leaf knowledge taxonomy fits in ~30 minutes
-  on 2 idle cores (bench/bench_knowledge_recall.py).
+  packed rows of 512 tokens; a one-leaf knowledge taxonomy takes ~15-35
+  minutes on 2 idle cores (bench/bench_knowledge_recall.py).
 - ``gpu-1``: one CUDA GPU. The `full` generation pipeline at 30 samples per
   seed example with long teacher answers, bf16 training with packed rows of
   16k tokens and flash attention when installed, upstream InstructLab's phase
@@ -77,13 +77,11 @@ _CPU_SMALL = Profile(
             "method": "full",
             "epochs": 1,
             "effective_batch_size": 8,
-            # At most 8 knowledge epochs, fewer where the mix is large: a budget of 240k tokens (the chickadee
-            # mix's 4 epochs, ~22 min at the trainer's ~180 tokens/s) keeps the chickadee leaf at 4 epochs and
-            # gives the zebu and lapis lazuli mixes (~18-25k tokens per epoch) 8. Measured with
-            # bench/bench_knowledge_recall.py: zebu 7/20 after 4 epochs, 9/20 after 8; chickadee 14/20 after
-            # 4, 5/20 after 3 (with a third fewer teacher pairs). TrainSettings.phase_epochs has the rule.
-            "knowledge_epochs": 8,
-            "knowledge_token_budget": 240_000,
+            # 4 knowledge epochs for every document. train.knowledge_token_budget (8 epochs, fewer past 240k
+            # tokens: the chickadee leaf keeps 4, zebu and lapis lazuli get 8) was measured with
+            # bench/bench_knowledge_recall.py: hand-written questions zebu 7 -> 9/20, lapis lazuli 10 -> 11/20,
+            # but the run's own recall on held-out teacher phrasings 64% -> 40% and 67% -> 30%; not adopted (docs/train.md).
+            "knowledge_epochs": 4,
             "knowledge_learning_rate": 5e-4,
             "skills_epochs": 1,
             "skills_learning_rate": 1e-4,
@@ -94,7 +92,7 @@ _CPU_SMALL = Profile(
             "device": "cpu",
             "validation_split": 0.05,
             "validation_max_samples": 8,
-            # The 4 knowledge epochs leave 4 checkpoints; train.select_by `auto` picks the one the skills
+            # Each knowledge epoch leaves a checkpoint; train.select_by `auto` picks the one the skills
             # phase starts from by recall on the mix's dev split (the test split is what the report scores).
             "checkpoint_every_samples": 0,
         },
