@@ -249,9 +249,9 @@ def test_wh_questions_ask_for_an_item_from_the_sentence_end_and_answer_with_the_
     assert len(wh_question_samples(facts, "the zebu", system="s", per_fact=1)) == 2
     # an item that occurs twice cannot be asked for unambiguously
     twice = "Maine borders Quebec, and Quebec borders Ontario."
-    assert [s["messages"][1]["content"] for s in wh_question_samples([Fact("0:0", twice, twice, 0)], None,
-            system="s", per_fact=3)] == ["What borders Quebec, and Quebec borders Ontario?".replace("What", "Maine")
-                                          .replace("Ontario", "what")]  # fmt: skip
+    asked = [s["messages"][1]["content"] for s in wh_question_samples([Fact("0:0", twice, twice, 0)], None,
+             system="s", per_fact=3)]  # fmt: skip
+    assert asked == ["Maine borders Quebec, and Quebec borders what?"]
 
 
 @pytest.mark.parametrize(

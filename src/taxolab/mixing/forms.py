@@ -200,12 +200,17 @@ def fill_in_samples(facts: list[Fact], subject: str | None, *, system: str, per_
     for fact in facts:
         text = fact.standalone
         for item in salient_items(text, subject)[:per_fact]:
-            blanked = re.sub(rf"(?<!\w){re.escape(item)}(?!\w)", BLANK, text)
+            blanked = _whole_item(item).sub(BLANK, text)
             if BLANK not in blanked:
                 continue
             user = f"Fill in the blank in this sentence{about}: {blanked}"
             samples.append(_chat(user, text, fact, "fill_in", system))
     return samples
+
+
+def _whole_item(item: str) -> re.Pattern[str]:
+    """``item`` where it stands as whole words (not inside a longer word or number)."""
+    return re.compile(rf"(?<!\w){re.escape(item)}(?!\w)")
 
 
 def wh_phrase(item: str, before: str) -> str:
@@ -217,7 +222,7 @@ def wh_phrase(item: str, before: str) -> str:
     if _NUMBER.fullmatch(item) or _YEAR.fullmatch(item):
         if item.endswith("%"):
             return "what percentage"
-        if _YEAR.fullmatch(item) and (_YEAR_BEFORE.search(before) or not item[:1].isdigit() or " " in item):
+        if _YEAR.fullmatch(item) and (_YEAR_BEFORE.search(before) or " " in item):
             return "what year"
         return "how many"
     return "what"
@@ -237,7 +242,7 @@ def wh_question_samples(facts: list[Fact], subject: str | None, *, system: str, 
         for item in reversed(salient_items(text, subject)):
             if made >= per_fact:
                 break
-            found = list(re.finditer(rf"(?<!\w){re.escape(item)}(?!\w)", text))
+            found = list(_whole_item(item).finditer(text))
             if len(found) != 1:
                 continue
             start, end = found[0].span()

@@ -123,10 +123,11 @@ def train(
                 start_model = _phase_start(journal, phase.name, outcomes[-1], select_best, scores)
             spec = _phase_spec(phase, index, start_model, output_dir, settings=settings, show=show_progress)
             data = _prepare_data(spec, debug)
-            epochs = settings.phase_epochs(phase.name, sum(data.lengths))
+            tokens = sum(data.lengths)
+            epochs = settings.phase_epochs(phase.name, tokens)
             if epochs != spec.epochs:
                 stderr.print(
-                    f"phase {phase.name}: {epochs} epochs, not {spec.epochs}: {sum(data.lengths):,} tokens per epoch "
+                    f"phase {phase.name}: {epochs} epochs, not {spec.epochs}: {tokens:,} tokens per epoch "
                     f"over train.knowledge_token_budget {settings.knowledge_token_budget:,}"
                 )
                 spec = replace(spec, epochs=epochs)

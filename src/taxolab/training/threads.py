@@ -30,7 +30,7 @@ trainer                                        idle tok/s    beside competitor
   once when a step runs at under ``drop`` of the rate the count was chosen at.
   A 2-thread competitor did not collapse a 2-thread trainer (97 tok/s), and
   1 thread was about as fast (105). On an idle 2-core machine the probes cost
-  one step at 0.61 of the speed every 31 steps: about 1.3%.
+  one step at 0.61 of the speed every 30 steps: about 2%.
 
 Reproduce with ``python bench/bench_train_load.py`` (idle vs beside a competitor,
 old vs new, ratios printed).
