@@ -68,6 +68,9 @@ def test_kill_9_mid_epoch_then_rerun_matches_uninterrupted(tmp_path: Path, tiny_
     resumed = train(data, model_path=tiny_model_dir, output_dir=out, settings=settings, show_progress=False)
     assert losses(resumed) == pytest.approx(expected, abs=1e-6)
     assert [row["step"] for row in read_metrics(metrics)] == list(range(1, len(expected) + 1))
+    # A finished phase keeps its checkpoints but not its resume state (3x the model's size on disk).
+    assert not state.parent.exists()
+    assert all(Path(c["path"]).is_dir() for c in resumed.phases[0].checkpoints)
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -157,6 +158,9 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     if env.is_main:
         _plot(spec.out_dir)
         fsio.write_json(spec.out_dir / RESULT_FILE, outcome.to_json())
+        # The phase is finished: its resume state (weights + optimizer moments, about 3x the
+        # model's size, 1.6 GB for the default model) can never be read again.
+        shutil.rmtree(state_file.parent, ignore_errors=True)
     return outcome
 
 
