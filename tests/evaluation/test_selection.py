@@ -22,7 +22,7 @@ from taxolab.config import load_config
 from taxolab.errors import TaxolabError
 from taxolab.evaluation.loglik import load_scorer
 from taxolab.evaluation.mmlu_branch import accuracy, load_questions
-from taxolab.evaluation.selection import DevScore, DevSelector, dev_selector
+from taxolab.evaluation.selection import DevScore, DevSelector, beats_beyond_chance, dev_selector
 from taxolab.training.api import _evaluation_selector
 from taxolab.training.settings import TrainSettings
 from taxolab.workflow.model_steps import checkpoint_selector
@@ -90,8 +90,9 @@ def test_mmlu_branch_selection_reads_dev_only_and_picks_the_best_on_dev(
     assert selector.description == "mmlu_branch accuracy on the dev split (5 questions)"
     questions = load_questions([data_run / "dev" / "test" / "birds.jsonl"])
     scores = [accuracy(load_scorer(model), questions) for model in tiny_models]
-    best = max(range(len(scores)), key=lambda i: (scores[i], i))  # ties: the later checkpoint
-    assert selector(list(tiny_models)) == tiny_models[best]
+    assert [round(selector.scored(model).value, 6) for model in tiny_models] == [round(s, 6) for s in scores]
+    # 5 dev questions: no checkpoint can beat the last beyond chance (5 of 5 discordant gives p=0.0625).
+    assert selector(list(tiny_models)) == tiny_models[-1]
     assert test_split_sealed == []
     with pytest.raises(AssertionError, match="opened the test split"):  # the seal is live
         load_questions([data_run / "test" / "birds.jsonl"])
@@ -193,3 +194,38 @@ def test_a_dev_score_comes_back_from_the_journal_only_for_the_same_questions_ask
     assert len({same, key(max_tokens=9), key(max_tokens=8, system_prompt="Be brief."), key("mmlu_branch")}) == 4
     write(data_run / "dev" / "heldout" / "birds.jsonl", HELD_OUT[:1])  # other dev questions
     assert key(max_tokens=8) != same
+
+
+def flags(text: str) -> tuple[bool, ...]:
+    return tuple(c == "1" for c in text)
+
+
+@pytest.mark.parametrize(
+    ("per_checkpoint", "chosen"),
+    [
+        # The lapis lazuli run (8 epochs, 9 dev pairs): epoch 2 had 4/9, the last 3/9 -> keep the last.
+        (["000000000", "110110000", "110000000", "101100000"], 3),
+        # An earlier checkpoint right on 7 questions the last misses, the last on none it misses: p=0.016.
+        (["1111111000", "0000000000"], 0),
+        # Two earlier checkpoints beat the last: the higher score wins; at equal scores the later one.
+        (["1111111100", "1111111110", "1111111110", "0000000000"], 2),
+        # More right than the last, but the discordant questions split 7 to 3 (p=0.34): keep the last.
+        (["1111111000000", "0000000111000"], 1),
+    ],
+)
+def test_the_last_checkpoint_is_kept_unless_an_earlier_one_is_better_beyond_chance(
+    per_checkpoint: list[str], chosen: int
+) -> None:
+    table = {Path(f"/ckpt/epoch_{i + 1}"): flags(text) for i, text in enumerate(per_checkpoint)}
+    selector = DevSelector("recall on the dev split", lambda path: table[path])
+    assert selector(list(table)) == list(table)[chosen]
+    assert all(selector.known(path) is not None for path in table)  # all scored: the report shows each epoch
+
+
+def test_beats_beyond_chance_is_the_exact_mcnemar_test() -> None:
+    last = DevScore(flags("0000000000"))
+    assert beats_beyond_chance(DevScore(flags("1111110000")), last) == pytest.approx(0.03125)  # 6 of 6
+    assert beats_beyond_chance(DevScore(flags("1111100000")), last) is None  # 5 of 5: p=0.0625
+    assert beats_beyond_chance(last, DevScore(flags("1111110000"))) is None  # worse is never "better"
+    with pytest.raises(ValueError, match="different lengths"):
+        beats_beyond_chance(DevScore(flags("1")), last)

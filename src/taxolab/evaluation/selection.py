@@ -9,9 +9,16 @@ split. A selector made here reads only ``<data run>/dev/``:
   ``dev/heldout/*.jsonl``, answered closed-book by greedy generation with the
   checkpoint's own weights (after ``mix.system_prompt``).
 
-Ties go to the later checkpoint (more training for the same score). A data
-run without a dev split gives no selector (training falls back to the
-validation loss), so the test split is never used to choose.
+The last checkpoint is kept unless an earlier one answers more dev questions
+*beyond chance*: exact McNemar on the paired right/wrong answers (the
+discordant questions, earlier-only-right against last-only-right), two-sided
+p < 0.05. A dev split holds 9-30 held-out pairs per leaf, and picking the
+highest score among 4-8 checkpoints on so few questions chooses by noise: a
+lapis lazuli run chose epoch 2 of 8 on 4/9 against 3/9 for the last. Among
+earlier checkpoints that do beat the last, the highest score wins, ties to
+the later one (more training for the same score). A data run without a dev
+split gives no selector (training falls back to the validation loss), so the
+test split is never used to choose.
 
 A selector scores each checkpoint once: its :class:`DevScore` (right or wrong
 per dev question) is kept in :attr:`DevSelector.scores`, so the recall after
@@ -119,18 +126,60 @@ class DevSelector:
         self.scores.setdefault(_name(checkpoint), score)
 
     def __call__(self, checkpoints: list[Path]) -> Path:
+        """The checkpoint to keep among ``checkpoints`` (training order): the last unless an earlier one beats it.
+
+        Every checkpoint is scored (the scores also feed the report's recall per
+        epoch); the rule is the module's. Raises ValueError on an empty list.
+        """
         if not checkpoints:
             raise ValueError("no checkpoints to choose from")
         if len(checkpoints) == 1:
             return checkpoints[0]
         stderr.print(f"choosing among {len(checkpoints)} checkpoints by {self.description}", highlight=False)
-        best, best_score = checkpoints[-1], float("-inf")
-        for checkpoint in checkpoints:
-            value = self.scored(checkpoint).value
-            stderr.print(f"  {Path(checkpoint).name}: {value:.3f}", highlight=False)
-            if value >= best_score:
-                best, best_score = checkpoint, value
-        return best
+        scores = [self.scored(checkpoint) for checkpoint in checkpoints]
+        for checkpoint, score in zip(checkpoints, scores, strict=True):
+            stderr.print(f"  {Path(checkpoint).name}: {score.value:.3f}", highlight=False)
+        last = scores[-1]
+        best, best_score, best_p = len(checkpoints) - 1, last, 1.0
+        for i, score in enumerate(scores[:-1]):
+            p = beats_beyond_chance(score, last)
+            if p is not None and score.value >= best_score.value:
+                best, best_score, best_p = i, score, p
+        last_name = Path(checkpoints[-1]).name
+        if best == len(checkpoints) - 1:
+            stderr.print(
+                f"  kept {last_name}, the last: no earlier checkpoint is better beyond chance "
+                f"(exact McNemar p < {BEYOND_CHANCE})",
+                highlight=False,
+            )
+        else:
+            stderr.print(
+                f"  chose {Path(checkpoints[best]).name}: {best_score.count}/{best_score.n} against "
+                f"{last.count}/{last.n} for {last_name} (exact McNemar p={best_p:.3f})",
+                highlight=False,
+            )
+        return checkpoints[best]
+
+
+BEYOND_CHANCE = 0.05
+
+
+def beats_beyond_chance(earlier: DevScore, last: DevScore) -> float | None:
+    """The exact McNemar p-value when ``earlier`` answers more of the same dev questions than ``last`` at p < 0.05.
+
+    None when it does not (fewer or equal questions right, or a p-value of 0.05
+    or more). Raises ValueError when the two scored different numbers of questions.
+    """
+    from taxolab.evaluation.stats import mcnemar_exact
+
+    if earlier.n != last.n:
+        raise ValueError(f"dev scores of different lengths: {earlier.n} vs {last.n}")
+    only_earlier = sum(1 for e, k in zip(earlier.right, last.right, strict=True) if e and not k)
+    only_last = sum(1 for e, k in zip(earlier.right, last.right, strict=True) if k and not e)
+    if only_earlier <= only_last:
+        return None
+    p = mcnemar_exact(only_earlier, only_last)
+    return p if p < BEYOND_CHANCE else None
 
 
 def _name(checkpoint: Path) -> str:

@@ -87,7 +87,7 @@ class TrainSettings(Section):
     validation_max_samples: int = Field(64, ge=0, description="Cap on held-out validation samples per phase.")
     select_by: Literal["auto", "mmlu_branch", "recall", "val_loss", "last"] = selection_only(
         "auto",
-        description="How each phase's checkpoint is chosen (the next phase starts from it; the last phase's is the result): `mmlu_branch` or `recall` on the data run's dev split (never its test split), lowest `val_loss`, or the `last`; `auto` = recall on dev/heldout, else mmlu_branch on dev/test, else val_loss.",
+        description="How each phase's checkpoint is chosen (the next phase starts from it; the last phase's is the result): `mmlu_branch` or `recall` on the data run's dev split (never its test split; the last checkpoint unless an earlier one is better beyond chance, exact McNemar p < 0.05), lowest `val_loss`, or the `last`; `auto` = recall on dev/heldout, else mmlu_branch on dev/test, else val_loss.",
     )
     phase_recall: bool = selection_only(
         True,
