@@ -26,7 +26,7 @@ FORM_KINDS: tuple[FormKind, ...] = ("questions", "restated", "fill_in", "wh_ques
 """The knowledge forms ``mix.forms`` may name (:mod:`taxolab.mixing.forms` builds them)."""
 DEFAULT_FORMS: tuple[FormKind, ...] = tuple(kind for kind in FORM_KINDS if kind != "wh_questions")
 """The forms trained unless ``mix.forms`` says otherwise: ``wh_questions`` is opt-in (in place of the fill-ins
-the chickadee bench leaf answered 7/20 against 14; added to them, zebu 10/20 against 7 at 1.5x the tokens;
+the chickadee bench leaf answered 7/20 against 14; added to them, zebu 10/20 against 7 and lapis lazuli 7/20 against 10;
 docs/train.md "The knowledge recipe")."""
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and concisely."
