@@ -12,7 +12,7 @@ split. A selector made here reads only ``<data run>/dev/``:
 The last checkpoint is kept unless an earlier one answers more dev questions
 *beyond chance*: exact McNemar on the paired right/wrong answers (the
 discordant questions, earlier-only-right against last-only-right), two-sided
-p < 0.05. A dev split holds 9-30 held-out pairs per leaf, and picking the
+p < 0.05. A dev split holds 7-45 held-out pairs per leaf, and picking the
 highest score among 4-8 checkpoints on so few questions chooses by noise: a
 lapis lazuli run chose epoch 2 of 8 on 4/9 against 3/9 for the last. Among
 earlier checkpoints that do beat the last, the highest score wins, ties to
@@ -148,8 +148,8 @@ class DevSelector:
         last_name = Path(checkpoints[-1]).name
         if best == len(checkpoints) - 1:
             stderr.print(
-                f"  kept {last_name}, the last: no earlier checkpoint is better beyond chance "
-                f"(exact McNemar p < {BEYOND_CHANCE})",
+                f"  kept {last_name}, the last: no earlier checkpoint answers more dev questions beyond chance "
+                f"(exact McNemar, p < {BEYOND_CHANCE} needed)",
                 highlight=False,
             )
         else:
