@@ -50,6 +50,8 @@ Measured 2026-12-04 (cpu-small, fp32, one leaf per run, idle): chickadee 14/20 i
 16.3 min, lapis_lazuli 10/20 in 15.3 min (31/60), base 0/60; zebu with ``mix.fill_in_per_fact=3
 mix.passage_permutations=3`` 10/20 in 19.7 min; zebu with ``train.knowledge_epochs=8`` 9/20 in 32.2 min; lapis_lazuli
 with ``train.knowledge_epochs=8 train.knowledge_token_budget=240000`` 11/20 in 25.4 min (docs/train.md).
+2026-12-05, selection keeping the last checkpoint unless an earlier one is better beyond chance: zebu 9/20
+in 15.6 min, lapis_lazuli 7/20 in 13.3 min (30/60 with chickadee's 14).
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
