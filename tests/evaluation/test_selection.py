@@ -227,5 +227,5 @@ def test_beats_beyond_chance_is_the_exact_mcnemar_test() -> None:
     assert beats_beyond_chance(DevScore(flags("1111110000")), last) == pytest.approx(0.03125)  # 6 of 6
     assert beats_beyond_chance(DevScore(flags("1111100000")), last) is None  # 5 of 5: p=0.0625
     assert beats_beyond_chance(last, DevScore(flags("1111110000"))) is None  # worse is never "better"
-    with pytest.raises(ValueError, match="different lengths"):
+    with pytest.raises(ValueError, match="one result per question from each model: 10 vs 1"):
         beats_beyond_chance(DevScore(flags("1")), last)

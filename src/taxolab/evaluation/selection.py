@@ -149,7 +149,7 @@ class DevSelector:
         if best == len(checkpoints) - 1:
             stderr.print(
                 f"  kept {last_name}, the last: no earlier checkpoint answers more dev questions beyond chance "
-                f"(exact McNemar, p < {BEYOND_CHANCE} needed)",
+                "(exact McNemar, p < 0.05 needed)",
                 highlight=False,
             )
         else:
@@ -161,25 +161,18 @@ class DevSelector:
         return checkpoints[best]
 
 
-BEYOND_CHANCE = 0.05
-
-
 def beats_beyond_chance(earlier: DevScore, last: DevScore) -> float | None:
     """The exact McNemar p-value when ``earlier`` answers more of the same dev questions than ``last`` at p < 0.05.
 
     None when it does not (fewer or equal questions right, or a p-value of 0.05
-    or more). Raises ValueError when the two scored different numbers of questions.
+    or more): :func:`taxolab.evaluation.stats.compare_paired` with ``last`` as the
+    base, the comparison the phase-recall check makes. Raises ValueError when the
+    two scored different numbers of questions (or none).
     """
-    from taxolab.evaluation.stats import mcnemar_exact
+    from taxolab.evaluation.stats import Direction, compare_paired
 
-    if earlier.n != last.n:
-        raise ValueError(f"dev scores of different lengths: {earlier.n} vs {last.n}")
-    only_earlier = sum(1 for e, k in zip(earlier.right, last.right, strict=True) if e and not k)
-    only_last = sum(1 for e, k in zip(earlier.right, last.right, strict=True) if k and not e)
-    if only_earlier <= only_last:
-        return None
-    p = mcnemar_exact(only_earlier, only_last)
-    return p if p < BEYOND_CHANCE else None
+    paired = compare_paired(last.right, earlier.right)
+    return paired.p_value if paired.change == Direction.IMPROVED else None
 
 
 def _name(checkpoint: Path) -> str:
