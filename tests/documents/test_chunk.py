@@ -144,3 +144,28 @@ def test_the_estimate_never_counts_a_long_span_as_one_word() -> None:
     assert estimated_tokens("灯台" * 100) == 500
     chunks = chunk_text("灯" * 10_000, max_tokens=250, overlap_tokens=20, count_tokens=estimated_tokens)
     assert len(chunks) == 100 and all(estimated_tokens(c) <= 250 for c in chunks)
+
+
+def test_a_soft_wrapped_sentence_is_never_cut_at_its_line_breaks() -> None:
+    """Issue 16 (zebu run): chunks began at a wrapped line, "YBP at Mehrgarh, present-day Pakistan, ..." became
+    an answer span and the sentence it came from ("... domesticated between 7,000 and 6,000\\nYBP at Mehrgarh")
+    was whole in no chunk. A line break inside a Markdown paragraph is a soft wrap, not a seam."""
+    import textwrap
+
+    from taxolab.sdg.spans import document_spans
+
+    sentences = [
+        f"Zebu herd {i} was first counted between {i},000 and {i + 1},000 YBP at Mehrgarh, present-day Pakistan, "
+        f"by Herders Of Clan {i}."
+        for i in range(40)
+    ]
+    paragraphs = [" ".join(sentences[i : i + 5]) for i in range(0, 40, 5)]
+    text = "# Zebu\n\n" + "\n\n".join(textwrap.fill(p, width=60) for p in paragraphs) + "\n\n- a list item\n- another"
+    for budget, overlap in [(60, 20), (100, 30), (45, 0)]:
+        chunks = chunk_text(text, max_tokens=budget, overlap_tokens=overlap, count_tokens=words)
+        assert all(words(c) <= budget for c in chunks)
+        assert all(" ".join(c.split()).startswith(("Zebu herd", "# Zebu", "- a")) for c in chunks)  # sentence starts
+        spans = {span for chunk in chunks for span in document_spans(chunk)}
+        assert spans >= set(sentences)  # every sentence whole in some chunk
+        assert all(span.startswith("Zebu herd") for span in spans if "Mehrgarh" in span)
+    assert "- a list item\n- another" in chunk_text(text, max_tokens=400, overlap_tokens=0, count_tokens=words)[-1]

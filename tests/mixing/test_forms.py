@@ -15,6 +15,8 @@ from taxolab.mixing import MixOptions, build_training_sets
 from taxolab.mixing.forms import (
     Fact,
     count_forms,
+    entity_items,
+    entity_question_samples,
     fill_in_samples,
     leaf_facts,
     leaf_subject,
@@ -185,6 +187,7 @@ def test_each_form_kind_can_be_turned_off_without_changing_the_others(tmp_path: 
         "restated": {"restated_passage"},
         "fill_in": {"fill_in"},
         "wh_questions": {"wh_question"},
+        "entity_questions": {"entity_question"},
         "reverse": {"reverse"},
         "permuted_passages": {"permuted_passage"},
     }[kind]
@@ -252,6 +255,34 @@ def test_wh_questions_ask_for_an_item_from_the_sentence_end_and_answer_with_the_
     asked = [s["messages"][1]["content"] for s in wh_question_samples([Fact("0:0", twice, twice, 0)], None,
              system="s", per_fact=3)]  # fmt: skip
     assert asked == ["Maine borders Quebec, and Quebec borders what?"]
+
+
+def test_entity_questions_are_keyed_on_a_name_or_year_of_the_fact_and_answered_with_the_whole_sentence() -> None:
+    canchim = "The resulting breed, 63% Charolais and 37% zebu, is called the Canchim."
+    cloned = "In 1999, researchers at Texas A&M University successfully cloned a zebu."
+    gestation = "The gestation period averages 285 days, but varies with the age of the mother."
+    charolais = "In the early 20th century in Brazil, zebu were crossbred with Charolais cattle."
+    facts = [Fact(f"0:{i}", text, text, 0, LEAF) for i, text in enumerate([canchim, cloned, gestation, charolais])]
+    assert entity_items(canchim, "the zebu") == ["Charolais", "Canchim"]  # no "63%": that is asked for, not about
+    assert entity_items(gestation, "the zebu") == []  # "285 days" is no year
+    assert entity_items(cloned, "the zebu") == ["1999", "Texas A&M University"]
+    samples = entity_question_samples(facts, "the zebu", system="s", per_fact=1)
+    asked = {s["messages"][2]["content"]: s["messages"][1]["content"] for s in samples}
+    assert "Canchim" in asked[canchim]  # "Charolais" is a key of two facts: the one only this fact has goes first
+    assert asked[cloned] == "What happened in 1999 concerning the zebu?"
+    assert "gestation" in asked[gestation]  # no name or year: a word no other fact has
+    assert asked[charolais].endswith(("?", ".")) and "the zebu" in asked[charolais]
+    assert all(s["metadata"]["sample_type"] == "entity_question" for s in samples)
+    assert samples[0]["questions"] == [samples[0]["messages"][1]["content"]]
+    assert len(entity_question_samples(facts, "the zebu", system="s", per_fact=2)) > len(samples)
+    # without a subject the question names the key alone; reruns ask the same
+    alone = entity_question_samples(facts[:1], None, system="s", per_fact=1)
+    assert alone[0]["messages"][1]["content"] in (
+        "What do you know about Charolais?",
+        "What is known about Charolais?",
+        "Tell me about Charolais.",
+    )
+    assert alone == entity_question_samples(facts[:1], None, system="s", per_fact=1)
 
 
 @pytest.mark.parametrize(

@@ -110,15 +110,21 @@ def test_chunked_document_spans_keep_catalogue_numbers_and_non_latin_names_whole
         (90, 40, "243-49", "galaxy ESO 243-49 is HLX-1"),
     ]:
         chunks = split_text(text, max_tokens=budget, overlap_tokens=overlap, count_tokens=estimated_tokens).chunks
-        assert any(chunk.startswith(first) for chunk in chunks)  # a chunk starts inside the sentence ...
+        # the line breaks are soft wraps inside a paragraph: no chunk starts inside the wrapped sentence
+        assert not any(chunk.startswith(first) for chunk in chunks)
         spans = [span for chunk in chunks for span in document_spans(chunk)]
         cut = ("243-49", "العنقاء", "'the phoenix'", "was coined", "identified")
         assert not [span for span in spans if span.startswith(cut) or span.endswith("lit.")]
-        assert any(whole in span for span in spans)  # ... which is whole in the chunk before
+        assert any(whole in span for span in spans)
         assert any("collision with ESO 243-49." in span for span in spans)
     # the chunker's own seams follow the same rules: no chunk ends after "lit." whatever the budget
     for budget in range(40, 200, 10):
         chunks = split_text(text, max_tokens=budget, overlap_tokens=budget // 3, count_tokens=estimated_tokens).chunks
         assert not [chunk for chunk in chunks if chunk.rstrip().endswith("lit.")]
+    # a piece cut by a chunk's start (a sentence longer than a chunk, another chunker) is left out, not kept
+    # as "243-49 is HLX-1, ..."
+    assert document_spans("243-49 is [HLX-1](HLX-1), a black hole of some mass. It is rare, and it is far away.") == [
+        "It is rare, and it is far away."
+    ]
     # a chunk that another chunker cut after an abbreviation loses that piece rather than keep "..., lit."
     assert document_spans("The name is from the Arabic: العنقاء, romanized: al-‘anqā’, lit.") == []

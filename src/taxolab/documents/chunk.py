@@ -1,6 +1,9 @@
 """Split a document into chunks that fit a token budget, cutting only where the text has a seam.
 
-Seams, from strongest to weakest: blank lines (paragraphs), line breaks,
+Seams, from strongest to weakest: blank lines (paragraphs), line breaks between
+blocks (a heading, a list item, a table row; a line break inside a paragraph is a
+soft wrap and no seam, so a chunk never starts inside a wrapped sentence: issue 16,
+"YBP at Mehrgarh, ..." cut from "... between 7,000 and 6,000\nYBP at Mehrgarh"),
 sentence ends (:func:`taxolab.documents.sentences.sentence_ends`: never inside a
 name or after an abbreviation; also the full-width ones of Chinese and Japanese,
 which no space follows), spaces between words, and (for a single giant "word") any
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from taxolab.documents.markup import table_line_ranges
+from taxolab.documents.markup import paragraph_line_ranges, table_line_ranges
 from taxolab.documents.sentences import sentence_ends
 
 TokenCounter = Callable[[str], int]
@@ -104,6 +107,7 @@ def _pieces(text: str, max_tokens: int, count: TokenCounter, cuts: list[tuple[in
     text = text.strip()
     lines = text.split("\n")
     tables = dict(table_line_ranges(text))
+    paragraphs = dict(paragraph_line_ranges(text))
     pieces: list[_Piece] = []
     line_sep = "\n\n"
     index = 0
@@ -119,15 +123,19 @@ def _pieces(text: str, max_tokens: int, count: TokenCounter, cuts: list[tuple[in
             index = end
             line_sep = "\n"
             continue
+        # a paragraph's soft-wrapped lines are one run of text: its sentences may cross a line break
+        end = max(index + 1, min(paragraphs.get(index, index + 1), *(t for t in tables if t > index), len(lines)))
+        block = "\n".join(part.rstrip() for part in lines[index:end])
         sentence_sep, start = line_sep, 0
-        for end, following in [*sentence_ends(line), (len(line), len(line))]:
-            sentence = line[start:end]
+        for stop, following in [*sentence_ends(block), (len(block), len(block))]:
+            sentence = block[start:stop]
             if sentence.strip():
                 pieces.extend(_fit(sentence, sentence_sep, max_tokens, count, cuts))
-                sentence_sep = " " if following > end else ""
+                between = block[stop:following]
+                sentence_sep = "\n" if "\n" in between else " " if between else ""
             start = following
         line_sep = "\n"
-        index += 1
+        index = end
     return pieces
 
 

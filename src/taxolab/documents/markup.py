@@ -71,6 +71,22 @@ def drop_data_uris(text: str) -> tuple[str, Dropped]:
     return text, Dropped(len(removed), sum(removed))
 
 
+def paragraph_line_ranges(text: str) -> list[tuple[int, int]]:
+    """``[start, end)`` line numbers (0-based, lines of ``text.split("\\n")``) of every Markdown paragraph.
+
+    A paragraph's lines are one run of text: a line break inside it is a soft wrap, not a
+    seam (CommonMark; markdown-it-py's ``paragraph_open`` line map). A list item's text is
+    a paragraph too; headings, tables, fenced and indented code are not paragraphs.
+    """
+    if "\n" not in text:
+        return []
+    return [
+        (token.map[0], token.map[1])
+        for token in _markdown().parse(text)
+        if token.type == "paragraph_open" and token.map and token.map[1] - token.map[0] > 1
+    ]
+
+
 def table_line_ranges(text: str) -> list[tuple[int, int]]:
     """``[start, end)`` line numbers (0-based, lines of ``text.split("\\n")``) of every Markdown pipe table.
 

@@ -22,6 +22,8 @@ builds, from the document alone (true by construction, no teacher request):
   answered with the whole sentence: the fill-in's item asked the way a user asks,
   a question with no instruction around it (the items taken from the end of the
   sentence, so they differ from the fill-ins' where a sentence has several);
+- ``entity_questions``: a short question keyed on one of the span's names or years
+  ("Tell me about Canchim in relation to the zebu."), answered with the whole sentence;
 - ``reverse``: where the span's grammatical subject is the leaf's subject, the
   subject asked for from the attribute ("Which animal feeds on ...?");
 - ``permuted_passages``: each passage's spans in a few shuffled orders
@@ -36,6 +38,7 @@ mixing writes it to ``forms/<leaf>.json`` and :func:`short_facts` reads it back
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -61,6 +64,7 @@ SAMPLE_KINDS = {
     "restated_passage": "restated",
     "fill_in": "fill_in",
     "wh_question": "wh_questions",
+    "entity_question": "entity_questions",
     "reverse": "reverse",
     "permuted_passage": "permuted_passages",
 }
@@ -253,6 +257,85 @@ def wh_question_samples(facts: list[Fact], subject: str | None, *, system: str, 
     return samples
 
 
+_ENTITY_TEMPLATES = (
+    "What do you know about {item} in connection with {subject}?",
+    "What is known about {item} and {subject}?",
+    "Tell me about {item} in relation to {subject}.",
+)
+_ENTITY_TEMPLATES_ALONE = ("What do you know about {item}?", "What is known about {item}?", "Tell me about {item}.")
+
+
+def entity_items(text: str, subject: str | None = None) -> list[str]:
+    """The salient items of ``text`` a question may be keyed on, in the sentence's order: names, parenthesised
+    names, hyphenated terms and years (:func:`salient_items` without plain numbers, single letters and list
+    pieces: "63%" or "285 days" is what a question asks for, not what it asks about)."""
+    pieces = set(_list_items(text)) | {_closing_phrase(text)}
+    items = []
+    for item in salient_items(text, subject):
+        found = _whole_item(item).search(text)
+        if not found or len(item) < 2 or item in pieces:
+            continue
+        if (_NUMBER.fullmatch(item) or _YEAR.fullmatch(item)) and wh_phrase(item, text[: found.start()]) != "what year":
+            continue
+        items.append((found.start(), item))
+    return [item for _, item in sorted(items)]
+
+
+def _rare_terms(text: str, counts: Counter[str], subject: str | None) -> list[str]:
+    """Long lower-case words of ``text`` (9+ letters, no "-ed", "-ing", "-ly" form) found in no other fact of the
+    leaf ("trypanotolerance", "pastoralism")."""
+    skip = set(normalize(subject or "").split())
+    words = [word.strip(".,;:()\"'") for word in text.split()]
+    return list(
+        dict.fromkeys(
+            word
+            for word in words
+            if len(word) >= 9
+            and word.isalpha()
+            and word.islower()
+            and not word.endswith(("ed", "ing", "ly"))
+            and counts[word] == 1
+            and word not in skip
+        )
+    )
+
+
+def entity_question_samples(
+    facts: list[Fact], subject: str | None, *, system: str, per_fact: int
+) -> list[dict[str, Any]]:
+    """Up to ``per_fact`` entity-keyed question samples per fact: a short question about one of the fact's
+    keys, answered with the whole sentence.
+
+    Keys: the fact's :func:`entity_items` that no other fact of the leaf has (a key of two facts points at
+    neither: "What happened in 1999?" of a zebu cloned in 1999 and a species named in 1999), then its words
+    no other fact has. "The resulting breed, 63% Charolais and
+    37% zebu, is called the Canchim." -> "Tell me about Canchim in relation to the zebu."; a year asks
+    "What happened in 1999 concerning the zebu?". The question holds only the key, not the sentence, so
+    the model learns to retrieve the fact from a name a user's question mentions (measured on the bench
+    leaves, stop 26: hand-written questions about facts with a trained teacher question were answered 14/25,
+    about facts with only fill-ins and passages 2/13). Templates rotate by fact and key, so no one wording
+    is trained.
+    """
+    keyed = {fact.span_id: entity_items(fact.standalone, subject) for fact in facts}
+    shared = Counter(item for items in keyed.values() for item in set(items))
+    words = Counter(word for fact in facts for word in {w.strip(".,;:()\"'") for w in fact.standalone.split()})
+    samples = []
+    for fact in facts:
+        text = fact.standalone
+        own = [item for item in keyed[fact.span_id] if shared[item] == 1]
+        keys = list(dict.fromkeys([*own, *_rare_terms(text, words, subject)]))[:per_fact]
+        for item in keys:
+            pick = int.from_bytes(hashlib.sha256(f"{fact.span_id}:{item}".encode()).digest()[:2], "big")
+            if _YEAR.fullmatch(item):
+                question = f"What happened in {item}" + (f" concerning {subject}?" if subject else "?")
+            elif subject:
+                question = _ENTITY_TEMPLATES[pick % len(_ENTITY_TEMPLATES)].format(item=item, subject=subject)
+            else:
+                question = _ENTITY_TEMPLATES_ALONE[pick % len(_ENTITY_TEMPLATES_ALONE)].format(item=item)
+            samples.append(_chat(question, text, fact, "entity_question", system))
+    return samples
+
+
 def reverse_samples(
     facts: list[Fact], subject: str | None, kind: tuple[str, str] | None, *, system: str
 ) -> list[dict[str, Any]]:
@@ -336,6 +419,7 @@ def teacher_free_samples(
     permutations: int,
     rng: random.Random,
     wh_questions_per_fact: int,
+    entity_questions_per_fact: int = 2,
 ) -> list[dict[str, Any]]:
     """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order."""
     wanted = set(kinds)
@@ -346,6 +430,8 @@ def teacher_free_samples(
         samples += fill_in_samples(facts, subject, system=system, per_fact=fill_in_per_fact)
     if "wh_questions" in wanted:
         samples += wh_question_samples(facts, subject, system=system, per_fact=wh_questions_per_fact)
+    if "entity_questions" in wanted:
+        samples += entity_question_samples(facts, subject, system=system, per_fact=entity_questions_per_fact)
     if "reverse" in wanted:
         samples += reverse_samples(facts, subject, kind, system=system)
     if "permuted_passages" in wanted:

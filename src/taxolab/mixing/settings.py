@@ -21,13 +21,26 @@ from pydantic import Field
 
 from taxolab.config.sections import Section
 
-FormKind = Literal["questions", "restated", "fill_in", "wh_questions", "reverse", "permuted_passages"]
-FORM_KINDS: tuple[FormKind, ...] = ("questions", "restated", "fill_in", "wh_questions", "reverse", "permuted_passages")
+FormKind = Literal[
+    "questions", "restated", "fill_in", "wh_questions", "entity_questions", "reverse", "permuted_passages"
+]
+FORM_KINDS: tuple[FormKind, ...] = (
+    "questions",
+    "restated",
+    "fill_in",
+    "wh_questions",
+    "entity_questions",
+    "reverse",
+    "permuted_passages",
+)
 """The knowledge forms ``mix.forms`` may name (:mod:`taxolab.mixing.forms` builds them)."""
-DEFAULT_FORMS: tuple[FormKind, ...] = tuple(kind for kind in FORM_KINDS if kind != "wh_questions")
-"""The forms trained unless ``mix.forms`` says otherwise: ``wh_questions`` is opt-in (in place of the fill-ins
-the chickadee bench leaf answered 7/20 against 14; added to them, zebu 10/20 against 7 and lapis lazuli 7/20 against 10;
-docs/train.md "The knowledge recipe")."""
+DEFAULT_FORMS: tuple[FormKind, ...] = tuple(
+    kind for kind in FORM_KINDS if kind not in ("wh_questions", "entity_questions")
+)
+"""The forms trained unless ``mix.forms`` says otherwise. ``wh_questions`` is opt-in (in place of the fill-ins
+the chickadee bench leaf answered 7/20 against 14; added to them, zebu 10/20 against 7 and lapis lazuli 7/20 against 10),
+and so is ``entity_questions`` (added to them, zebu 10/20 against 8 and lapis lazuli 7/20 against 12, for 1.4x the
+knowledge tokens per epoch; docs/train.md "The knowledge recipe")."""
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and concisely."
 
@@ -80,9 +93,10 @@ class MixSettings(Section):
             "Forms each knowledge fact is trained in: `questions` (the teacher's phrasings, closed-book and with "
             "the passage), `restated` (passages with every sentence standing alone), `fill_in` (a salient name or "
             "number blanked), `wh_questions` (the sentence asking for one of its names or numbers, answered whole), "
-            "`reverse` (the subject asked for from the attribute), `permuted_passages` (sentence "
-            "order shuffled). The document's passages are always trained; remove a kind to leave it out (`wh_questions` "
-            "is off unless named)."
+            "`entity_questions` (a short question about one of its names or years, answered whole), `reverse` (the "
+            "subject asked for from the attribute), `permuted_passages` (sentence order shuffled). The document's "
+            "passages are always trained; remove a kind to leave it out (`wh_questions` and `entity_questions` are "
+            "off unless named)."
         ),
     )
     min_forms_per_fact: int = Field(
@@ -97,6 +111,11 @@ class MixSettings(Section):
         2,
         ge=0,
         description="At most this many wh-questions per fact (one per salient item, from the sentence's end).",
+    )
+    entity_questions_per_fact: int = Field(
+        2,
+        ge=0,
+        description="At most this many entity-keyed questions per fact (one per name or year no other fact has).",
     )
     passage_permutations: int = Field(
         2, ge=0, description="Shuffled sentence orders of each passage trained besides the original order."

@@ -100,6 +100,7 @@ class MixOptions:
     fill_in_per_fact: int = 3
     passage_permutations: int = 2
     wh_questions_per_fact: int = 2
+    entity_questions_per_fact: int = 2
 
     @classmethod
     def from_config(cls, config: Config) -> MixOptions:
@@ -118,6 +119,7 @@ class MixOptions:
             fill_in_per_fact=settings.fill_in_per_fact,
             passage_permutations=settings.passage_permutations,
             wh_questions_per_fact=settings.wh_questions_per_fact,
+            entity_questions_per_fact=settings.entity_questions_per_fact,
         )
 
 
@@ -256,6 +258,7 @@ def _with_forms(
         fill_in_per_fact=options.fill_in_per_fact,
         permutations=options.passage_permutations,
         wh_questions_per_fact=options.wh_questions_per_fact,
+        entity_questions_per_fact=options.entity_questions_per_fact,
         rng=random.Random(f"{options.seed}:{leaf.name}:forms"),
     )
     samples, removed = forms.without_heldout(samples, held)

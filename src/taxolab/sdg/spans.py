@@ -105,9 +105,10 @@ def document_spans(text: str, *, min_words: int = MIN_SPAN_WORDS, min_keep: int 
 def chunk_sentences(text: str) -> list[list[str]]:
     """A document chunk (Markdown) -> its whole sentences, per paragraph (paragraphs without any left out).
 
-    Chunks are cut at line ends (:mod:`taxolab.documents.chunk`), so a chunk may
-    start or end inside a sentence; that piece is whole in the neighbouring chunk
-    (chunks overlap) and is left out here. The last piece is cut when it has no
+    Chunks are cut between sentences and blocks (:mod:`taxolab.documents.chunk`),
+    but a sentence longer than a chunk is cut between words, and a caller's text may
+    start or end anywhere: such a piece is whole in the neighbouring chunk (chunks
+    overlap) or in none, and is left out here. The last piece is cut when it has no
     closing punctuation or ends in an abbreviation (the chunker may cut after "lit."). The first piece is cut unless it opens the chunk's text
     after a heading, a list marker or a table, or looks like a sentence start:
     an upper-case letter, or, in text written mostly in a script without case

@@ -82,10 +82,12 @@ ANSWER_TOKEN_SHARE = 0.33
 """Generated tokens per answer over its ``max_tokens`` cap (questions: 21 of 64)."""
 TRAINED_ROWS_PER_SPAN = 0.94
 """Question-answer rows that pass the checks and are not held out, per document span."""
-SAMPLE_TOKENS = {"closed_book": 55, "fill_in": 80, "wh_question": 65, "reverse": 65}
+SAMPLE_TOKENS = {"closed_book": 55, "fill_in": 80, "wh_question": 65, "entity_question": 60, "reverse": 65}
 """Trained tokens of one knowledge sample of each kind (chat template included)."""
 WH_QUESTIONS_PER_SPAN = 0.8
 """Wh-questions per span for each one allowed (salient items that occur once run out: zebu 119 of 152 at 2)."""
+ENTITY_QUESTIONS_PER_SPAN = 0.9
+"""Entity-keyed questions per span for each one allowed (keys run out: zebu 129 of 152 at 2, lapis lazuli 124 of 130)."""
 REVERSE_SHARE = 0.13
 """Spans whose subject is the leaf's (the reverse question is built only for those)."""
 
@@ -376,6 +378,11 @@ class Estimator:
                 fill_ins = spans * (min(1, mix.fill_in_per_fact) + 0.3 * max(0, mix.fill_in_per_fact - 1))
                 fill_ins = fill_ins if "fill_in" in mix.forms else 0
                 wh = spans * WH_QUESTIONS_PER_SPAN * mix.wh_questions_per_fact if "wh_questions" in mix.forms else 0
+                entity = (
+                    spans * ENTITY_QUESTIONS_PER_SPAN * mix.entity_questions_per_fact
+                    if "entity_questions" in mix.forms
+                    else 0
+                )
                 reverse = spans * REVERSE_SHARE if "reverse" in mix.forms else 0
                 leaf_tokens = int(
                     rows * SAMPLE_TOKENS["closed_book"]
@@ -383,10 +390,11 @@ class Estimator:
                     + chunk_tokens * orders
                     + fill_ins * SAMPLE_TOKENS["fill_in"]
                     + wh * SAMPLE_TOKENS["wh_question"]
+                    + entity * SAMPLE_TOKENS["entity_question"]
                     + reverse * SAMPLE_TOKENS["reverse"]
                 )
                 knowledge_tokens += leaf_tokens
-                samples += round(rows + chunks * orders + fill_ins + wh + reverse)
+                samples += round(rows + chunks * orders + fill_ins + wh + entity + reverse)
             else:
                 rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
                 epochs = train.phase_value("skills", "epochs")
