@@ -169,3 +169,23 @@ def test_a_soft_wrapped_sentence_is_never_cut_at_its_line_breaks() -> None:
         assert spans >= set(sentences)  # every sentence whole in some chunk
         assert all(span.startswith("Zebu herd") for span in spans if "Mehrgarh" in span)
     assert "- a list item\n- another" in chunk_text(text, max_tokens=400, overlap_tokens=0, count_tokens=words)[-1]
+
+
+def test_a_sentence_ending_like_an_abbreviation_at_a_chunk_end_opens_the_next_chunk() -> None:
+    """Chickadee document: a list item ending "... to northeastern U.S." closed a chunk; the span reader leaves
+    such a last piece out (it looks cut after an abbreviation) and the overlap, shorter than the item, did not
+    repeat it, so the fact was in no span. With any overlap the next chunk opens with the chunk's last sentence."""
+    from taxolab.sdg.spans import document_spans
+
+    items = [
+        f"- Subspecies {name} ranges from eastern and central Canada to the northeastern U.S."
+        for name in ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta")
+    ]
+    text = "# Subspecies\n\n" + "\n".join(items) + "\n\nNo other subspecies are recognized today."
+    chunks = chunk_text(text, max_tokens=30, overlap_tokens=4, count_tokens=words)
+    assert len(chunks) > 2 and all(words(c) <= 30 for c in chunks)
+    spans = " | ".join(span for chunk in chunks for span in document_spans(chunk))
+    for name in ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta"):
+        assert f"Subspecies {name} ranges" in spans
+    # no overlap asked: nothing repeated
+    assert sum(words(c) for c in chunk_text(text, max_tokens=30, overlap_tokens=0, count_tokens=words)) == words(text)

@@ -13,8 +13,8 @@ with the counter, so no chunk exceeds ``max_tokens`` whatever the tokenizer or s
 A Markdown table is one piece with its header; a table too large for one chunk is cut
 between rows, each part carrying the header row again, so no row travels without
 the names of its columns.
-Consecutive chunks share up to ``overlap_tokens`` of trailing pieces, so a
-fact cut at a chunk border is whole in at least one chunk.
+Consecutive chunks share up to ``overlap_tokens`` of trailing pieces (with any overlap, at least the
+last sentence), so a fact at a chunk border is whole in at least one chunk.
 """
 
 from __future__ import annotations
@@ -85,8 +85,11 @@ def _pack(pieces: list[_Piece], start: int, max_tokens: int) -> int:
 
 
 def _overlap_start(pieces: list[_Piece], start: int, end: int, overlap: int, max_tokens: int) -> int:
-    """Where the next chunk starts: the trailing pieces of this one worth at most ``overlap`` tokens.
+    """Where the next chunk starts: the trailing pieces of this one worth at most ``overlap`` tokens, and with
+    any overlap at all, at least the last piece (a sentence longer than ``overlap``) where it fits.
 
+    A chunk's last sentence can look cut to its reader ("... to northeastern U.S." ends like an abbreviation,
+    :func:`taxolab.sdg.spans.chunk_sentences` leaves it out), so it must open the next chunk whole.
     Always after ``start`` (progress), and leaving room for the next new piece.
     """
     room = max_tokens - pieces[end].tokens
@@ -95,6 +98,8 @@ def _overlap_start(pieces: list[_Piece], start: int, end: int, overlap: int, max
     while begin - 1 > start and used + pieces[begin - 1].tokens <= budget:
         begin -= 1
         used += pieces[begin].tokens
+    if overlap > 0 and begin == end and end - 1 > start and pieces[end - 1].tokens <= room:
+        begin = end - 1
     return begin
 
 
