@@ -22,8 +22,9 @@ builds, from the document alone (true by construction, no teacher request):
   answered with the whole sentence: the fill-in's item asked the way a user asks,
   a question with no instruction around it (the items taken from the end of the
   sentence, so they differ from the fill-ins' where a sentence has several);
-- ``entity_questions``: a short question keyed on one of the span's names or years
-  ("Tell me about Canchim in relation to the zebu."), answered with the whole sentence;
+- ``entity_questions``: a short question keyed on one of the span's names, years or
+  rare words that no other span has ("Tell me about Canchim in relation to the
+  zebu."), answered with the whole sentence (opt-in);
 - ``reverse``: where the span's grammatical subject is the leaf's subject, the
   subject asked for from the attribute ("Which animal feeds on ...?");
 - ``permuted_passages``: each passage's spans in a few shuffled orders
@@ -308,13 +309,15 @@ def entity_question_samples(
 
     Keys: the fact's :func:`entity_items` that no other fact of the leaf has (a key of two facts points at
     neither: "What happened in 1999?" of a zebu cloned in 1999 and a species named in 1999), then its words
-    no other fact has. "The resulting breed, 63% Charolais and
-    37% zebu, is called the Canchim." -> "Tell me about Canchim in relation to the zebu."; a year asks
-    "What happened in 1999 concerning the zebu?". The question holds only the key, not the sentence, so
-    the model learns to retrieve the fact from a name a user's question mentions (measured on the bench
-    leaves, stop 26: hand-written questions about facts with a trained teacher question were answered 14/25,
-    about facts with only fill-ins and passages 2/13). Templates rotate by fact and key, so no one wording
-    is trained.
+    no other fact has. "The resulting breed, 63% Charolais and 37% zebu, is called the Canchim." -> "Tell me
+    about Canchim in relation to the zebu."; a year asks "What happened in 1999 concerning the zebu?".
+    Templates rotate by fact and key, so no one wording is trained.
+
+    Why: the question holds only the key, not the sentence, so the model may learn to retrieve the fact
+    from a name a user's question mentions (on the bench leaves, hand-written questions about facts with a
+    trained teacher question were answered 14/25, about facts with only fill-ins and passages 2/13).
+    Measured with bench/bench_knowledge_recall.py, added to the default forms: zebu 10/20 against 8, lapis
+    lazuli 7/20 against 12, for 1.4x the knowledge tokens per epoch; so the kind is opt-in (docs/train.md).
     """
     keyed = {fact.span_id: entity_items(fact.standalone, subject) for fact in facts}
     shared = Counter(item for items in keyed.values() for item in set(items))
