@@ -51,7 +51,9 @@ Measured 2026-12-04 (cpu-small, fp32, one leaf per run, idle): chickadee 14/20 i
 mix.passage_permutations=3`` 10/20 in 19.7 min; zebu with ``train.knowledge_epochs=8`` 9/20 in 32.2 min; lapis_lazuli
 with ``train.knowledge_epochs=8 train.knowledge_token_budget=240000`` 11/20 in 25.4 min (docs/train.md).
 2026-12-05, selection keeping the last checkpoint unless an earlier one is better beyond chance: zebu 9/20
-in 15.6 min, lapis_lazuli 7/20 in 13.3 min (30/60 with chickadee's 14).
+in 15.6 min, lapis_lazuli 7/20 in 13.3 min (30/60 with chickadee's 14). Chunks cut only between sentences
+(2026-12-05, shipped): chickadee 12/20 in 33.0 min, zebu 8/20 in 16.3 min, lapis_lazuli 12/20 in 16.7 min
+(32/60); ``mix.forms`` with ``entity_questions`` added: zebu 10/20 in 18.9 min, lapis_lazuli 7/20 in 17.9 min.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
