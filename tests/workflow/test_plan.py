@@ -18,6 +18,7 @@ import pytest
 from taxolab.cli.main import main
 from taxolab.config import load_config
 from taxolab.errors import TaxolabError
+from taxolab.mixing.settings import DEFAULT_FORMS
 from taxolab.workflow import run as run_module
 from taxolab.workflow.estimates import ANSWER_TOKEN_SHARE
 from taxolab.workflow.plan import plan_workflow
@@ -108,12 +109,6 @@ def test_plan_follows_the_stage_list_and_knows_what_is_done(
     assert all(s == "done" for name, s in after.items() if name.startswith("generate:"))
 
 
-def base_forms() -> list[str]:
-    from taxolab.mixing.settings import DEFAULT_FORMS
-
-    return list(DEFAULT_FORMS)
-
-
 def test_plan_estimates_follow_the_counts(taxonomy: Path, shared_data: Path) -> None:
     profile = resolve_profile("cpu-small")
     docs = {"documents": {"offline": True, "mirrors": {DOCUMENT_REPO: str(shared_data / "summit_knowledge.bundle")}}}
@@ -143,7 +138,7 @@ def test_plan_estimates_follow_the_counts(taxonomy: Path, shared_data: Path) -> 
     # the teacher-free forms are trained tokens too: without them the knowledge mix is smaller
     fewer = estimates(mix={"forms": ["questions"]})
     assert fewer["train"]["train_tokens"] < base["train"]["train_tokens"]
-    keyed = estimates(mix={"forms": [*base_forms(), "entity_questions"]})  # an opt-in kind costs tokens too
+    keyed = estimates(mix={"forms": [*DEFAULT_FORMS, "entity_questions"]})  # an opt-in kind costs tokens too
     assert keyed["train"]["train_tokens"] > base["train"]["train_tokens"]
     assert "chunks" in base[knowledge]["basis"]
     assert base["train"]["train_tokens"] > 0 and base["evaluate"]["teacher_requests"] > 0

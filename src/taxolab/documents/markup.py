@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _HTML_TABLE = re.compile(r"<table\b[^>]*>.*?</table\s*>", re.IGNORECASE | re.DOTALL)
@@ -82,7 +83,7 @@ def paragraph_line_ranges(text: str) -> list[tuple[int, int]]:
         return []
     return [
         (token.map[0], token.map[1])
-        for token in _markdown().parse(text)
+        for token in _block_tokens(text)
         if token.type == "paragraph_open" and token.map and token.map[1] - token.map[0] > 1
     ]
 
@@ -94,9 +95,7 @@ def table_line_ranges(text: str) -> list[tuple[int, int]]:
     """
     if "|" not in text:
         return []
-    return [
-        (token.map[0], token.map[1]) for token in _markdown().parse(text) if token.type == "table_open" and token.map
-    ]
+    return [(token.map[0], token.map[1]) for token in _block_tokens(text) if token.type == "table_open" and token.map]
 
 
 @lru_cache(maxsize=512)
@@ -133,6 +132,12 @@ def row_sentence(context: str, headers: list[str], cells: list[str]) -> str:
     body = "; ".join(pairs)
     sentence = f"{context} — {body}" if context else body
     return sentence if sentence[-1] in ".!?" else f"{sentence}."
+
+
+@lru_cache(maxsize=4)
+def _block_tokens(text: str) -> tuple[Token, ...]:
+    """markdown-it-py's tokens of ``text``, parsed once for the chunker's paragraph and table ranges."""
+    return tuple(_markdown().parse(text))
 
 
 @lru_cache(maxsize=1)

@@ -282,15 +282,19 @@ def entity_items(text: str, subject: str | None = None) -> list[str]:
     return [item for _, item in sorted(items)]
 
 
+def _words(text: str) -> list[str]:
+    """The whitespace-separated words of ``text`` without the punctuation around them."""
+    return [word.strip(".,;:()\"'") for word in text.split()]
+
+
 def _rare_terms(text: str, counts: Counter[str], subject: str | None) -> list[str]:
     """Long lower-case words of ``text`` (9+ letters, no "-ed", "-ing", "-ly" form) found in no other fact of the
     leaf ("trypanotolerance", "pastoralism")."""
     skip = set(normalize(subject or "").split())
-    words = [word.strip(".,;:()\"'") for word in text.split()]
     return list(
         dict.fromkeys(
             word
-            for word in words
+            for word in _words(text)
             if len(word) >= 9
             and word.isalpha()
             and word.islower()
@@ -321,7 +325,7 @@ def entity_question_samples(
     """
     keyed = {fact.span_id: entity_items(fact.standalone, subject) for fact in facts}
     shared = Counter(item for items in keyed.values() for item in set(items))
-    words = Counter(word for fact in facts for word in {w.strip(".,;:()\"'") for w in fact.standalone.split()})
+    words = Counter(word for fact in facts for word in set(_words(fact.standalone)))
     samples = []
     for fact in facts:
         text = fact.standalone
@@ -422,7 +426,7 @@ def teacher_free_samples(
     permutations: int,
     rng: random.Random,
     wh_questions_per_fact: int,
-    entity_questions_per_fact: int = 2,
+    entity_questions_per_fact: int,
 ) -> list[dict[str, Any]]:
     """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order."""
     wanted = set(kinds)
