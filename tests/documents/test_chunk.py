@@ -168,6 +168,7 @@ def test_a_soft_wrapped_sentence_is_never_cut_at_its_line_breaks() -> None:
         spans = {span for chunk in chunks for span in document_spans(chunk)}
         assert spans >= set(sentences)  # every sentence whole in some chunk
         assert all(span.startswith("Zebu herd") for span in spans if "Mehrgarh" in span)
+        assert not any("\n" in line for c in chunks for line in c.split("\n\n") if line.startswith("Zebu"))  # no wrap
     assert "- a list item\n- another" in chunk_text(text, max_tokens=400, overlap_tokens=0, count_tokens=words)[-1]
 
 

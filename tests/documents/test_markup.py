@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from taxolab.documents.markup import drop_data_uris, structures_to_text, table_line_ranges
+from taxolab.documents.markup import drop_data_uris, join_soft_wraps, structures_to_text, table_line_ranges
 from taxolab.sdg.spans import document_spans, strip_markdown
 
 # the layouts of case 17: a table first in the file, after a paragraph, glued to the line before it,
@@ -130,3 +130,27 @@ The fish market opens at dawn. The market sells:
     assert "Opening hours — Saturday: 06:00 to 12:00." in paragraphs
     assert paragraphs[-2:] == ["The boats come in at dawn.", "The catch is weighed on the harbor scale."]
     assert "The market sells: cod; herring, in season; mackerel." in " ".join(document_spans(text))
+
+
+def test_soft_wraps_inside_paragraphs_are_joined_and_every_other_line_break_stays() -> None:
+    """Issue 16: answers trained from hard-wrapped qna.yaml text taught the student to break lines mid-sentence
+    ("a small,\\nnonmigratory, North American passerine"). CommonMark reads a break inside a paragraph as a space."""
+    wrapped = "The black-capped chickadee is a small,\nnonmigratory, North American passerine bird.\n"
+    assert (
+        join_soft_wraps(wrapped)
+        == "The black-capped chickadee is a small, nonmigratory, North American passerine bird.\n"
+    )
+    text = (
+        "# Range\nOne paragraph\n   wrapped twice\nhere.\n\n- an item\n  continued\n- another item\n\n"
+        "> a quote\n> wrapped\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n    code line\n    code line\n\n"
+        "```\nfenced\nlines\n```\n\nA hard  \nbreak and a backslash\\\nbreak."
+    )
+    assert join_soft_wraps(text) == (
+        "# Range\nOne paragraph wrapped twice here.\n\n- an item continued\n- another item\n\n"
+        "> a quote wrapped\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n    code line\n    code line\n\n"
+        "```\nfenced\nlines\n```\n\nA hard  \nbreak and a backslash\\\nbreak."
+    )
+    assert join_soft_wraps("one line") == "one line"
+    columns = "Name      Year\nAlpha     1901\nBeta      1902\n\n===== ====\nA     1\n===== ===="
+    assert join_soft_wraps(columns) == columns  # a plain-text or reStructuredText table keeps its rows
+    assert join_soft_wraps("Two spaces after a period.  Then a\nwrap.") == "Two spaces after a period.  Then a wrap."

@@ -212,3 +212,24 @@ def test_question_prompt_sends_the_leafs_seed_examples_as_turns() -> None:
     assert messages[-1]["content"] == "Answer: Chickadees cache seeds."
     fallback = prompt.messages({**row, "seed_pool": pool[:2]})
     assert any("Eiffel Tower" in m["content"] for m in fallback)
+
+
+def test_seed_turns_are_the_seed_pairs_most_like_the_task() -> None:
+    """Issue 16: the teacher turns one document sentence into a question, so its examples are seed pairs whose
+    answer is one sentence of about a document sentence's length (not a yes/no, not three sentences), from
+    distinct contexts. A random pick that drew a 3-sentence answer cut the chickadee run's kept pairs 186 -> 145."""
+    from taxolab.sdg.prompts import pick_seed_turns
+
+    sentence = "Black-capped chickadees cache seeds in bark crevices and remember {} of the places for weeks."
+    pool = [
+        {"question": "Long?", "answer": "It sings. It flies far away in winter. It nests in holes.", "context": "a"},
+        {"question": "Do they sing?", "answer": "Yes, " + sentence.format("all"), "context": "a"},
+        {"question": "Short?", "answer": "Seeds.", "context": "b"},
+        {"question": "Where one?", "answer": sentence.format("most"), "context": "c"},
+        {"question": "Where two?", "answer": sentence.format("many"), "context": "c"},
+        {"question": "Where three?", "answer": sentence.format("some"), "context": "d"},
+    ]
+    picked = [e["question"] for e in pick_seed_turns(pool, 3)]
+    assert set(picked[:2]) in ({"Where one?", "Where three?"}, {"Where two?", "Where three?"})  # distinct contexts
+    assert picked[2] in {"Where one?", "Where two?"}  # a fitting pair before a fragment, a yes/no or a long one
+    assert [e["question"] for e in pick_seed_turns(list(pool), 3)] == picked  # the same pool gets the same examples

@@ -185,3 +185,22 @@ def test_seeding_keeps_an_upstream_clone_already_in_the_cache(shared_data: Path,
     ours = fetch_tree(repo, done.document_commit, mirrors={}, cache_dir=cache, offline=True)
     assert (ours / "chickadee.md").read_bytes() == (upstream / "chickadee.md").read_bytes()
     assert fetch_tree(repo, SUMMIT_COMMIT, mirrors={}, cache_dir=cache, offline=True) == upstream
+
+
+def test_knowledge_seed_texts_lose_their_wraps_and_skill_answers_keep_their_lines(tmp_path: Path) -> None:
+    """Issue 16: the chickadee leaf's contexts and answers are hard-wrapped at ~75 columns in ``|`` block
+    scalars; trained as they were, the student answered "a small,\\nnonmigratory, ...". Knowledge seed texts
+    are read with each paragraph on one line; a skill's answer keeps its lines (the synonyms, one per line)."""
+    done = write_sample(tmp_path / "sample", cache_dir=tmp_path / "cache")
+    knowledge = load_leaf(done.taxonomy / KNOWLEDGE_LEAF / "qna.yaml", done.taxonomy)
+    raw = (done.taxonomy / KNOWLEDGE_LEAF / "qna.yaml").read_text()
+    assert "is a small,\n" in raw
+    first = knowledge.seed_examples[0]
+    assert first.answer.strip().startswith(
+        "The black-capped chickadee (Poecile atricapillus) is a small, nonmigratory,"
+    )
+    for example in knowledge.seed_examples:
+        for text in (example.question, example.answer, example.context or ""):
+            assert all("\n" not in paragraph for paragraph in text.strip().split("\n\n")), text
+    skill = load_leaf(done.taxonomy / SKILL_LEAF / "qna.yaml", done.taxonomy)
+    assert any("\ntake part in\n" in example.answer for example in skill.seed_examples)

@@ -2,8 +2,9 @@
 
 Seams, from strongest to weakest: blank lines (paragraphs), line breaks between
 blocks (a heading, a list item, a table row; a line break inside a paragraph is a
-soft wrap and no seam, so a chunk never starts inside a wrapped sentence: issue 16,
-"YBP at Mehrgarh, ..." cut from "... between 7,000 and 6,000\nYBP at Mehrgarh"),
+soft wrap, joined to a space first by :func:`taxolab.documents.markup.join_soft_wraps`,
+so a chunk never starts inside a wrapped sentence -- issue 16, "YBP at Mehrgarh, ..."
+cut from "... between 7,000 and 6,000\nYBP at Mehrgarh" -- and no chunk carries a wrap),
 sentence ends (:func:`taxolab.documents.sentences.sentence_ends`: never inside a
 name or after an abbreviation; also the full-width ones of Chinese and Japanese,
 which no space follows), spaces between words, and (for a single giant "word") any
@@ -22,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from taxolab.documents.markup import paragraph_line_ranges, table_line_ranges
+from taxolab.documents.markup import join_soft_wraps, table_line_ranges
 from taxolab.documents.sentences import sentence_ends
 
 TokenCounter = Callable[[str], int]
@@ -109,10 +110,10 @@ def _join(pieces: list[_Piece], start: int, end: int) -> str:
 
 
 def _pieces(text: str, max_tokens: int, count: TokenCounter, cuts: list[tuple[int, int]]) -> list[_Piece]:
-    text = text.strip()
+    # a paragraph's soft-wrapped lines are one run of text (its sentences may cross a line break): one line
+    text = join_soft_wraps(text.strip())
     lines = text.split("\n")
     tables = dict(table_line_ranges(text))
-    paragraphs = dict(paragraph_line_ranges(text))
     pieces: list[_Piece] = []
     line_sep = "\n\n"
     index = 0
@@ -128,19 +129,15 @@ def _pieces(text: str, max_tokens: int, count: TokenCounter, cuts: list[tuple[in
             index = end
             line_sep = "\n"
             continue
-        # a paragraph's soft-wrapped lines are one run of text: its sentences may cross a line break
-        end = max(index + 1, min(paragraphs.get(index, index + 1), *(t for t in tables if t > index), len(lines)))
-        block = "\n".join(part.rstrip() for part in lines[index:end])
         sentence_sep, start = line_sep, 0
-        for stop, following in [*sentence_ends(block), (len(block), len(block))]:
-            sentence = block[start:stop]
+        for stop, following in [*sentence_ends(line), (len(line), len(line))]:
+            sentence = line[start:stop]
             if sentence.strip():
                 pieces.extend(_fit(sentence, sentence_sep, max_tokens, count, cuts))
-                between = block[stop:following]
-                sentence_sep = "\n" if "\n" in between else " " if between else ""
+                sentence_sep = " " if line[stop:following] else ""
             start = following
         line_sep = "\n"
-        index = end
+        index += 1
     return pieces
 
 

@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from html.parser import HTMLParser
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ _NOT_A_TERM = re.compile(r"^\s*(?:#|[-*+>|]|\d+[.)]\s|[:~][ \t])")
 _BASE64 = r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=]+"
 _DATA_IMAGE = re.compile(rf"!\[([^\]]*)\]\(\s*<?{_BASE64}>?(?:\s+\"[^\"]*\")?\s*\)")
 _DATA_URI = re.compile(_BASE64)
+_LAID_OUT = re.compile(r"[^\s.!?:;] {2,}\S|^[-=+|:_*~#\s]+$")  # columns aligned by spaces (not "end.  Next"), a rule
 
 
 @dataclass(frozen=True)
@@ -72,20 +74,43 @@ def drop_data_uris(text: str) -> tuple[str, Dropped]:
     return text, Dropped(len(removed), sum(removed))
 
 
-def paragraph_line_ranges(text: str) -> list[tuple[int, int]]:
-    """``[start, end)`` line numbers (0-based, lines of ``text.split("\\n")``) of every Markdown paragraph.
+def join_soft_wraps(text: str) -> str:
+    """``text`` with each Markdown paragraph on one line: a soft line break inside it becomes one space.
 
-    A paragraph's lines are one run of text: a line break inside it is a soft wrap, not a
-    seam (CommonMark; markdown-it-py's ``paragraph_open`` line map). A list item's text is
-    a paragraph too; headings, tables, fenced and indented code are not paragraphs.
+    CommonMark renders a line break inside a paragraph as a space, so a paragraph hard-wrapped at
+    70 columns and the same paragraph on one line say the same; a model trained on the wrapped one
+    learns to break lines mid-sentence (issue 16: trained answers such as "a small,\\nnonmigratory,
+    North American passerine", copied from a qna.yaml block scalar) and sees the fact's words in a
+    different token sequence than in its other forms. A hard break (two trailing spaces or a
+    backslash) stays a line break; list markers, block quotes, headings, tables, code and blank
+    lines keep their lines, and so does a paragraph laid out in columns or rules, which plain text
+    and reStructuredText use for tables (a line with a run of two spaces inside it, or of rule
+    characters only: ``==== ====``, ``+---+``). The paragraphs are markdown-it-py's
+    (``paragraph_open`` and the ``inline`` content that follows it, container markers removed).
     """
-    if "\n" not in text:
-        return []
-    return [
-        (token.map[0], token.map[1])
-        for token in _block_tokens(text)
-        if token.type == "paragraph_open" and token.map and token.map[1] - token.map[0] > 1
-    ]
+    if "\n" not in text.strip():
+        return text
+    tokens = _block_tokens(text)
+    lines: list[str | None] = list(text.split("\n"))
+    for index, token in enumerate(tokens):
+        if token.type != "paragraph_open" or not token.map or token.map[1] - token.map[0] < 2:
+            continue
+        start, end = token.map
+        content = tokens[index + 1].content.split("\n")
+        if any(_LAID_OUT.search(line.strip()) for line in content):
+            continue
+        first = lines[start]
+        at = first.find(content[0]) if first is not None else -1
+        if at < 0 or first is None:
+            continue
+        joined = content[0]
+        for previous, line in pairwise(content):
+            hard_break = previous.endswith(("  ", "\\"))
+            joined = joined + "\n" + line if hard_break else joined.rstrip() + " " + line.strip()
+        lines[start] = first[:at] + joined
+        for line_index in range(start + 1, end):
+            lines[line_index] = None
+    return "\n".join(line for line in lines if line is not None)
 
 
 def table_line_ranges(text: str) -> list[tuple[int, int]]:
@@ -136,7 +161,7 @@ def row_sentence(context: str, headers: list[str], cells: list[str]) -> str:
 
 @lru_cache(maxsize=4)
 def _block_tokens(text: str) -> tuple[Token, ...]:
-    """markdown-it-py's tokens of ``text``, parsed once for the chunker's paragraph and table ranges."""
+    """markdown-it-py's tokens of ``text``, parsed once for its paragraphs and its table ranges."""
     return tuple(_markdown().parse(text))
 
 

@@ -59,8 +59,9 @@ class PromptConfig:
         return [*messages, {"role": "user", "content": user}]
 
     def example_turns(self, row: dict[str, Any]) -> tuple[tuple[str, str], ...]:
-        """The few-shot turns for ``row``: ``seed_turns.count`` seed examples picked by the leaf's seed pool
-        (the same ones, in the same order, for every row of a leaf and on a rerun), else the static ``turns``.
+        """The few-shot turns for ``row``: ``seed_turns.count`` seed examples chosen from the leaf's seed pool
+        by :func:`pick_seed_turns` (the same ones, in the same order, for every row of a leaf and on a rerun),
+        else the static ``turns``.
 
         One pick per leaf makes every request of the leaf share its prompt up to the row's own text, so a
         server with a prompt cache (llama-server's ``cache_prompt``, vLLM's prefix caching) reads the shared
@@ -75,9 +76,42 @@ class PromptConfig:
         ]
         if spec is None or len(pool) < spec.count:
             return self.turns
-        key = hashlib.sha256(json.dumps([[e.get("question"), e.get("answer")] for e in pool], default=str).encode())
-        picked = random.Random(key.hexdigest()).sample(pool, spec.count)
+        picked = pick_seed_turns(pool, spec.count)
         return tuple((spec.user.render(**_flat(e)).strip(), spec.assistant.render(**_flat(e)).strip()) for e in picked)
+
+
+def pick_seed_turns(pool: list[dict[str, Any]], count: int) -> list[dict[str, Any]]:
+    """``count`` seed examples (``{"question", "answer", "context"}``) that look most like the task: the
+    teacher is given one document sentence and writes its question, so the best examples answer in one
+    sentence of 6+ words (not a yes or no), about 18 words long (a typical document sentence), each from
+    another context.
+
+    Ties, and the order within each rank, follow a shuffle seeded by the pool's text, so a leaf always
+    gets the same examples. Why not a plain random pick: with the 135M teacher on the chickadee leaf, a
+    pick that drew a 3-sentence, 307-character answer kept 145 question pairs where a pick of three
+    one-sentence answers kept 186 (same document, same settings; issue 16, bench/bench_knowledge_recall.py).
+    """
+    from taxolab.documents.sentences import sentence_ends
+
+    key = hashlib.sha256(json.dumps([[e.get("question"), e.get("answer")] for e in pool], default=str).encode())
+    shuffled = random.Random(key.hexdigest()).sample(pool, len(pool))
+
+    def misfit(example: dict[str, Any]) -> tuple[bool, bool, int]:
+        answer = " ".join(str(example.get("answer") or "").split())
+        words = len(answer.split())
+        yes_no = answer.split(" ", 1)[0].strip(",.!").lower() in {"yes", "no"}  # its question restates the answer
+        return (any(True for _ in sentence_ends(answer)) or yes_no, words < 6, abs(words - 18))
+
+    ranked = sorted(shuffled, key=misfit)  # a stable sort: the shuffle breaks ties
+    picked: list[dict[str, Any]] = []
+    contexts: set[str] = set()
+    for example in ranked:  # fitting ones from distinct contexts first, then the best of the rest
+        context = " ".join(str(example.get("context") or "").split())
+        if len(picked) < count and context not in contexts and not any(misfit(example)[:2]):
+            picked.append(example)
+            contexts.add(context)
+    picked += [e for e in ranked if all(e is not p for p in picked)][: count - len(picked)]
+    return picked
 
 
 @dataclass(frozen=True)

@@ -233,6 +233,15 @@ class _Checker:
             self.knowledge_context(node, f"seed_examples[{index}]")
 
     def knowledge_context(self, node: yaml.Node, where: str) -> None:
+        """One v3 context and its Q&A pairs, each text with its paragraphs' soft wraps joined.
+
+        Contributors hard-wrap contexts and answers in ``|`` block scalars to pass the taxonomy's
+        line-length lint; the wraps are layout, not content (Markdown soft breaks), and trained
+        as they are they teach the student to break lines mid-sentence (issue 16). Skill leaves keep
+        their line breaks: a poem's or an address's lines are the content.
+        """
+        from taxolab.documents.markup import join_soft_wraps
+
         entries = self.fields(node, where, {"context": True, "questions_and_answers": True}, node)
         if entries is None:
             return
@@ -250,7 +259,13 @@ class _Checker:
             question = self.text(qa.get("question"), f"{pair_where}.question")
             answer = self.text(qa.get("answer"), f"{pair_where}.answer")
             if question is not None and answer is not None:
-                self.out.seed_examples.append(SeedExample(question, answer, context))
+                self.out.seed_examples.append(
+                    SeedExample(
+                        join_soft_wraps(question),
+                        join_soft_wraps(answer),
+                        None if context is None else join_soft_wraps(context),
+                    )
+                )
 
     def document(self, entry: Entry | None) -> None:
         if entry is None:
