@@ -149,7 +149,8 @@ def test_the_same_sample_twice_is_one_form() -> None:
 
 def test_no_heldout_phrasing_reaches_a_training_file_through_any_form(tmp_path: Path) -> None:
     """Held-out questions chosen to collide with each kind: a reverse question built word for word, and a question
-    the document itself asks (so its passages, restated and permuted passages and fill-ins all hold it)."""
+    the document itself asks (so its passages, restated and permuted passages and fill-ins all hold it): the first
+    stays held out and no form carries it; the second leaves the held-out set and every passage is trained."""
     asked = "Why do chickadees cache food?"
     document = DOCUMENT.replace("in spring.\n", f"in spring. {asked} They remember where they hid it for months.\n")
     leaf, folder, _spans = write_leaf(tmp_path, heldout=[REVERSE_QUESTION, asked], document=document)
@@ -171,10 +172,15 @@ def test_no_heldout_phrasing_reaches_a_training_file_through_any_form(tmp_path: 
     out = tmp_path / "mix"
     build_training_sets([LeafSource(leaf, folder)], out, "r", options())
     texts = training_texts(out)
-    assert texts and not [text for text in texts for q in held if q in text]
+    assert texts and not [text for text in texts if held[0] in text]
     counts = json.loads((out / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
-    assert counts["removed_as_heldout"] >= len(colliding)
-    assert len(read_unsplit(out, "heldout", LEAF)) == 2  # both stay held out (evaluation asks them)
+    assert counts["removed_as_heldout"] >= 1  # the reverse question built word for word
+    # the question the document asks cannot be held out: holding it out would drop every passage of its sentence
+    # (issue 16, "Is sister to the mountain chickadee?" took all forms of a fact); it leaves the evaluation set
+    assert [normalize(h["question"]) for h in read_unsplit(out, "heldout", LEAF)] == [held[0]]
+    samples = fsio.read_jsonl(out / "messages" / f"{LEAF}.jsonl")
+    trained_passages = [s for s in samples if s["metadata"]["sample_type"] in ("passage", "permuted_passage")]
+    assert any(held[1] in normalize(s["messages"][0]["content"]) for s in trained_passages)
 
 
 @pytest.mark.parametrize("kind", FORM_KINDS)

@@ -126,6 +126,11 @@ def test_the_issues_mismatched_pairs_are_dropped_and_matching_ones_kept(
         ),
         ("What if the first black-capped chickadee brood was lost?", "A second brood follows.", "not_a_question"),
         (
+            "Is sister to the mountain chickadee?",
+            "Studies have shown that the black-capped chickadee is sister to the mountain chickadee (Poecile gambeli).",
+            "answer_in_question",
+        ),
+        (
             "What is the 1989 study on the 1989 study on the chickadee?",
             "A 1989 study split the species.",
             "not_a_question",

@@ -150,9 +150,15 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     reviewed = {s.leaf.name: _reviewed(s, rows[s.leaf.name], heldout[s.leaf.name]) for s in leaves}
     rows = {name: applied.rows for name, applied in reviewed.items()}
     heldout = {name: applied.heldout for name, applied in reviewed.items()}
-    # a held-out question that is also a training question (a seed, say) cannot be held out
+    # a held-out question that is also a training question (a seed, say) cannot be held out, nor one whose words
+    # are a run of a document's text ("Is sister to the mountain chickadee?"): keeping it out of training would
+    # drop every passage and form that holds the sentence (issue 16: a fact lost all its forms that way)
     trained = {normalize(str(r["question"])) for name in rows for r in rows[name] + seeds[name]}
-    heldout = {name: [h for h in pairs if normalize(h["question"]) not in trained] for name, pairs in heldout.items()}
+    documents = _document_text(run_dir, leaves)
+    heldout = {
+        name: [h for h in pairs if normalize(h["question"]) not in trained and not _in_text(h["question"], documents)]
+        for name, pairs in heldout.items()
+    }
     held = {normalize(h["question"]) for pairs in heldout.values() for h in pairs}
     # an edited held-out pair stays held out: its original question reaches no training row either
     held |= {normalize(q) for applied in reviewed.values() for q in applied.withheld_questions}
@@ -160,7 +166,10 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     unasked = {normalize(q) for applied in reviewed.values() for q in applied.dropped_questions}
     # what any evaluation asks (held-out pairs, the teacher's test questions) never reaches a training sample
     asked = held | {
-        normalize(str(t.get("question") or "")) for s in leaves for t in read_unsplit(out_dir, TEST, s.leaf.name)
+        normalize(str(t.get("question") or ""))
+        for s in leaves
+        for t in read_unsplit(out_dir, TEST, s.leaf.name)
+        if not _in_text(str(t.get("question") or ""), documents)
     }
     asked -= unasked
 
@@ -265,6 +274,23 @@ def _with_forms(
     fact_counts = forms.count_forms(facts, samples, min_forms=options.min_forms_per_fact)
     fact_counts["removed_as_heldout"] = removed
     return samples, fact_counts
+
+
+def _document_text(run_dir: DataRun, leaves: list[LeafSource]) -> str:
+    """Every knowledge passage of ``leaves``, normalised and joined, padded with spaces for whole-word search."""
+    texts = [
+        normalize(str(p.get("text") or ""))
+        for s in leaves
+        if s.leaf.is_knowledge
+        for p in _read(run_dir.leaf_file(PASSAGES, s.leaf.name))
+    ]
+    return " " + " | ".join(texts) + " "
+
+
+def _in_text(question: str, documents: str) -> bool:
+    """Whether ``question``'s normalised words are a run of words of the documents' text."""
+    words = normalize(question)
+    return bool(words) and f" {words} " in documents
 
 
 def seed_rows(leaf: Leaf) -> list[dict[str, Any]]:

@@ -514,12 +514,14 @@ adds ("In what way is the 2011 study demonstrating that subordinate individuals 
 
 
 def answer_in_question(question: str, answer: str) -> bool:
-    """The answer (normalised) is inside the question, the question copies a long run of its words (max(4,
-    60%)), or it holds :data:`ANSWER_SHARE_IN_QUESTION` of the answer's distinct content stems."""
+    """The answer (normalised) is inside the question, the whole question (4+ words) is a run of the answer's
+    words ("Is sister to the mountain chickadee?": a piece of the sentence with a "?", issue 16), the question
+    copies a long run of its words (max(4, 60%)), or it holds :data:`ANSWER_SHARE_IN_QUESTION` of the
+    answer's distinct content stems."""
     q, a = normalize(question).split(), normalize(answer).split()
     if not a:
         return False
-    if _contains(q, a):
+    if _contains(q, a) or (len(q) >= 4 and _contains(a, q)):
         return True
     need = max(4, -(-len(a) * 3 // 5))
     if len(a) >= need and _longest_common_run(q, a) >= need:
