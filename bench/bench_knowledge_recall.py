@@ -54,6 +54,9 @@ with ``train.knowledge_epochs=8 train.knowledge_token_budget=240000`` 11/20 in 2
 in 15.6 min, lapis_lazuli 7/20 in 13.3 min (30/60 with chickadee's 14). Chunks cut only between sentences
 (2026-12-05, shipped): chickadee 12/20 in 33.0 min, zebu 8/20 in 16.3 min, lapis_lazuli 12/20 in 16.7 min
 (32/60); ``mix.forms`` with ``entity_questions`` added: zebu 10/20 in 18.9 min, lapis_lazuli 7/20 in 17.9 min.
+Seed text unwrapped, few-shot turns most like the task, one permuted passage order (stop 28, a day when training ran
+at about half the previous day's tokens/s, so its minutes do not compare): chickadee 12/20 (51.9 min, 201k trained
+tokens against 236k), zebu 9/20 (25.0 min); docs/train.md.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.

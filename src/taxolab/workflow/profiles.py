@@ -61,11 +61,13 @@ _CPU_SMALL = Profile(
         },
         # With-context (RAFT) samples carry a paragraph each: ~8x the tokens of a closed-book pair,
         # which a 2-core CPU cannot afford; the knowledge phase trains closed-book pairs + passages.
-        # Forms per fact (mix.forms): one fill-in per fact and two permuted orders of each passage. On the
-        # chickadee run's generation (bench/bench_mix_forms.py) the knowledge mix grows from 290 samples /
-        # 26k tokens per epoch to 545 / 60k (x2.27 tokens), forms per fact median 2 -> 5; the defaults
-        # (3 fill-ins per fact) would make it 664 / 73k (x2.80).
-        "mix": {"context_ratio": 0.0, "fill_in_per_fact": 1, "passage_permutations": 2},
+        # Forms per fact (mix.forms): one fill-in per fact and one permuted order of each passage. On the
+        # chickadee run's generation (bench/bench_mix_forms.py) the knowledge mix grew from 290 samples /
+        # 26k tokens per epoch to 545 / 60k (x2.27 tokens) with two permuted orders, forms per fact median
+        # 2 -> 5; the defaults (3 fill-ins per fact) would make it 664 / 73k (x2.80). One order instead of
+        # two (2026-12-05, bench/bench_knowledge_recall.py --leaf chickadee): 12/20 either way, 15% fewer
+        # trained tokens (236k -> 201k), which is what keeps the chickadee run near 30 minutes.
+        "mix": {"context_ratio": 0.0, "fill_in_per_fact": 1, "passage_permutations": 1},
         "serve": {"max_ctx_size": 2048, "parallel": 4},
         # Knowledge recipe measured on this machine class (bench/bench_knowledge_recall.py): full fp32
         # fine-tune of the 135M student on answer-first pairs + passages. At 2e-5 for 1 epoch (the old
