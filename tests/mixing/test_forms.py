@@ -434,3 +434,17 @@ def test_a_teacher_test_question_never_reaches_a_training_sample(tmp_path: Path)
     built = build_training_sets([LeafSource(leaf, folder)], out, "r", options())
     assert not [text for text in training_texts(out) if normalize(REVERSE_QUESTION) in text]
     assert read_unsplit(out, "test", LEAF) == [mcq] and built["leaves"][LEAF]["test_source"] == "teacher"
+
+
+def test_a_teacher_test_question_made_of_document_text_leaves_the_test_set(tmp_path: Path) -> None:
+    """The test-question side of the held-out rule above: a question whose words are a run of the document cannot
+    be kept out of training without dropping the document's passages, so it is not asked and the passages stay."""
+    asked = "Why do chickadees cache food?"
+    document = DOCUMENT.replace("in spring.\n", f"in spring. {asked} They remember where they hid it for months.\n")
+    leaf, folder, _spans = write_leaf(tmp_path, document=document)
+    mcq = {"question": asked, "choices": ["a", "b", "c", "d"], "answer": 0, "leaf": LEAF, "source": "teacher"}
+    fsio.write_jsonl(folder / "test" / f"{LEAF}.jsonl", [mcq])
+    out = tmp_path / "mix"
+    build_training_sets([LeafSource(leaf, folder)], out, "r", options())
+    assert [text for text in training_texts(out) if normalize(asked) in text]  # the passages are trained
+    assert normalize(asked) not in {normalize(str(t["question"])) for t in read_unsplit(out, "test", LEAF)}

@@ -164,13 +164,11 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     held |= {normalize(q) for applied in reviewed.values() for q in applied.withheld_questions}
     # a rejected held-out pair leaves the evaluation set, the teacher's test question of the same text too
     unasked = {normalize(q) for applied in reviewed.values() for q in applied.dropped_questions}
+    # and so does a teacher's test question that is a run of the documents' text (as held-out pairs above)
+    test_questions = [str(t.get("question") or "") for s in leaves for t in read_unsplit(out_dir, TEST, s.leaf.name)]
+    unasked |= {normalize(q) for q in test_questions if _in_text(q, documents)}
     # what any evaluation asks (held-out pairs, the teacher's test questions) never reaches a training sample
-    asked = held | {
-        normalize(str(t.get("question") or ""))
-        for s in leaves
-        for t in read_unsplit(out_dir, TEST, s.leaf.name)
-        if not _in_text(str(t.get("question") or ""), documents)
-    }
+    asked = held | {normalize(q) for q in test_questions}
     asked -= unasked
 
     rng = random.Random(options.seed)
