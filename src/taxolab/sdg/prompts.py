@@ -88,8 +88,9 @@ def pick_seed_turns(pool: list[dict[str, Any]], count: int) -> list[dict[str, An
 
     Ties, and the order within each rank, follow a shuffle seeded by the pool's text, so a leaf always
     gets the same examples. Why not a plain random pick: with the 135M teacher on the chickadee leaf, a
-    pick that drew a 3-sentence, 307-character answer kept 145 question pairs where a pick of three
-    one-sentence answers kept 186 (same document, same settings; issue 16, bench/bench_knowledge_recall.py).
+    random pick that drew a 3-sentence, 307-character answer kept 145 question pairs, this rule's pick 170
+    (an earlier random pick of three short one-sentence answers: 186); on the zebu leaf 75 (random) and 91
+    (this rule). Issue 16, bench/bench_knowledge_recall.py, one run each.
     """
     from taxolab.documents.sentences import sentence_ends
 
