@@ -100,8 +100,7 @@ def join_soft_wraps(text: str) -> str:
         if any(_LAID_OUT.search(line.strip()) for line in content):
             continue
         first = lines[start]
-        at = first.find(content[0]) if first is not None else -1
-        if at < 0 or first is None:
+        if first is None or (at := first.find(content[0])) < 0:
             continue
         joined = content[0]
         for previous, line in pairwise(content):

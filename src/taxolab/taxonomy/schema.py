@@ -246,6 +246,7 @@ class _Checker:
         if entries is None:
             return
         context = self.text(entries.get("context"), f"{where}.context")
+        context = None if context is None else join_soft_wraps(context)  # once per context, not once per pair
         qa_where = f"{where}.questions_and_answers"
         pairs = self.items(
             entries.get("questions_and_answers"), qa_where, MIN_QUESTIONS_PER_CONTEXT, "question/answer pairs"
@@ -259,13 +260,7 @@ class _Checker:
             question = self.text(qa.get("question"), f"{pair_where}.question")
             answer = self.text(qa.get("answer"), f"{pair_where}.answer")
             if question is not None and answer is not None:
-                self.out.seed_examples.append(
-                    SeedExample(
-                        join_soft_wraps(question),
-                        join_soft_wraps(answer),
-                        None if context is None else join_soft_wraps(context),
-                    )
-                )
+                self.out.seed_examples.append(SeedExample(join_soft_wraps(question), join_soft_wraps(answer), context))
 
     def document(self, entry: Entry | None) -> None:
         if entry is None:
