@@ -56,7 +56,9 @@ in 15.6 min, lapis_lazuli 7/20 in 13.3 min (30/60 with chickadee's 14). Chunks c
 (32/60); ``mix.forms`` with ``entity_questions`` added: zebu 10/20 in 18.9 min, lapis_lazuli 7/20 in 17.9 min.
 Seed text unwrapped, few-shot turns most like the task, one permuted passage order (stop 28, a day when training ran
 at about half the previous day's tokens/s, so its minutes do not compare): chickadee 12/20 (51.9 min, 201k trained
-tokens against 236k), zebu 9/20 (25.0 min); docs/train.md.
+tokens against 236k), zebu 9/20 (25.0 min); the same code the next morning (b0b9e88): chickadee 9/20 in 31.7 min,
+zebu 8/20 in 16.1 min, lapis_lazuli 11/20 in 18.9 min (28/60, base 0/60); zebu with 8 questions per span
+(``generate.questions_per_leaf=700``) 9/20 in 29.2 min; docs/train.md.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.

@@ -222,3 +222,16 @@ def test_knowledge_documents_come_from_the_mirrored_repo(
     # every chunk of the document, as plain text (no Markdown link targets)
     passages = fsio.read_jsonl(result.output_dir / "passages" / f"{leaf.name}.jsonl")
     assert len(passages) == chunks and not any("wikilink" in p["text"] for p in passages)
+
+
+def test_a_short_document_asks_each_span_for_more_questions(
+    leaves: list[Leaf], teacher: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # 2 chunks -> 2 spans; generate.questions_per_leaf 12 -> 12 // 2 = 6 questions per span (not 3)
+    config = config_for(teacher.url, tmp_path, questions_per_leaf=12)
+    result = generate_data(config, leaves=leaves[:1], chunk_source=chunks_of, show_progress=False)
+    asked = [r.get("n") for r in teacher.requests if "quiz question for a given answer" in r["messages"][0]["content"]]
+    assert asked == [6, 6]
+    counts = result.manifest["counts"]["leaves"]["knowledge_birds"]
+    assert counts["rows"] == 10 and counts["heldout"] == 2  # 2 spans x 6, one held out per span
+    assert result.manifest["leaves"][0]["questions_per_span"] == 6

@@ -18,7 +18,7 @@ from taxolab.llm.client import _choice_tokens, normalise_base_url
 from taxolab.llm.endpoint import Endpoint
 from taxolab.sdg.blocks import BlockContext, build_block
 from taxolab.sdg.blocks.build import BuildEnv
-from taxolab.sdg.blocks.knowledge import SpanQuestions
+from taxolab.sdg.blocks.knowledge import SpanQuestions, leaf_questions_per_span
 from taxolab.sdg.library import load_pipeline_set
 from taxolab.sdg.teacher import TeacherPool, TeacherSpec
 from taxolab.testing.fake_openai import FakeOpenAIServer
@@ -195,3 +195,21 @@ def test_requests_of_one_leaf_reuse_the_cached_prefix_and_n_gives_distinct_quest
         choices = http.post("/chat/completions", json=body).json()["choices"]
     texts = [re.sub(r"\s+", " ", c["message"]["content"]).strip().lower() for c in choices]
     assert len(texts) == 3 and len(set(texts)) == 3
+
+
+@pytest.mark.parametrize(
+    ("spans", "per_span", "per_leaf", "wanted"),
+    [
+        (210, 3, 700, 3),  # the chickadee leaf: as many as questions_per_span
+        (150, 3, 700, 4),
+        (86, 3, 700, 8),  # zebu: 700 // 86 = 8
+        (69, 3, 700, 8),  # lapis lazuli: 10, capped at MAX_QUESTIONS_PER_SPAN
+        (69, 10, 700, 10),  # never fewer than questions_per_span
+        (69, 3, 0, 3),  # off
+        (0, 3, 700, 3),  # no spans counted
+    ],
+)
+def test_questions_per_span_of_a_leaf_follow_its_span_count(
+    spans: int, per_span: int, per_leaf: int, wanted: int
+) -> None:
+    assert leaf_questions_per_span(spans, per_span, per_leaf) == wanted

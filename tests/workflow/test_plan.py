@@ -135,6 +135,11 @@ def test_plan_estimates_follow_the_counts(taxonomy: Path, shared_data: Path) -> 
     # a span left short is asked again (the pipeline's top-up), so more attempts plan more requests
     more = estimates(generate={"max_attempts_per_span": 5})
     assert more[knowledge]["teacher_requests"] > base[knowledge]["teacher_requests"]
+    # generate.questions_per_leaf: a short document's spans ask for more choices in as many requests
+    asked = estimates(generate={"questions_per_leaf": 100_000})
+    assert asked[knowledge]["teacher_requests"] == base[knowledge]["teacher_requests"]
+    # 8 questions per span instead of 3 (a few blocks after the questions do not multiply)
+    assert asked[knowledge]["completion_tokens_max"] > 2.5 * base[knowledge]["completion_tokens_max"]
     # the teacher-free forms are trained tokens too: without them the knowledge mix is smaller
     fewer = estimates(mix={"forms": ["questions"]})
     assert fewer["train"]["train_tokens"] < base["train"]["train_tokens"]

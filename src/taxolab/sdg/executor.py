@@ -74,6 +74,8 @@ class Job:
     checkpoints: Path
     leaf: str = ""
     role: JobRole = "main"
+    settings: dict[str, Any] = field(default_factory=dict)
+    """This job's own block settings, over :attr:`ExecutorOptions.settings` (a leaf's ``questions_per_span``)."""
 
 
 @dataclass
@@ -207,7 +209,7 @@ class LocalExecutor:
                         gen_defaults=options.gen_defaults,
                         store=store,
                         index=index,
-                        settings=options.settings,
+                        settings={**options.settings, **job.settings},
                     )
                     results[job.key][index] = result
                     meter.seeds_done += len(seeds)

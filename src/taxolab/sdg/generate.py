@@ -18,6 +18,7 @@ from typing import Any
 from taxolab.config import paths
 from taxolab.config.schema import Config
 from taxolab.errors import TaxolabError
+from taxolab.sdg.blocks.knowledge import leaf_questions_per_span, leaf_spans
 from taxolab.sdg.chunks import ChunkPlan, TokenCounter, estimated_tokens, hf_counter, leaf_chunks, spread
 from taxolab.sdg.executor import Executor, ExecutorOptions, Job, JobResult, JobRole, LocalExecutor, teacher_stats
 from taxolab.sdg.heldout import split_heldout
@@ -33,6 +34,7 @@ from taxolab.sdg.runs import (
     write_manifest,
 )
 from taxolab.sdg.seeds import knowledge_seeds, mcq_seeds, skill_seeds
+from taxolab.sdg.settings import GenerateSettings
 from taxolab.sdg.spans import strip_markdown
 from taxolab.sdg.teacher import TeacherSpec
 from taxolab.taxonomy.model import Leaf, LeafKind
@@ -135,9 +137,12 @@ def generate_data(
             settings.chunk_word_count, settings.chunk_overlap, teacher.context_tokens, settings.max_num_tokens
         )
         chunker = _capped(chunk_source or _document_chunker(config, plan, teacher.counter), max_chunks)
-        jobs, chunks = _jobs(leaves, pipelines, settings.sdg_scale_factor, chunker, folder / "checkpoints")
+        jobs, chunks = _jobs(leaves, pipelines, settings, chunker, folder / "checkpoints")
+        asked = {job.leaf: job.settings["questions_per_span"] for job in jobs if "questions_per_span" in job.settings}
         for entry in manifest["leaves"]:
             entry["chunks"] = len(chunks[entry["name"]]) if entry["name"] in chunks else None
+            if entry["name"] in asked:
+                entry["questions_per_span"] = asked[entry["name"]]
         write_manifest(folder, manifest)
         options = ExecutorOptions(
             batch_size=batch_size,
@@ -179,9 +184,13 @@ def generate_data(
 
 
 def _jobs(
-    leaves: list[Leaf], pipelines: PipelineSet, scale: int, chunker: ChunkSource, checkpoints: Path
+    leaves: list[Leaf], pipelines: PipelineSet, settings: GenerateSettings, chunker: ChunkSource, checkpoints: Path
 ) -> tuple[list[Job], dict[str, list[str]]]:
-    """Each leaf's jobs (role ``main``, and ``mcq`` for knowledge) and each knowledge leaf's chunks."""
+    """Each leaf's jobs (role ``main``, and ``mcq`` for knowledge) and each knowledge leaf's chunks.
+
+    A knowledge job's ``questions_per_span`` is its leaf's (:func:`leaf_questions_per_span`).
+    """
+    scale = settings.sdg_scale_factor
     jobs: list[Job] = []
     chunks_by_leaf: dict[str, list[str]] = {}
     for leaf in leaves:
@@ -192,7 +201,12 @@ def _jobs(
             if not chunks:
                 raise TaxolabError(f"{leaf.qna_path}: the leaf's documents hold no text to generate from")
             seeds = knowledge_seeds(leaf, chunks, scale, per_chunk=pipeline.seed_rows == "per_chunk")
-            jobs.append(_job(leaf, pipeline, seeds, checkpoints))
+            job = _job(leaf, pipeline, seeds, checkpoints)
+            spans = leaf_spans(pipeline.blocks, seeds)
+            if spans:
+                wanted = leaf_questions_per_span(spans, settings.questions_per_span, settings.questions_per_leaf)
+                job.settings = {"questions_per_span": wanted}
+            jobs.append(job)
             jobs.append(_job(leaf, pipelines.mcq, mcq_seeds(leaf, chunks), checkpoints, role="mcq"))
         else:
             jobs.append(_job(leaf, pipeline, skill_seeds(leaf, scale), checkpoints))

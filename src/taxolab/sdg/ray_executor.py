@@ -66,8 +66,16 @@ class _BatchWorker:
         return os.getpid()
 
     async def run_batch(
-        self, pipeline_path: str, seeds: list[dict[str, Any]], seed: str, checkpoints: str, index: int
+        self,
+        pipeline_path: str,
+        seeds: list[dict[str, Any]],
+        seed: str,
+        checkpoints: str,
+        index: int,
+        *,
+        settings: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """One batch; ``settings`` (the job's own, e.g. a leaf's ``questions_per_span``) go over the run's."""
         from taxolab.sdg.executor import MeteredTeacher, run_batch
         from taxolab.sdg.pipeline import load_pipeline
         from taxolab.sdg.teacher import TeacherPool
@@ -87,7 +95,7 @@ class _BatchWorker:
             gen_defaults=self._gen_defaults,
             store=store,
             index=index,
-            settings=self._settings,
+            settings={**self._settings, **(settings or {})},
         )
         return {
             "rows": result.rows,
@@ -156,7 +164,12 @@ class RayExecutor:
                 worker = workers[slot % len(workers)]
                 slot += 1
                 ref = worker.run_batch.remote(
-                    str(job.pipeline.path), seeds, batch_seed(options.seed, job.key, index), str(job.checkpoints), index
+                    str(job.pipeline.path),
+                    seeds,
+                    batch_seed(options.seed, job.key, index),
+                    str(job.checkpoints),
+                    index,
+                    settings=job.settings,
                 )
                 pending[ref] = (job, index, len(seeds))
         with Reporter(options.show_progress) as reporter:

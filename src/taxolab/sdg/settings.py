@@ -50,6 +50,15 @@ class GenerateSettings(Section):
             "request); spans with 2+ valid ones give one to the held-out evaluation set."
         ),
     )
+    questions_per_leaf: int = Field(
+        0,
+        ge=0,
+        description=(
+            "Answer-first generation: questions a leaf's spans are asked for in all; a leaf with fewer than "
+            "questions_per_leaf / questions_per_span spans asks each span for more (at most 8), so a short "
+            "document gets as many phrasings as a long one. 0: every span asks questions_per_span."
+        ),
+    )
     max_attempts_per_span: int = Field(
         3,
         ge=1,

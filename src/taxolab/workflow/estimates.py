@@ -287,7 +287,9 @@ class Estimator:
                 tokens = min(cap, int(block.config.gen_kwargs.get("max_tokens", cap)))
                 if isinstance(block, knowledge.SpanQuestions):
                     asked = block.config.questions if isinstance(block.config, knowledge.SpanQuestionsConfig) else None
-                    times = asked or config.generate.questions_per_span
+                    times = asked or knowledge.leaf_questions_per_span(
+                        work.rows, config.generate.questions_per_span, config.generate.questions_per_leaf
+                    )
                     # one request of n choices per span, then top-ups for spans left short (measured share)
                     rounds = 1.0
                     if isinstance(block.config, knowledge.SpanQuestionsConfig) and block.config.top_up is not None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
 from pydantic import Field
@@ -35,7 +35,7 @@ from taxolab.sdg.prompts import PromptConfig
 from taxolab.sdg.referents import answer_spans, document_subject, subject_named
 from taxolab.sdg.spans import (
     MIN_SPAN_WORDS,
-    document_spans,  # noqa: F401 (workflow.plan counts spans through this module)
+    document_spans,
     strip_markdown,
     word_count,
 )
@@ -72,6 +72,31 @@ ANSWER_FIRST = "answer_first"
 DEFAULT_QUESTIONS_PER_SPAN = 3
 DEFAULT_MAX_ATTEMPTS = 3
 """Requests per span when the run gives no ``generate.max_attempts_per_span``."""
+MAX_QUESTIONS_PER_SPAN = 8
+"""Most questions :func:`leaf_questions_per_span` raises a span to (eight ``n`` choices of one request)."""
+
+
+def leaf_questions_per_span(spans: int, per_span: int, per_leaf: int) -> int:
+    """Questions wanted per span of a leaf with ``spans`` answer spans (``generate.questions_per_leaf``).
+
+    ``per_leaf`` 0 (off) or no spans: ``per_span``. Else ``per_leaf // spans``, never under ``per_span``
+    nor over :data:`MAX_QUESTIONS_PER_SPAN` (unless ``per_span`` is). A short document gets more phrasings
+    per fact in the teacher time a long one takes: with 700 (cpu-small), the chickadee leaf (210 spans at
+    400-word chunks) asks 3 per span, zebu (86) and lapis lazuli (69) 8. Why: a fact is recalled under a new phrasing after varied exposures (Allen-Zhu
+    and Li, Physics of Language Models 3.1); measured in docs/train.md (bench/bench_knowledge_recall.py).
+    """
+    if per_leaf <= 0 or spans <= 0:
+        return per_span
+    return max(per_span, min(MAX_QUESTIONS_PER_SPAN, per_leaf // spans))
+
+
+def leaf_spans(blocks: Iterable[Any], seeds: list[Row]) -> int:
+    """The answer spans the first ``split_spans`` block of ``blocks`` makes of ``seeds`` (0 without one)."""
+    for block in blocks:
+        if isinstance(block, SplitSpans):
+            column, min_words = block.config.column, block.config.min_words
+            return sum(len(document_spans(str(seed.get(column, "")), min_words=min_words)) for seed in seeds)
+    return 0
 
 
 class SplitSpansConfig(BlockConfig):
