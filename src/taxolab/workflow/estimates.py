@@ -274,15 +274,7 @@ class Estimator:
                     work.completion + times * inner.completion,
                 )
             elif isinstance(block, knowledge.SplitSpans):
-                spans = sum(
-                    len(
-                        knowledge.document_spans(
-                            str(seed.get(block.config.column, "")), min_words=block.config.min_words
-                        )
-                    )
-                    for seed in seeds
-                )
-                work.rows = spans if seeds and "document" in seeds[0] else work.rows
+                work.rows = block.count(seeds) if seeds and "document" in seeds[0] else work.rows
             elif isinstance(block, LLMBlock):
                 tokens = min(cap, int(block.config.gen_kwargs.get("max_tokens", cap)))
                 if isinstance(block, knowledge.SpanQuestions):

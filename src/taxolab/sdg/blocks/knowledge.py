@@ -94,11 +94,7 @@ def leaf_questions_per_span(spans: int, per_span: int, per_leaf: int) -> int:
 
 def leaf_spans(blocks: Iterable[Any], seeds: list[Row]) -> int:
     """The answer spans the first ``split_spans`` block of ``blocks`` makes of ``seeds`` (0 without one)."""
-    for block in blocks:
-        if isinstance(block, SplitSpans):
-            column, min_words = block.config.column, block.config.min_words
-            return sum(len(document_spans(str(seed.get(column, "")), min_words=min_words)) for seed in seeds)
-    return 0
+    return next((block.count(seeds) for block in blocks if isinstance(block, SplitSpans)), 0)
 
 
 class SplitSpansConfig(BlockConfig):
@@ -125,6 +121,11 @@ class SplitSpans(Block[SplitSpansConfig]):
 
     kind = "split_spans"
     Config = SplitSpansConfig
+
+    def count(self, rows: list[Row]) -> int:
+        """How many spans :meth:`run` makes of ``rows``, without resolving referents (the same count)."""
+        column, min_words = self.config.column, self.config.min_words
+        return sum(len(document_spans(str(row.get(column, "")), min_words=min_words)) for row in rows)
 
     @property
     def input_columns(self) -> set[str]:
