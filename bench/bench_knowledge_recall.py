@@ -45,6 +45,11 @@ Cost on 2 idle cores: the three-leaf run ~1.5 h, each ablation ~20-35 min.
     .venv/bin/python bench/bench_knowledge_recall.py --quick          # smoke: one leaf, tiny settings
     .venv/bin/python bench/bench_knowledge_recall.py --score-only RUN_DIR --json   # rescore a finished run
     .venv/bin/python bench/bench_knowledge_recall.py --leaf zebu --set mix.passage_permutations=3   # a lever
+    .venv/bin/python bench/bench_knowledge_recall.py --leaf zebu --lever mix.fill_in_answer=item   # paired
+
+``--lever KEY=VALUE`` (repeatable) reruns ``taxolab run`` on the main run's generation with one setting
+changed (no teacher request), so the variant and the main run differ only in that setting and in training
+noise: its row gives the questions it gained and lost against the main run, and its own recall.
 
 Measured 2026-12-04 (cpu-small, fp32, one leaf per run, idle): chickadee 14/20 in 35.6 min, zebu 7/20 in
 16.3 min, lapis_lazuli 10/20 in 15.3 min (31/60), base 0/60; zebu with ``mix.fill_in_per_fact=3
@@ -58,7 +63,10 @@ Seed text unwrapped, few-shot turns most like the task, one permuted passage ord
 at about half the previous day's tokens/s, so its minutes do not compare): chickadee 12/20 (51.9 min, 201k trained
 tokens against 236k), zebu 9/20 (25.0 min); the same code the next morning (b0b9e88): chickadee 9/20 in 31.7 min,
 zebu 8/20 in 16.1 min, lapis_lazuli 11/20 in 18.9 min (28/60, base 0/60); zebu with 8 questions per span
-(``generate.questions_per_leaf=700``) 9/20 in 29.2 min; docs/train.md.
+(``generate.questions_per_leaf=700``) 9/20 in 29.2 min. 2026-12-05 afternoon: chickadee with
+``mix.fill_in_answer=item`` 15/20 in 32.6 min (training at 145 tokens/s); zebu's morning generation retrained
+(paired, the way ``--lever`` runs): as shipped 7/20 (8 the first time: 4 right only then, 3 only now), with
+``mix.fill_in_answer=item`` 5/20, with it and ``mix.fill_in_per_fact=2`` 7/20; docs/train.md.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
@@ -481,9 +489,10 @@ def print_ablations(rows: list[dict[str, Any]], n: int) -> None:
         if row.get("skipped"):
             print(f"{row['variant']:40} {'-':>7} {'-':>6} {'-':>9}  skipped: {row['skipped']}")
             continue
+        paired = f" (+{row['gained']} -{row['lost']} questions; own recall {row['recall']})" if "gained" in row else ""
         print(
             f"{row['variant']:40} {row['right']:>3}/{n} {row['right'] - shipped:>+6} "
-            f"{row['seconds'] / 60:>9.1f}  {row['how']}"
+            f"{row['seconds'] / 60:>9.1f}  {row['how']}{paired}"
         )
 
 
@@ -511,6 +520,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ablations", action="store_true", help="also run every ablation (one training each)")
     parser.add_argument(
         "--ablation", action="append", choices=[*FILE_ABLATIONS, FORM_ABLATION], help="only this ablation (repeatable)"
+    )
+    parser.add_argument(
+        "--lever",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="also rerun on the main run's generation with this setting changed (repeatable, one run each)",
     )
     parser.add_argument("--from-run", type=Path, help="a finished cpu-small run folder to score and ablate")
     parser.add_argument("--score-only", type=Path, help="score the base and the final model of a finished run folder")
@@ -556,9 +572,9 @@ def main(argv: list[str] | None = None) -> None:
         "stages": stage_times(main_run),
         "answers": {"base": base_rows, "trained": trained_rows},
     }
-    if args.ablations or args.ablation:
+    if args.ablations or args.ablation or args.lever:
         result["ablations"] = ablations(
-            args, main_run, work=work, env=env, prompt=prompt, leaves=leaves, shipped=table["total"]["trained"]["right"]
+            args, main_run, work=work, env=env, prompt=prompt, leaves=leaves, shipped=trained_rows
         )
     result["load_average"] = os.getloadavg()[0]
     if args.json:
@@ -588,13 +604,35 @@ def ablations(
     env: dict[str, str],
     prompt: str,
     leaves: list[BenchLeaf],
-    shipped: int,
+    shipped: dict[str, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
-    """The ablation table's rows: ``{"variant", "right", "seconds", "how"}`` or ``{"variant", "skipped"}``."""
-    chosen = args.ablation or [FORM_ABLATION, *FILE_ABLATIONS]
+    """The ablation table's rows: ``{"variant", "right", "seconds", "how"}`` or ``{"variant", "skipped"}``.
+
+    ``shipped``: the main run's trained answers (:func:`score`). A ``--lever`` row also carries
+    ``gained``/``lost`` (questions right only in the variant / only in the main run: the paired view, as
+    both trained on the same generation) and ``recall`` (the variant run's own held-out figure).
+    """
+    chosen = args.ablation or ([] if args.lever and not args.ablations else [FORM_ABLATION, *FILE_ABLATIONS])
+    main_right = sum(r["right"] for rows_ in shipped.values() for r in rows_)
     rows: list[dict[str, Any]] = [
-        {"variant": "cpu-small as shipped", "right": shipped, "seconds": sum(s["seconds"] for s in stage_times(main_run)), "how": "taxolab run"}
+        {"variant": "cpu-small as shipped", "right": main_right, "seconds": sum(s["seconds"] for s in stage_times(main_run)), "how": "taxolab run"}
     ]  # fmt: skip
+    for lever in args.lever:
+        folder = seed_variant_run(main_run, work / f"run-lever-{slug(lever)}")
+        taxonomy = run_taxonomy(main_run)
+        if taxonomy is None or not taxonomy.is_dir():
+            taxonomy = make_taxonomy(work / "taxonomy-ablations", leaves)
+        seconds = run_loop(taxonomy, folder, env, [*(QUICK_SETTINGS if args.quick else []), *args.set, lever])
+        variant = score(trained_model(folder), prompt, leaves)
+        pairs = [
+            (a["right"], b["right"]) for name in shipped for a, b in zip(shipped[name], variant[name], strict=True)
+        ]
+        recall = product_recall(folder, leaves).get("overall", {}).get("trained")
+        rows.append(
+            {"variant": f"with {lever}", "right": sum(b for _, b in pairs), "seconds": seconds,
+             "how": f"taxolab run --set {lever}", "gained": sum(b and not a for a, b in pairs),
+             "lost": sum(a and not b for a, b in pairs), "recall": recall}
+        )  # fmt: skip
 
     def right_of(model: Path) -> int:
         return sum(r["right"] for rows_ in score(model, prompt, leaves).values() for r in rows_)

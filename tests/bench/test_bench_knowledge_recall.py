@@ -216,3 +216,18 @@ def test_old_question_check_adds_back_only_the_new_reasons(tmp_path: Path) -> No
     assert [s["messages"][1]["content"] for s in old] == ["New?"]
     every = bench.add_back(tmp_path / "run", "without question checks", "sys")
     assert [s["messages"][1]["content"] for s in every] == ["Old?", "New?"]
+
+
+def test_a_lever_row_gives_the_paired_change(capsys: pytest.CaptureFixture[str]) -> None:
+    args = bench.parse_args(["--from-run", "r", "--lever", "mix.fill_in_answer=item", "--lever", "mix.seed=7"])
+    assert args.lever == ["mix.fill_in_answer=item", "mix.seed=7"] and not args.ablation
+    rows = [
+        {"variant": "cpu-small as shipped", "right": 9, "seconds": 600, "how": "taxolab run"},
+        {"variant": "with mix.fill_in_answer=item", "right": 11, "seconds": 540, "how": "taxolab run --set ...",
+         "gained": 4, "lost": 2, "recall": 0.5},
+    ]  # fmt: skip
+    bench.print_ablations(rows, 20)
+    out = capsys.readouterr().out
+    assert re.search(
+        r"^with mix.fill_in_answer=item\s+11/20\s+\+2\s+9\.0 .*\(\+4 -2 questions; own recall 0.5\)", out, re.M
+    )

@@ -243,6 +243,18 @@ def test_fill_in_blanks_one_item_and_answers_with_the_whole_sentence() -> None:
     assert samples[0]["metadata"] == {"leaf": LEAF, "kind": "knowledge", "sample_type": "fill_in", "span_id": "0:1"}
 
 
+def test_fill_in_with_item_answers_trains_the_item_alone_and_still_counts_as_a_form_of_its_fact() -> None:
+    span = "The edges of the wings are paler than the Carolina chickadee, and the bib than the Carolina chickadee."
+    fact = Fact("0:1", span, span, 0, LEAF)
+    samples = fill_in_samples([fact], "the black-capped chickadee", system="s", per_fact=1, answer="item")
+    assert [s["messages"][2]["content"] for s in samples] == ["Carolina"]
+    assert samples[0]["messages"][1]["content"].count("___") == 2  # the item is blanked wherever it stands
+    # the prompt's sentence with its blanks filled is the fact: the item-only sample is one of its forms
+    assert count_forms([fact], samples, min_forms=1)["per_fact"][0]["forms"] == 1
+    with pytest.raises(ValueError, match="'sentence' or 'item'"):
+        fill_in_samples([fact], None, system="s", per_fact=1, answer="word")
+
+
 def test_wh_questions_ask_for_an_item_from_the_sentence_end_and_answer_with_the_whole_sentence() -> None:
     span = "They lay on average 6–8 eggs, which hatch after 11–14 days."
     named = "In 1999, researchers at Texas A&M University cloned a zebu (Bos indicus)."
@@ -448,3 +460,15 @@ def test_a_teacher_test_question_made_of_document_text_leaves_the_test_set(tmp_p
     build_training_sets([LeafSource(leaf, folder)], out, "r", options())
     assert [text for text in training_texts(out) if normalize(asked) in text]  # the passages are trained
     assert normalize(asked) not in {normalize(str(t["question"])) for t in read_unsplit(out, "test", LEAF)}
+
+
+def test_mix_fill_in_answer_reaches_the_training_file(tmp_path: Path) -> None:
+    leaf, folder, _ = write_leaf(tmp_path)
+    config = load_config(None, {"mix": {"fill_in_answer": "item", "forms": ["questions", "fill_in"]}})
+    out = tmp_path / "mix"
+    build_training_sets([LeafSource(leaf, folder)], out, "r", MixOptions.from_config(config))
+    rows = [json.loads(line) for line in (out / "knowledge_train_msgs_r.jsonl").read_text().splitlines()]
+    fill_ins = [r["messages"] for r in rows if r["metadata"].get("sample_type") == "fill_in"]
+    assert fill_ins and all(len(m[-1]["content"].split()) <= 6 for m in fill_ins)  # the item, never the sentence
+    counted = json.loads((out / "forms" / f"{LEAF}.json").read_text())
+    assert counted["by_kind"]["fill_in"] == len(fill_ins)  # each still counts as a form of its fact

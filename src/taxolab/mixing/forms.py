@@ -14,8 +14,9 @@ builds, from the document alone (true by construction, no teacher request):
   made only where some span changed);
 - ``fill_in``: the span with one salient item (a number, a proper name, a
   parenthesised name, a hyphenated term, a list item) blanked; the assistant writes
-  the whole sentence, so the answer tokens are trained in their context
-  (salient-span masking, Guu et al. 2020, as a chat task);
+  the whole sentence, so the answer tokens are trained in their context, or with
+  ``mix.fill_in_answer: item`` the item alone (salient-span masking, Guu et al.
+  2020, as a chat task);
 - ``wh_questions``: the span as an echo question, one salient item replaced by a
   wh-phrase ("In 1999, researchers at what successfully cloned a zebu?"; a year
   asks "what year", a percentage "what percentage", another number "how many"),
@@ -198,8 +199,17 @@ def salient_items(text: str, subject: str | None = None) -> list[str]:
     return [item for item in items if not any(item != other and f" {item} " in f" {other} " for other in items)]
 
 
-def fill_in_samples(facts: list[Fact], subject: str | None, *, system: str, per_fact: int) -> list[dict[str, Any]]:
-    """Up to ``per_fact`` fill-in (cloze) chat samples per fact, one salient item blanked in each."""
+def fill_in_samples(
+    facts: list[Fact], subject: str | None, *, system: str, per_fact: int, answer: str = "sentence"
+) -> list[dict[str, Any]]:
+    """Up to ``per_fact`` fill-in (cloze) chat samples per fact, one salient item blanked in each.
+
+    ``answer`` (``mix.fill_in_answer``): ``"sentence"``, the assistant writes the whole sentence with the
+    blank filled; ``"item"``, only the blanked item (salient-span masking as Guu et al. 2020 train it:
+    the loss on the masked span alone). Raises ``ValueError`` for any other value.
+    """
+    if answer not in ("sentence", "item"):
+        raise ValueError(f"fill-in answer must be 'sentence' or 'item', not {answer!r}")
     about = f" about {subject}" if subject else ""
     samples = []
     for fact in facts:
@@ -209,7 +219,7 @@ def fill_in_samples(facts: list[Fact], subject: str | None, *, system: str, per_
             if BLANK not in blanked:
                 continue
             user = f"Fill in the blank in this sentence{about}: {blanked}"
-            samples.append(_chat(user, text, fact, "fill_in", system))
+            samples.append(_chat(user, text if answer == "sentence" else item, fact, "fill_in", system))
     return samples
 
 
@@ -424,6 +434,7 @@ def teacher_free_samples(
     system: str,
     fill_in_per_fact: int,
     permutations: int,
+    fill_in_answer: str = "sentence",
     rng: random.Random,
     wh_questions_per_fact: int,
     entity_questions_per_fact: int,
@@ -434,7 +445,7 @@ def teacher_free_samples(
     if "restated" in wanted:
         samples += restated_passages(passages, facts)
     if "fill_in" in wanted:
-        samples += fill_in_samples(facts, subject, system=system, per_fact=fill_in_per_fact)
+        samples += fill_in_samples(facts, subject, system=system, per_fact=fill_in_per_fact, answer=fill_in_answer)
     if "wh_questions" in wanted:
         samples += wh_question_samples(facts, subject, system=system, per_fact=wh_questions_per_fact)
     if "entity_questions" in wanted:
@@ -492,6 +503,7 @@ def count_forms(facts: list[Fact], samples: list[dict[str, Any]], *, min_forms: 
         messages = sample["messages"]
         whole = normalize(" ".join(m["content"] for m in messages if m["role"] != "system"))
         trained = " " + " ".join(normalize(m["content"]) for m in messages if m["role"] in ("assistant", "pretraining"))
+        trained += " " + normalize(_filled_blank(messages))
         meta = sample.get("metadata") or {}
         kind = (
             "seed_examples"
@@ -520,6 +532,19 @@ def count_forms(facts: list[Fact], samples: list[dict[str, Any]], *, min_forms: 
         "none": [{k: e[k] for k in ("span_id", "span")} for e in per_fact if e["forms"] == 0],
         "per_fact": per_fact,
     }
+
+
+def _filled_blank(messages: list[dict[str, Any]]) -> str:
+    """A fill-in's sentence with its blank filled by the assistant's item (``""`` for any other sample).
+
+    With ``mix.fill_in_answer: item`` the assistant turn is the item alone, so the fact it trains is
+    the prompt's sentence with the blank filled.
+    """
+    users = [m["content"] for m in messages if m["role"] == "user"]
+    answers = [m["content"] for m in messages if m["role"] == "assistant"]
+    if len(users) != 1 or len(answers) != 1 or BLANK not in users[0]:
+        return ""
+    return str(users[0]).split(": ", 1)[-1].replace(BLANK, str(answers[0]).strip())
 
 
 def forms_file(out_dir: Path, leaf: str) -> Path:

@@ -98,6 +98,7 @@ class MixOptions:
     forms: tuple[str, ...] = DEFAULT_FORMS
     min_forms_per_fact: int = 8
     fill_in_per_fact: int = 3
+    fill_in_answer: str = "sentence"
     passage_permutations: int = 2
     wh_questions_per_fact: int = 2
     entity_questions_per_fact: int = 2
@@ -117,6 +118,7 @@ class MixOptions:
             forms=tuple(settings.forms),
             min_forms_per_fact=settings.min_forms_per_fact,
             fill_in_per_fact=settings.fill_in_per_fact,
+            fill_in_answer=settings.fill_in_answer,
             passage_permutations=settings.passage_permutations,
             wh_questions_per_fact=settings.wh_questions_per_fact,
             entity_questions_per_fact=settings.entity_questions_per_fact,
@@ -263,6 +265,7 @@ def _with_forms(
         kind=forms.subject_kind(leaf.domain),
         system=options.system_prompt,
         fill_in_per_fact=options.fill_in_per_fact,
+        fill_in_answer=options.fill_in_answer,
         permutations=options.passage_permutations,
         wh_questions_per_fact=options.wh_questions_per_fact,
         entity_questions_per_fact=options.entity_questions_per_fact,
