@@ -489,7 +489,8 @@ def print_ablations(rows: list[dict[str, Any]], n: int) -> None:
         if row.get("skipped"):
             print(f"{row['variant']:40} {'-':>7} {'-':>6} {'-':>9}  skipped: {row['skipped']}")
             continue
-        paired = f" (+{row['gained']} -{row['lost']} questions; own recall {row['recall']})" if "gained" in row else ""
+        recall = "-" if row.get("recall") is None else f"{row['recall']:.0%}"
+        paired = f" (+{row['gained']} -{row['lost']} questions; own recall {recall})" if "gained" in row else ""
         print(
             f"{row['variant']:40} {row['right']:>3}/{n} {row['right'] - shipped:>+6} "
             f"{row['seconds'] / 60:>9.1f}  {row['how']}{paired}"

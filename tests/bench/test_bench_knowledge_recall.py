@@ -229,5 +229,5 @@ def test_a_lever_row_gives_the_paired_change(capsys: pytest.CaptureFixture[str])
     bench.print_ablations(rows, 20)
     out = capsys.readouterr().out
     assert re.search(
-        r"^with mix.fill_in_answer=item\s+11/20\s+\+2\s+9\.0 .*\(\+4 -2 questions; own recall 0.5\)", out, re.M
+        r"^with mix.fill_in_answer=item\s+11/20\s+\+2\s+9\.0 .*\(\+4 -2 questions; own recall 50%\)", out, re.M
     )
