@@ -48,7 +48,7 @@ Cost on 2 idle cores: the three-leaf run ~1.5 h, each ablation ~20-35 min.
     .venv/bin/python bench/bench_knowledge_recall.py --leaf zebu --lever mix.fill_in_answer=item   # paired
 
 ``--lever KEY=VALUE`` (repeatable) reruns ``taxolab run`` on the main run's generation with one setting
-changed (no teacher request), so the variant and the main run differ only in that setting and in training
+changed (no teacher request; evaluating recall only, as the form ablations do), so the variant and the main run differ only in that setting and in training
 noise: its row gives the questions it gained and lost against the main run, and its own recall.
 
 Measured 2026-12-04 (cpu-small, fp32, one leaf per run, idle): chickadee 14/20 in 35.6 min, zebu 7/20 in
@@ -370,6 +370,15 @@ def form_variants(kinds: list[str]) -> dict[str, list[str]]:
     return variants
 
 
+def ablation_taxonomy(main_run: Path, work: Path, leaves: list[BenchLeaf]) -> Path:
+    """The taxonomy the main run was made from; where that folder is gone, one made once under ``work``."""
+    taxonomy = run_taxonomy(main_run)
+    if taxonomy is not None and taxonomy.is_dir():
+        return taxonomy
+    made = work / "taxonomy-ablations"
+    return made if made.is_dir() else make_taxonomy(made, leaves)
+
+
 def seed_variant_run(main_run: Path, dest: Path) -> Path:
     """A run folder holding the main run's generation and manifest, so ``taxolab run`` there asks no teacher."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -620,10 +629,8 @@ def ablations(
     ]  # fmt: skip
     for lever in args.lever:
         folder = seed_variant_run(main_run, work / f"run-lever-{slug(lever)}")
-        taxonomy = run_taxonomy(main_run)
-        if taxonomy is None or not taxonomy.is_dir():
-            taxonomy = make_taxonomy(work / "taxonomy-ablations", leaves)
-        seconds = run_loop(taxonomy, folder, env, [*(QUICK_SETTINGS if args.quick else []), *args.set, lever])
+        settings = [*(QUICK_SETTINGS if args.quick else []), *ABLATION_RUN_SETTINGS, *args.set, lever]
+        seconds = run_loop(ablation_taxonomy(main_run, work, leaves), folder, env, settings)
         variant = score(trained_model(folder), prompt, leaves)
         pairs = [
             (a["right"], b["right"]) for name in shipped for a, b in zip(shipped[name], variant[name], strict=True)
@@ -645,9 +652,6 @@ def ablations(
             rows.append({"variant": "form kinds (mix.forms)", "skipped": "this taxolab has no mix.forms setting"})
         elif not any(name.startswith("fewer forms") for name in variants):
             rows.append({"variant": "fewer forms", "skipped": f"mix.forms {kinds} has no teacher kind {TEACHER_FORMS}"})
-        taxonomy = run_taxonomy(main_run)
-        if variants and (taxonomy is None or not taxonomy.is_dir()):
-            taxonomy = make_taxonomy(work / "taxonomy-ablations", leaves)  # the run's own folder is gone
         for name, keep in variants.items():
             folder = seed_variant_run(main_run, work / f"run-{slug(name)}")
             settings = [
@@ -655,7 +659,7 @@ def ablations(
                 *ABLATION_RUN_SETTINGS,
                 f"mix.forms=[{', '.join(keep)}]",
             ]
-            seconds = run_loop(taxonomy or work / "taxonomy", folder, env, settings)
+            seconds = run_loop(ablation_taxonomy(main_run, work, leaves), folder, env, settings)
             rows.append({"variant": name, "right": right_of(trained_model(folder)), "seconds": seconds, "how": "taxolab run --set mix.forms"})  # fmt: skip
     for name in [c for c in chosen if c in FILE_ABLATIONS]:
         data = ablation_data(main_run, work / f"data-{slug(name)}", name, prompt)

@@ -231,3 +231,13 @@ def test_a_lever_row_gives_the_paired_change(capsys: pytest.CaptureFixture[str])
     assert re.search(
         r"^with mix.fill_in_answer=item\s+11/20\s+\+2\s+9\.0 .*\(\+4 -2 questions; own recall 50%\)", out, re.M
     )
+
+
+def test_ablations_make_a_gone_taxonomy_once_and_reuse_it(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"info": {"config": {}}, "steps": {}}))  # no taxonomy recorded
+    leaves = [bench.LEAVES["zebu"]]
+    first = bench.ablation_taxonomy(run, tmp_path, leaves)
+    assert (first / bench.LEAVES["zebu"].path / "qna.yaml").is_file()
+    assert bench.ablation_taxonomy(run, tmp_path, leaves) == first  # a second lever or form ablation reuses it

@@ -535,16 +535,17 @@ def count_forms(facts: list[Fact], samples: list[dict[str, Any]], *, min_forms: 
 
 
 def _filled_blank(messages: list[dict[str, Any]]) -> str:
-    """A fill-in's sentence with its blank filled by the assistant's item (``""`` for any other sample).
+    """A fill-in's prompt with its blank filled by the assistant's item (``""`` for any other sample).
 
     With ``mix.fill_in_answer: item`` the assistant turn is the item alone, so the fact it trains is
-    the prompt's sentence with the blank filled.
+    the prompt's sentence with the blank filled (the request's words around it do not matter to a
+    containment test).
     """
     users = [m["content"] for m in messages if m["role"] == "user"]
     answers = [m["content"] for m in messages if m["role"] == "assistant"]
     if len(users) != 1 or len(answers) != 1 or BLANK not in users[0]:
         return ""
-    return str(users[0]).split(": ", 1)[-1].replace(BLANK, str(answers[0]).strip())
+    return str(users[0]).replace(BLANK, str(answers[0]).strip())
 
 
 def forms_file(out_dir: Path, leaf: str) -> Path:
