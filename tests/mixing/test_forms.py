@@ -15,6 +15,7 @@ from taxolab.mixing import MixOptions, build_training_sets
 from taxolab.mixing.forms import (
     Fact,
     count_forms,
+    cue_question_samples,
     entity_items,
     entity_question_samples,
     fill_in_samples,
@@ -195,6 +196,7 @@ def test_each_form_kind_can_be_turned_off_without_changing_the_others(tmp_path: 
         "fill_in": {"fill_in"},
         "wh_questions": {"wh_question"},
         "entity_questions": {"entity_question"},
+        "cue_questions": {"cue_question"},
         "reverse": {"reverse"},
         "permuted_passages": {"permuted_passage"},
     }[kind]
@@ -302,6 +304,30 @@ def test_entity_questions_are_keyed_on_a_name_or_year_of_the_fact_and_answered_w
         "Tell me about Charolais.",
     )
     assert alone == entity_question_samples(facts[:1], None, system="s", per_fact=1)
+
+
+def test_cue_questions_name_three_content_words_but_not_the_item_and_are_answered_whole() -> None:
+    weaning = (
+        "Studies on the natural weaning of zebu cattle have shown that cows wean their calves over a 2-week period."
+    )
+    short = "Zebu graze."
+    facts = [Fact("0:0", weaning, weaning, 0, LEAF), Fact("0:1", short, short, 0, LEAF)]
+    samples = cue_question_samples(facts, "Zebu", system="s", per_fact=2)
+    assert {s["messages"][2]["content"] for s in samples} == {weaning}  # "Zebu graze." has one content word: none
+    assert len(samples) == 1  # one salient item (the closing phrase "a 2-week period") asks one question
+    question = samples[0]["messages"][1]["content"]
+    assert question.endswith(("(Zebu)?", "(Zebu)."))
+    named = question.split(" about ")[-1].split(" (")[0].replace(" and ", ", ").split(", ")
+    content = {"Studies", "natural", "weaning", "cattle", "shown", "cows", "wean", "calves", "period"}
+    assert len(named) == 3 and set(named) <= content  # three content words, in the sentence's order
+    assert named == sorted(named, key=weaning.index)
+    assert (
+        "2-week" not in question and "period" not in named and "zebu" not in " ".join(named).lower()
+    )  # not the item, not the subject
+    assert samples[0]["metadata"]["sample_type"] == "cue_question"
+    assert samples == cue_question_samples(facts, "Zebu", system="s", per_fact=2)  # reruns ask the same
+    counted = count_forms(facts[:1], samples, min_forms=1)
+    assert counted["by_kind"] == {"cue_questions": 1}
 
 
 @pytest.mark.parametrize(

@@ -145,6 +145,8 @@ def test_plan_estimates_follow_the_counts(taxonomy: Path, shared_data: Path) -> 
     assert fewer["train"]["train_tokens"] < base["train"]["train_tokens"]
     keyed = estimates(mix={"forms": [*DEFAULT_FORMS, "entity_questions"]})  # an opt-in kind costs tokens too
     assert keyed["train"]["train_tokens"] > base["train"]["train_tokens"]
+    uncued = estimates(mix={"forms": [kind for kind in DEFAULT_FORMS if kind != "cue_questions"]})
+    assert uncued["train"]["train_tokens"] < base["train"]["train_tokens"]
     item_only = estimates(mix={"fill_in_answer": "item"})  # a fill-in answered with its item is shorter
     assert item_only["train"]["train_tokens"] < base["train"]["train_tokens"]
     assert "chunks" in base[knowledge]["basis"]

@@ -26,6 +26,10 @@ builds, from the document alone (true by construction, no teacher request):
 - ``entity_questions``: a short question keyed on one of the span's names, years or
   rare words that no other span has ("Tell me about Canchim in relation to the
   zebu."), answered with the whole sentence (opt-in);
+- ``cue_questions``: a question naming three content words of the span (not the
+  item it would ask for), "What is known about weaning, cows and period (Zebu)?",
+  answered with the whole sentence: the few words a user's question shares with
+  the sentence lead to it;
 - ``reverse``: where the span's grammatical subject is the leaf's subject, the
   subject asked for from the attribute ("Which animal feeds on ...?");
 - ``permuted_passages``: each passage's spans in a few shuffled orders
@@ -54,7 +58,7 @@ from typing import Any
 from taxolab.datarun import FORMS, MESSAGES, QUESTIONS_KEY, DataRun
 from taxolab.mixing.messages import chat_sample
 from taxolab.sdg.spans import document_spans, word_count
-from taxolab.text import normalize
+from taxolab.text import STOP_WORDS, normalize
 
 BLANK = "___"
 
@@ -67,6 +71,7 @@ SAMPLE_KINDS = {
     "fill_in": "fill_in",
     "wh_question": "wh_questions",
     "entity_question": "entity_questions",
+    "cue_question": "cue_questions",
     "reverse": "reverse",
     "permuted_passage": "permuted_passages",
 }
@@ -353,6 +358,54 @@ def entity_question_samples(
     return samples
 
 
+_CUE_TEMPLATES = ("What is known about {cues}?", "What does the text say about {cues}?", "Tell me about {cues}.")
+_CUES = 3
+
+
+def cue_question_samples(facts: list[Fact], subject: str | None, *, system: str, per_fact: int) -> list[dict[str, Any]]:
+    """Up to ``per_fact`` cue questions per fact: a question that names three of the fact's content words and
+    is answered with the whole sentence.
+
+    One question per salient item (:func:`salient_items`, at most ``per_fact``): its cues are three words
+    drawn (seeded by the fact and the item) from the sentence's content words of three or more letters that
+    are not stop words (:data:`taxolab.text.STOP_WORDS`), numbers, the leaf subject's words or the item's
+    own, joined "a, b and c" in the sentence's order, the subject in brackets:
+    "Studies on the natural weaning of zebu cattle have shown that cows wean their calves over a 2-week
+    period ..." -> "What is known about weaning, cows and period (Zebu)?". A fact with fewer than two such
+    words gets none. Templates rotate, so no one wording is trained.
+
+    Why: a hand-written question shares a few content words with the sentence it asks about, but not its
+    start; the student, trained on fill-ins (which hand it the whole sentence) and one or two teacher
+    questions, answered such questions with another fact's sentence ("Over how long a period do zebu
+    cows wean their calves?" -> a sentence about milk). Measured with bench/bench_knowledge_recall.py
+    ``--lever``, each leaf's own generation retrained with these added (2 per fact; zebu 118 samples,
+    1.43x the knowledge tokens per epoch): zebu 11/20 hand-written questions against 7 (5 gained, 1 lost),
+    lapis lazuli 14/20 against 7 (8 gained, 1 lost), docs/train.md.
+    """
+    skip = set(normalize(subject or "").split())
+    samples = []
+    for fact in facts:
+        text = fact.standalone
+        content = [
+            word
+            for word in dict.fromkeys(_words(text))
+            if len(word) >= 3 and not word[:1].isdigit() and normalize(word) not in STOP_WORDS | skip
+        ]
+        for index, item in enumerate((salient_items(text, subject) or [""])[:per_fact]):
+            asked = set(normalize(item).split())
+            cues = [word for word in content if normalize(word) not in asked]
+            if len(cues) < 2:
+                continue
+            rng = random.Random(f"{fact.span_id}:{index}")
+            chosen = [cues[i] for i in sorted(rng.sample(range(len(cues)), min(_CUES, len(cues))))]
+            named = ", ".join(chosen[:-1]) + " and " + chosen[-1]
+            question = _CUE_TEMPLATES[(index + len(fact.span_id)) % len(_CUE_TEMPLATES)].format(cues=named)
+            if subject:
+                question = f"{question[:-1]} ({subject}){question[-1]}"
+            samples.append(_chat(question, text, fact, "cue_question", system))
+    return samples
+
+
 def reverse_samples(
     facts: list[Fact], subject: str | None, kind: tuple[str, str] | None, *, system: str
 ) -> list[dict[str, Any]]:
@@ -438,6 +491,7 @@ def teacher_free_samples(
     rng: random.Random,
     wh_questions_per_fact: int,
     entity_questions_per_fact: int,
+    cue_questions_per_fact: int = 2,
 ) -> list[dict[str, Any]]:
     """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order."""
     wanted = set(kinds)
@@ -450,6 +504,8 @@ def teacher_free_samples(
         samples += wh_question_samples(facts, subject, system=system, per_fact=wh_questions_per_fact)
     if "entity_questions" in wanted:
         samples += entity_question_samples(facts, subject, system=system, per_fact=entity_questions_per_fact)
+    if "cue_questions" in wanted:
+        samples += cue_question_samples(facts, subject, system=system, per_fact=cue_questions_per_fact)
     if "reverse" in wanted:
         samples += reverse_samples(facts, subject, kind, system=system)
     if "permuted_passages" in wanted:

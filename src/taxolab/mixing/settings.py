@@ -15,24 +15,23 @@ declares that it reads it too (:data:`taxolab.workflow.stages.STAGES`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from taxolab.config.sections import Section
 
 FormKind = Literal[
-    "questions", "restated", "fill_in", "wh_questions", "entity_questions", "reverse", "permuted_passages"
-]
-FORM_KINDS: tuple[FormKind, ...] = (
     "questions",
     "restated",
     "fill_in",
     "wh_questions",
     "entity_questions",
+    "cue_questions",
     "reverse",
     "permuted_passages",
-)
+]
+FORM_KINDS: tuple[FormKind, ...] = get_args(FormKind)
 """The knowledge forms ``mix.forms`` may name (:mod:`taxolab.mixing.forms` builds them)."""
 DEFAULT_FORMS: tuple[FormKind, ...] = tuple(
     kind for kind in FORM_KINDS if kind not in ("wh_questions", "entity_questions")
@@ -40,7 +39,10 @@ DEFAULT_FORMS: tuple[FormKind, ...] = tuple(
 """The forms trained unless ``mix.forms`` says otherwise. ``wh_questions`` is opt-in (in place of the fill-ins
 the chickadee bench leaf answered 7/20 against 14; added to them, zebu 10/20 against 7 and lapis lazuli 7/20 against 10),
 and so is ``entity_questions`` (added to them, zebu 10/20 against 8 and lapis lazuli 7/20 against 12, for 1.4x the
-knowledge tokens per epoch; docs/train.md "The knowledge recipe")."""
+knowledge tokens per epoch; docs/train.md "The knowledge recipe"). ``cue_questions`` is on: each bench leaf's own
+generation retrained with it added, nothing else changed, answered zebu 11/20 against 7 (5 questions gained, 1 lost)
+and lapis lazuli 14/20 against 7 (8 gained, 1 lost; the run's own recall 90% against 57%), for 1.4x the knowledge
+tokens per epoch: 13 gained against 2 lost, p = 0.007 (exact sign test), where retraining alone moved 4 and 3."""
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer accurately and concisely."
 
@@ -93,10 +95,10 @@ class MixSettings(Section):
             "Forms each knowledge fact is trained in: `questions` (the teacher's phrasings, closed-book and with "
             "the passage), `restated` (passages with every sentence standing alone), `fill_in` (a salient name or "
             "number blanked), `wh_questions` (the sentence asking for one of its names or numbers, answered whole), "
-            "`entity_questions` (a short question about one of its names or years, answered whole), `reverse` (the "
-            "subject asked for from the attribute), `permuted_passages` (sentence order shuffled). The document's "
-            "passages are always trained; remove a kind to leave it out (`wh_questions` and `entity_questions` are "
-            "off unless named)."
+            "`entity_questions` (a short question about one of its names or years, answered whole), `cue_questions` "
+            "(a question naming three of its words, answered whole), `reverse` (the subject asked for from the "
+            "attribute), `permuted_passages` (sentence order shuffled). The document's passages are always trained; "
+            "remove a kind to leave it out (`wh_questions` and `entity_questions` are off unless named)."
         ),
     )
     min_forms_per_fact: int = Field(
@@ -124,6 +126,11 @@ class MixSettings(Section):
         2,
         ge=0,
         description="At most this many entity-keyed questions per fact (one per name or year no other fact has).",
+    )
+    cue_questions_per_fact: int = Field(
+        2,
+        ge=0,
+        description="At most this many cue questions per fact (each naming a different three of its content words).",
     )
     passage_permutations: int = Field(
         2, ge=0, description="Shuffled sentence orders of each passage trained besides the original order."

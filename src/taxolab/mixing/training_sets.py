@@ -102,6 +102,7 @@ class MixOptions:
     passage_permutations: int = 2
     wh_questions_per_fact: int = 2
     entity_questions_per_fact: int = 2
+    cue_questions_per_fact: int = 2
 
     @classmethod
     def from_config(cls, config: Config) -> MixOptions:
@@ -122,6 +123,7 @@ class MixOptions:
             passage_permutations=settings.passage_permutations,
             wh_questions_per_fact=settings.wh_questions_per_fact,
             entity_questions_per_fact=settings.entity_questions_per_fact,
+            cue_questions_per_fact=settings.cue_questions_per_fact,
         )
 
 
@@ -269,6 +271,7 @@ def _with_forms(
         permutations=options.passage_permutations,
         wh_questions_per_fact=options.wh_questions_per_fact,
         entity_questions_per_fact=options.entity_questions_per_fact,
+        cue_questions_per_fact=options.cue_questions_per_fact,
         rng=random.Random(f"{options.seed}:{leaf.name}:forms"),
     )
     samples, removed = forms.without_heldout(samples, held)

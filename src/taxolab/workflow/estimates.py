@@ -88,6 +88,7 @@ SAMPLE_TOKENS = {
     "fill_in_item": 60,
     "wh_question": 65,
     "entity_question": 60,
+    "cue_question": 74,
     "reverse": 65,
 }
 """Trained tokens of one knowledge sample of each kind (chat template included). ``fill_in_item``: a fill-in
@@ -97,6 +98,8 @@ WH_QUESTIONS_PER_SPAN = 0.8
 """Wh-questions per span for each one allowed (salient items that occur once run out: zebu 119 of 152 at 2)."""
 ENTITY_QUESTIONS_PER_SPAN = 0.9
 """Entity-keyed questions per span for each one allowed (keys run out: zebu 129 of 152 at 2, lapis lazuli 124 of 130)."""
+CUE_QUESTIONS_PER_SPAN = 0.79
+"""Cue questions per span for each one allowed (salient items run out: zebu 118 of 150 at 2, 8,686 tokens, 2026-12-05)."""
 REVERSE_SHARE = 0.13
 """Spans whose subject is the leaf's (the reverse question is built only for those)."""
 
@@ -386,6 +389,7 @@ class Estimator:
                     if "entity_questions" in mix.forms
                     else 0
                 )
+                cue = spans * CUE_QUESTIONS_PER_SPAN * mix.cue_questions_per_fact if "cue_questions" in mix.forms else 0
                 reverse = spans * REVERSE_SHARE if "reverse" in mix.forms else 0
                 leaf_tokens = int(
                     rows * SAMPLE_TOKENS["closed_book"]
@@ -394,10 +398,11 @@ class Estimator:
                     + fill_ins * SAMPLE_TOKENS["fill_in" if mix.fill_in_answer == "sentence" else "fill_in_item"]
                     + wh * SAMPLE_TOKENS["wh_question"]
                     + entity * SAMPLE_TOKENS["entity_question"]
+                    + cue * SAMPLE_TOKENS["cue_question"]
                     + reverse * SAMPLE_TOKENS["reverse"]
                 )
                 knowledge_tokens += leaf_tokens
-                samples += round(rows + chunks * orders + fill_ins + wh + entity + reverse)
+                samples += round(rows + chunks * orders + fill_ins + wh + entity + cue + reverse)
             else:
                 rows = counts.rows[leaf.name] + (len(leaf.seed_examples) if seeds else 0)
                 epochs = train.phase_value("skills", "epochs")

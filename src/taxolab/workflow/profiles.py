@@ -66,7 +66,9 @@ _CPU_SMALL = Profile(
         # 26k tokens per epoch to 545 / 60k (x2.27 tokens) with two permuted orders, forms per fact median
         # 2 -> 5; the defaults (3 fill-ins per fact) would make it 664 / 73k (x2.80). One order instead of
         # two (2026-12-05, bench/bench_knowledge_recall.py --leaf chickadee): 12/20 either way, 15% fewer
-        # trained tokens (236k -> 201k), which is what keeps the chickadee run near 30 minutes.
+        # trained tokens (236k -> 201k), which is what keeps the chickadee run near 30 minutes. Cue questions (the
+        # default mix.forms, 2 per fact) cost 1.43x the knowledge tokens per epoch on zebu and answered 11/20 and
+        # 14/20 on zebu and lapis lazuli where the same generations without them answered 7 and 7 (docs/train.md).
         "mix": {"context_ratio": 0.0, "fill_in_per_fact": 1, "passage_permutations": 1},
         "serve": {"max_ctx_size": 2048, "parallel": 4},
         # Knowledge recipe measured on this machine class (bench/bench_knowledge_recall.py): full fp32
