@@ -66,7 +66,10 @@ zebu 8/20 in 16.1 min, lapis_lazuli 11/20 in 18.9 min (28/60, base 0/60); zebu w
 (``generate.questions_per_leaf=700``) 9/20 in 29.2 min. 2026-12-05 afternoon: chickadee with
 ``mix.fill_in_answer=item`` 15/20 in 32.6 min (training at 145 tokens/s); zebu's morning generation retrained
 (paired, the way ``--lever`` runs): as shipped 7/20 (8 the first time: 4 right only then, 3 only now), with
-``mix.fill_in_answer=item`` 5/20, with it and ``mix.fill_in_per_fact=2`` 7/20; docs/train.md.
+``mix.fill_in_answer=item`` 5/20, with it and ``mix.fill_in_per_fact=2`` 7/20; docs/train.md. 2026-12-05 evening,
+``train.threads=2``: zebu 7/20 and lapis_lazuli 7/20 with the forms before cue questions; each generation retrained
+with ``cue_questions`` added (now a default form): zebu 11/20 (+5 -1), lapis_lazuli 14/20 (+8 -1, ``--lever``);
+chickadee with them, fresh, 12/20 in 49.1 min (290k trained tokens).
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
