@@ -161,7 +161,7 @@ def test_no_heldout_phrasing_reaches_a_training_file_through_any_form(tmp_path: 
     unfiltered = teacher_free_samples(
         FORM_KINDS, facts, passages, subject=leaf_subject(rows), kind=subject_kind("animals"), system="s",
         fill_in_per_fact=3, permutations=2, rng=random.Random(0), wh_questions_per_fact=2,
-        entity_questions_per_fact=2,
+        entity_questions_per_fact=2, cue_questions_per_fact=2,
     )  # fmt: skip
     held = [normalize(REVERSE_QUESTION), normalize(asked)]
     colliding = {
@@ -218,7 +218,7 @@ def test_restated_passages_use_the_standalone_answer() -> None:
     assert facts[1].standalone == resolved and facts[1].span.startswith("It ")
     (restated,) = teacher_free_samples(
         ["restated"], facts, passages, subject=None, kind=None, system="s", fill_in_per_fact=1, permutations=0,
-        rng=random.Random(0), wh_questions_per_fact=0, entity_questions_per_fact=0,
+        rng=random.Random(0), wh_questions_per_fact=0, entity_questions_per_fact=0, cue_questions_per_fact=0,
     )  # fmt: skip
     assert restated["messages"][0]["content"] == f"The chickadee is a small bird of the north. {resolved}"
     assert count_forms(facts, [restated], min_forms=1)["per_fact"][1]["forms"] == 1  # the restatement holds the fact

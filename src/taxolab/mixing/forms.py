@@ -27,7 +27,7 @@ builds, from the document alone (true by construction, no teacher request):
   rare words that no other span has ("Tell me about Canchim in relation to the
   zebu."), answered with the whole sentence (opt-in);
 - ``cue_questions``: a question naming three content words of the span (not the
-  item it would ask for), "What is known about weaning, cows and period (Zebu)?",
+  item it would ask for), "What is known about weaning, cows and calves (Zebu)?",
   answered with the whole sentence: the few words a user's question shares with
   the sentence lead to it;
 - ``reverse``: where the span's grammatical subject is the leaf's subject, the
@@ -371,16 +371,17 @@ def cue_question_samples(facts: list[Fact], subject: str | None, *, system: str,
     are not stop words (:data:`taxolab.text.STOP_WORDS`), numbers, the leaf subject's words or the item's
     own, joined "a, b and c" in the sentence's order, the subject in brackets:
     "Studies on the natural weaning of zebu cattle have shown that cows wean their calves over a 2-week
-    period ..." -> "What is known about weaning, cows and period (Zebu)?". A fact with fewer than two such
+    period ..." -> "What is known about weaning, cows and calves (Zebu)?". A fact with fewer than two such
     words gets none. Templates rotate, so no one wording is trained.
 
     Why: a hand-written question shares a few content words with the sentence it asks about, but not its
     start; the student, trained on fill-ins (which hand it the whole sentence) and one or two teacher
     questions, answered such questions with another fact's sentence ("Over how long a period do zebu
-    cows wean their calves?" -> a sentence about milk). Measured with bench/bench_knowledge_recall.py
-    ``--lever``, each leaf's own generation retrained with these added (2 per fact; zebu 118 samples,
-    1.43x the knowledge tokens per epoch): zebu 11/20 hand-written questions against 7 (5 gained, 1 lost),
-    lapis lazuli 14/20 against 7 (8 gained, 1 lost), docs/train.md.
+    cows wean their calves?" -> a sentence about milk). Measured on each bench leaf's own generation retrained
+    with these added and nothing else changed (2 per fact; zebu 118 samples, 1.43x the knowledge tokens per
+    epoch): lapis lazuli 14/20 hand-written questions against 7 (8 gained, 1 lost; bench/bench_knowledge_recall.py
+    ``--lever``), zebu 11/20 against 7 (5 gained, 1 lost; the bench's ablation trainer on the run's mix files
+    plus these samples), docs/train.md.
     """
     skip = set(normalize(subject or "").split())
     samples = []
@@ -491,7 +492,7 @@ def teacher_free_samples(
     rng: random.Random,
     wh_questions_per_fact: int,
     entity_questions_per_fact: int,
-    cue_questions_per_fact: int = 2,
+    cue_questions_per_fact: int,
 ) -> list[dict[str, Any]]:
     """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order."""
     wanted = set(kinds)
