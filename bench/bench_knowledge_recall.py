@@ -70,6 +70,10 @@ zebu 8/20 in 16.1 min, lapis_lazuli 11/20 in 18.9 min (28/60, base 0/60); zebu w
 ``train.threads=2``: zebu 7/20 and lapis_lazuli 7/20 with the forms before cue questions; each generation retrained
 with ``cue_questions`` added (now a default form): zebu 11/20 (+5 -1), lapis_lazuli 14/20 (+8 -1, ``--lever``);
 chickadee with them, fresh, 12/20 in 49.1 min (290k trained tokens).
+2026-12-05 night, ``train.precision`` auto = bf16 autocast on this AVX-512 BF16 CPU: lapis_lazuli's generation
+retrained (``--lever train.precision=bf16``) 14/20 as in fp32, without ``fill_in`` 11/20; chickadee fresh 15/20 in
+41.9 min (training 32.5 min for 293k tokens at 150 tokens/s); that generation with ``train.knowledge_epochs=3``
+(``--lever``) 10/20 (+0 -5).
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
@@ -386,8 +390,9 @@ def seed_variant_run(main_run: Path, dest: Path) -> Path:
     """A run folder holding the main run's generation and manifest, so ``taxolab run`` there asks no teacher."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(main_run / "run.json", dest / "run.json")
-    if not (dest / "data" / "leaves").exists():
-        shutil.copytree(main_run / "data" / "leaves", dest / "data" / "leaves")
+    for part in ("leaves", "mix"):  # the mix too: a train-only lever reuses it as the main run did
+        if (main_run / "data" / part).exists() and not (dest / "data" / part).exists():
+            shutil.copytree(main_run / "data" / part, dest / "data" / part)
     return dest
 
 

@@ -6,9 +6,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from taxolab import cpuinfo
 from taxolab.llm import backends
+from taxolab.training.model_io import resolve_hardware
+from taxolab.training.settings import TrainSettings
 
 XEON = (
     "processor\t: 0\nmodel name\t: Intel(R) Xeon(R)\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n\n"
@@ -47,3 +50,14 @@ def test_a_cpu_without_bf16_units_or_without_cpuinfo(fake_cpu: Callable[[str | N
     fake_cpu(None)  # macOS, a locked-down container: nothing is known
     assert cpuinfo.cpu_flags() == frozenset()
     assert not cpuinfo.native_bf16()
+
+
+def test_precision_auto_trains_in_bf16_only_on_cpus_with_bf16_units(fake_cpu: Callable[[str | None], None]) -> None:
+    """`train.precision: auto` on CPU follows the flags; an explicit precision is kept on any CPU."""
+    auto, fp32 = TrainSettings(device="cpu"), TrainSettings(device="cpu", precision="fp32")
+    fake_cpu(XEON)
+    assert resolve_hardware(auto).autocast_dtype == torch.bfloat16
+    assert resolve_hardware(fp32).autocast_dtype is None
+    fake_cpu(OLD_X86)  # bf16 would be emulated there, far slower than fp32
+    assert resolve_hardware(auto).autocast_dtype is None
+    assert resolve_hardware(TrainSettings(device="cpu", precision="bf16")).autocast_dtype == torch.bfloat16

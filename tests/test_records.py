@@ -35,3 +35,36 @@ def test_other_work_and_old_records_are_refused_not_reused(tmp_path: Path) -> No
     (old / "training.json").write_text("{not json")
     with pytest.raises(TaxolabError, match="not a readable training record"):
         ResumeRecord.load(old, TRAINING)
+
+
+def test_a_copied_or_moved_folder_reads_its_own_outputs_not_the_originals(tmp_path: Path) -> None:
+    """run.json names outputs by absolute path; a copy must not count a step done on the original's files."""
+    from taxolab.workflow.stages import outputs_present
+
+    original = tmp_path / "run-a"
+    (original / "data" / "mix").mkdir(parents=True)
+    (original / "data" / "mix" / "knowledge.jsonl").write_text("{}\n")
+    (original / "data" / "leaves").mkdir()
+    record = ResumeRecord.claim(original, RUN, "fp", refusal="x")
+    mix = {"paths": [str(original / "data" / "mix" / "knowledge.jsonl")], "counts": {"rows": 1}, "note": "other"}
+    record.finish("mix", "h1", mix, started=1.0)
+    record.finish("generate:leaf", "h2", {"paths": [str(original / "data" / "leaves")]}, started=1.0)
+
+    seeded = tmp_path / "run-b"  # the record and the leaves copied, the mix not (as the bench's --lever seeds a run)
+    seeded.mkdir()
+    (seeded / RUN).write_text((original / RUN).read_text())
+    (seeded / "data" / "leaves").mkdir(parents=True)
+    copy = ResumeRecord.load(seeded, RUN)
+    assert copy.steps["mix"].outputs["paths"] == [str(seeded / "data" / "mix" / "knowledge.jsonl")]
+    assert copy.steps["mix"].outputs["note"] == "other" and copy.steps["mix"].outputs["counts"] == {"rows": 1}
+    assert not outputs_present(copy.steps["mix"].outputs)  # the mix runs again, into run-b
+    assert outputs_present(copy.steps["generate:leaf"].outputs)
+
+    moved = tmp_path / "run-c"  # the whole folder moved: every step stays done, at its new place
+    original.rename(moved)
+    again = ResumeRecord.load(moved, RUN)
+    assert again.steps["mix"].outputs["paths"] == [str(moved / "data" / "mix" / "knowledge.jsonl")]
+    assert outputs_present(again.steps["mix"].outputs)
+    assert json.loads((moved / RUN).read_text())["folder"] == str(original)  # until the next write
+    again.save()
+    assert json.loads((moved / RUN).read_text())["folder"] == str(moved)

@@ -42,8 +42,8 @@ def native_bf16() -> bool:
     (this project's Xeon, torch 2.13, 2 threads, the default model's projection
     shapes: 1,728 GFLOP/s bf16 against 331 fp32, ``bench/bench_train.py
     --precisions fp32,bf16``); where it does not, bf16 is emulated and slower
-    than fp32. Training still defaults to fp32 on every CPU (docs/train.md,
-    "CPU defaults": the whole step was not faster on a real mix); ``taxolab
-    system info`` reports this so a user can judge ``--precision bf16``.
+    than fp32. ``train.precision: auto`` trains in bf16 autocast where this is
+    true (:func:`taxolab.training.model_io.resolve_hardware`), and ``taxolab
+    system info`` reports it.
     """
     return bool(cpu_flags() & NATIVE_BF16_FLAGS)

@@ -15,7 +15,11 @@ file                written by                           steps
 ==================  ===================================  ==========================================
 
 Every write replaces the file atomically, so a kill leaves the last finished
-step recorded. Fingerprints and input hashes come from :mod:`taxolab.hashing`.
+step recorded. A record also names the folder it was written in: read from a
+copied or moved folder, the outputs it names inside the old folder are read at
+the same place in the new one, so a step counts as done only where its files
+are (a copy of ``run.json`` alone reruns the stages whose files it lacks).
+Fingerprints and input hashes come from :mod:`taxolab.hashing`.
 """
 
 from __future__ import annotations
@@ -91,6 +95,10 @@ class ResumeRecord:
             raise TaxolabError(
                 f"{path}: not a readable {KINDS.get(name, name)} record ({exc}); delete it to start over"
             ) from None
+        moved_from, here = data.get("folder"), path.parent.absolute()
+        if isinstance(moved_from, str) and Path(moved_from) != here:
+            for record in steps.values():
+                record.outputs = _rebased(record.outputs, moved_from, str(here))
         return cls(path, data.get("fingerprint"), steps, data.get("info", {}))
 
     @classmethod
@@ -114,7 +122,13 @@ class ResumeRecord:
         steps = {name: {**asdict(step), "seconds": round(step.seconds, 2)} for name, step in self.steps.items()}
         write_json(
             self.path,
-            {"kind": self.kind, "fingerprint": self.fingerprint, "info": self.info, "steps": steps},
+            {
+                "kind": self.kind,
+                "folder": str(self.path.parent.absolute()),
+                "fingerprint": self.fingerprint,
+                "info": self.info,
+                "steps": steps,
+            },
         )
 
     def done(self, step: str, input_hash: str) -> StepRecord | None:
@@ -132,6 +146,27 @@ class ResumeRecord:
         record = StepRecord(input_hash, outputs, started, time.time())
         self.record(step, record)
         return record
+
+
+def _rebased(value: Any, old: str, new: str) -> Any:
+    """``value`` with every path string inside folder ``old`` moved to the same place in ``new``.
+
+    A record names what a step left by absolute path. When its folder was copied
+    or moved, those paths name the original's files: read as they are, a copy
+    would count a step done because the original still holds its outputs, and
+    then read the copy's own (missing) files. Rebased, the step is done only
+    where the copy holds them; otherwise it runs again.
+    """
+    if isinstance(value, str):
+        prefix = old.rstrip("/")
+        if value == old or value.startswith(prefix + "/"):
+            return new + value[len(prefix) :]
+        return value
+    if isinstance(value, list):
+        return [_rebased(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {key: _rebased(item, old, new) for key, item in value.items()}
+    return value
 
 
 def _old_record(path: Path, name: str) -> bool:

@@ -7,7 +7,9 @@ import itertools
 from pathlib import Path
 
 import pytest
+import torch
 
+from taxolab.cpuinfo import native_bf16
 from taxolab.errors import TaxolabError
 from taxolab.training.metrics import MetricsLog
 from taxolab.training.model_io import default_max_batch_len, resolve_hardware
@@ -37,9 +39,10 @@ def test_tensorboard_without_the_package_says_how_to_get_it(tmp_path: Path) -> N
 
 
 def test_cpu_hardware_defaults() -> None:
-    """fp32 (no autocast) and SDPA on CPU; 512-token packed rows unless asked otherwise."""
+    """bf16 autocast where the CPU has bf16 units, else fp32; SDPA on CPU; 512-token packed rows unless asked otherwise."""
     settings = TrainSettings(device="cpu")
     hardware = resolve_hardware(settings)
-    assert (hardware.device_type, hardware.autocast_dtype, hardware.attention) == ("cpu", None, "sdpa")
+    autocast = torch.bfloat16 if native_bf16() else None
+    assert (hardware.device_type, hardware.autocast_dtype, hardware.attention) == ("cpu", autocast, "sdpa")
     assert default_max_batch_len(settings, hardware) == 512
     assert default_max_batch_len(settings.model_copy(update={"max_batch_len": 2048}), hardware) == 2048

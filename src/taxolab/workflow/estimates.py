@@ -47,7 +47,8 @@ CPU_RATES = Rates(
     source=(
         "measured on a 2-core CPU machine, idle, cpu-small on the chickadee leaf (bench/bench_knowledge_recall.py, "
         "2026-12-04): packaged 135M teacher under llama-server 72 generated tok/s over 4 slots (n choices, prompt "
-        "cache); full fp32 fine-tune 157 trained tok/s over the whole train stage (checkpoint selection included); "
+        "cache); full fp32 fine-tune 157 trained tok/s over the whole train stage (checkpoint selection included; "
+        "bf16 autocast on the later AVX-512 BF16 machine, where fp32 ran 129-141: 150, 2026-12-05); "
         "a forward pass about 3x a training step; evaluation 1.7 questions/s"
     ),
 )

@@ -12,7 +12,8 @@ caller of :func:`taxolab.workflow.run.run_workflow` get the same config.
 
 - ``cpu-small``: the packaged 135M model on a laptop CPU: answer-first
   knowledge pairs from every chunk, closed-book only (no with-context samples),
-  4 knowledge epochs at 5e-4 then 1 skills epoch at 1e-4 with replay, fp32,
+  4 knowledge epochs at 5e-4 then 1 skills epoch at 1e-4 with replay, bf16
+  autocast where the CPU has bf16 matrix instructions (else fp32),
   packed rows of 512 tokens; a one-leaf knowledge taxonomy takes ~15-35
   minutes on 2 idle cores (bench/bench_knowledge_recall.py).
 - ``gpu-1``: one CUDA GPU. The `full` generation pipeline at 30 samples per
@@ -49,7 +50,7 @@ class Profile:
 
 _CPU_SMALL = Profile(
     "cpu-small",
-    "packaged default model on a 2-core CPU: answer-first knowledge, 4 knowledge epochs at 5e-4, fp32",
+    "packaged default model on a 2-core CPU: answer-first knowledge, 4 knowledge epochs at 5e-4, bf16 where the CPU has it",
     {
         "generate": {
             "pipeline": "simple",
@@ -71,7 +72,7 @@ _CPU_SMALL = Profile(
         # 14/20 on zebu and lapis lazuli where the same generations without them answered 7 and 7 (docs/train.md).
         "mix": {"context_ratio": 0.0, "fill_in_per_fact": 1, "passage_permutations": 1},
         "serve": {"max_ctx_size": 2048, "parallel": 4},
-        # Knowledge recipe measured on this machine class (bench/bench_knowledge_recall.py): full fp32
+        # Knowledge recipe measured on this machine class (bench/bench_knowledge_recall.py): full
         # fine-tune of the 135M student on answer-first pairs + passages. At 2e-5 for 1 epoch (the old
         # default, ~9 optimizer steps) nothing was learned (0/20); at 5e-4 with cosine decay the held-out
         # recall on a 60-sentence slice of the chickadee document went 1/11 -> 5/11 -> 9/11 after epochs
@@ -92,7 +93,8 @@ _CPU_SMALL = Profile(
             "warmup_ratio": 0.05,
             "max_seq_len": 1024,
             "max_batch_len": 512,
-            "precision": "fp32",
+            # train.precision stays `auto`: bf16 autocast where the CPU has bf16 matrix instructions
+            # (1.2-1.5x the tokens/s, the same recall), else fp32 (docs/train.md, "CPU defaults").
             "device": "cpu",
             "validation_split": 0.05,
             "validation_max_samples": 8,
