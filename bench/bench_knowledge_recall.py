@@ -73,7 +73,10 @@ chickadee with them, fresh, 12/20 in 49.1 min (290k trained tokens).
 2026-12-05 night, ``train.precision`` auto = bf16 autocast on this AVX-512 BF16 CPU: lapis_lazuli's generation
 retrained (``--lever train.precision=bf16``) 14/20 as in fp32, without ``fill_in`` 11/20; chickadee fresh 15/20 in
 41.9 min (training 32.5 min for 293k tokens at 150 tokens/s); that generation with ``train.knowledge_epochs=3``
-(``--lever``) 10/20 (+0 -5).
+(``--lever``) 10/20 (+0 -5). 2026-12-05 late night, the AMX Xeon, bf16, fresh generations: zebu 10/20 in 21.2 min
+(torch threads sleeping at once), then with the bounded OpenMP spin and fused AdamW chickadee 14/20 in 38.5 min
+(generation 8.4, training 27.2 for 293k tokens at 179 tokens/s, evaluation 2.8) and lapis_lazuli 9/20 in 15.7 min:
+33/60, base 0/60.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.

@@ -179,6 +179,23 @@ def run_hf_trainer(model_dir: Path, data_file: Path, out: Path, batch: int, max_
     return {"tokens": tokens, "seconds": metrics["train_runtime"], "tokens_per_s": tokens / metrics["train_runtime"]}
 
 
+def adamw_step_seconds(model_dir: Path, *, fused: bool, steps: int = 6) -> float:
+    """Best seconds of one AdamW step over the default model's parameters (random gradients)."""
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, torch_dtype=torch.float32)
+    params = list(model.parameters())
+    for p in params:
+        p.grad = torch.randn_like(p) * 1e-3
+    optimizer = torch.optim.AdamW(params, lr=1e-4, betas=(0.9, 0.95), fused=fused)
+    best = math.inf
+    for _ in range(steps):
+        started = time.perf_counter()
+        optimizer.step()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def _keep_best(results: dict[str, dict[str, Any]], name: str, result: dict[str, float]) -> None:
     print(f"  {name}: {result['tokens_per_s']:.1f} tokens/s", flush=True)
     if name not in results or result["tokens_per_s"] > results[name]["tokens_per_s"]:
@@ -196,9 +213,16 @@ def main() -> None:
     parser.add_argument(
         "--precisions", default="fp32", help="taxolab precisions to measure (comma list: fp32,bf16 = bf16 autocast)"
     )
+    parser.add_argument(
+        "--optimizers", action="store_true",
+        help="also time one AdamW step: torch's per-tensor loop (its CPU default) vs fused (what taxolab uses on CPU)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     model_dir = default_hf_dir(prepare=True)
+    if args.optimizers:
+        loop, fused = adamw_step_seconds(model_dir, fused=False), adamw_step_seconds(model_dir, fused=True)
+        print(f"AdamW step (all parameters): per-tensor loop {loop:.3f} s, fused {fused:.3f} s = {loop / fused:.1f}x")
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         work = Path(tmp)

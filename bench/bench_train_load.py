@@ -1,17 +1,19 @@
-"""Training on a busy CPU: trainer tokens/s idle and beside a CPU-bound competitor, old vs new thread policy.
+"""Training on a busy CPU: trainer tokens/s idle and beside a CPU-bound competitor, three thread policies.
 
-The trainer fine-tunes the packaged default model (full, fp32) on the same small
+The trainer fine-tunes the packaged default model (full, ``train.precision: auto``) on the same small
 mix in every trial; each trial is a fresh process, because the OpenMP wait
 policy only takes effect before torch loads. Trials:
 
 * ``old``: the behaviour before: one thread per core, OpenMP's default wait policy (spin);
-* ``new``: ``train.threads: auto``, torch's OpenMP threads waiting passively (what ``taxolab`` sets up);
+* ``passive``: ``train.threads: auto``, torch's OpenMP threads sleeping at once (``OMP_WAIT_POLICY=PASSIVE``,
+  taxolab's policy until 2026-12-05);
+* ``new``: ``train.threads: auto``, torch's OpenMP threads spinning a bounded time (what ``taxolab`` sets up);
 
 each on the idle machine and beside a competitor: a process running a torch
 matmul loop on ``--competitor-threads`` threads (1 = one of two cores taken; the
 issue's competitor was a 2-thread torch inference). Printed: tokens/s of every
-trial, the thread counts the trainer used, and the ratios busy / idle for old and
-new (goal: new >= 0.4 with one of two cores taken).
+trial, the thread counts the trainer used, and the ratio busy / idle of each policy
+(goal: new >= 0.4 with one of two cores taken).
 
     .venv/bin/python bench/bench_train_load.py [--quick] [--competitor-threads 1|2] [--cores 0,1]
 
@@ -44,15 +46,19 @@ parent = os.getppid()
 while os.getppid() == parent:  # ends with the benchmark, even if that was killed
     a @ a
 """
-POLICIES = {"old": {"threads": "cores", "taxolab_wait": False}, "new": {"threads": "auto", "taxolab_wait": True}}
+POLICIES = {
+    "old": {"threads": "cores", "taxolab_wait": False, "env": {}},
+    "passive": {"threads": "auto", "taxolab_wait": False, "env": {"OMP_WAIT_POLICY": "PASSIVE"}},
+    "new": {"threads": "auto", "taxolab_wait": True, "env": {}},
+}
 
 
 def run_child(spec: dict[str, Any]) -> None:
     """One trial inside its own process, as ``taxolab model train`` runs it for the policy."""
-    from taxolab.training.threads import passive_wait_for_torch
+    from taxolab.training.threads import bounded_wait_for_torch
 
     if spec["taxolab_wait"]:
-        passive_wait_for_torch()  # what the CLI entry point does, before torch loads
+        bounded_wait_for_torch()  # what the CLI entry point does, before torch loads
     from taxolab.training.api import train
     from taxolab.training.settings import TrainSettings
     from taxolab.training.threads import cores_per_process
@@ -79,7 +85,9 @@ def step_rows(out: Path) -> list[dict[str, Any]]:
 
 
 def trial(name: str, policy: str, spec: dict[str, Any], competitor_threads: int, limit: float) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    from taxolab.openmp_wait import WAIT_SETTINGS
+
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", *WAIT_SETTINGS)}
     competitor = None
     if competitor_threads:
         code = COMPETITOR.format(threads=competitor_threads)
@@ -87,7 +95,7 @@ def trial(name: str, policy: str, spec: dict[str, Any], competitor_threads: int,
         time.sleep(2)  # let it start spinning
     spec = {**spec, **POLICIES[policy]}
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], env=env)
+    child = subprocess.Popen([sys.executable, __file__, "--child", json.dumps(spec)], env={**env, **spec["env"]})
     first_step = None
     try:
         while child.poll() is None:  # the cap counts from the first logged step: loading is not timed

@@ -9,6 +9,7 @@ import pytest
 from taxolab.errors import TaxolabError
 from taxolab.llm import backends
 from taxolab.llm.backends import ServerArgs, choose_backend, launch_spec
+from taxolab.openmp_wait import WAIT_SETTINGS
 
 
 def args(fmt: str = "gguf", **extra: object) -> ServerArgs:
@@ -37,22 +38,22 @@ def test_workers_spin_a_bounded_time_whatever_the_load(
     monkeypatch: pytest.MonkeyPatch, backend: str, load: float
 ) -> None:
     """Never ``OMP_WAIT_POLICY=ACTIVE``: its workers spin forever, so an idle server would burn a core (issue 21)."""
-    for name in backends.WAIT_SETTINGS:
+    for name in WAIT_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setattr("os.getloadavg", lambda: (load, load, load))
     env = launch_spec(backend, args()).env
     assert "OMP_WAIT_POLICY" not in env
-    assert env["GOMP_SPINCOUNT"] == backends.SPIN_COUNT and int(env["GOMP_SPINCOUNT"]) > 0
-    assert env["KMP_BLOCKTIME"] == backends.BLOCK_TIME_MS
+    assert env["GOMP_SPINCOUNT"] == str(backends.SERVER_WAIT.spin_count) and int(env["GOMP_SPINCOUNT"]) > 0
+    assert env["KMP_BLOCKTIME"] == str(backends.SERVER_WAIT.block_time_ms)
 
 
 @pytest.mark.parametrize("name", ["OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME"])
 def test_a_users_wait_setting_wins_and_taxolab_adds_none(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    for other in backends.WAIT_SETTINGS:
+    for other in WAIT_SETTINGS:
         monkeypatch.delenv(other, raising=False)
     monkeypatch.setenv(name, "PASSIVE" if name == "OMP_WAIT_POLICY" else "0")
     env = launch_spec("llama-cpp", args()).env
-    assert not set(env) & set(backends.WAIT_SETTINGS)  # the server inherits the user's setting as it is
+    assert not set(env) & set(WAIT_SETTINGS)  # the server inherits the user's setting as it is
 
 
 def test_llama_cpp_python_reports_one_slot() -> None:

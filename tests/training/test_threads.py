@@ -17,10 +17,11 @@ import torch
 from pydantic import ValidationError
 from training_kit import write_messages
 
+from taxolab.openmp_wait import WAIT_SETTINGS
 from taxolab.training.api import train
 from taxolab.training.metrics import read_metrics
 from taxolab.training.settings import TrainSettings
-from taxolab.training.threads import ThreadTuner, cores_per_process, prefer_passive_wait
+from taxolab.training.threads import TRAINER_WAIT, ThreadTuner, cores_per_process, prefer_bounded_wait
 
 TOKENS = 2048.0
 
@@ -115,13 +116,14 @@ def test_tuner_sets_torch_threads() -> None:
         torch.set_num_threads(before)
 
 
-def test_passive_wait_is_a_default_not_an_override() -> None:
+def test_bounded_wait_is_a_default_not_an_override() -> None:
     env: dict[str, str] = {}
-    prefer_passive_wait(env)
-    assert env == {"OMP_WAIT_POLICY": "PASSIVE"}
-    mine = {"OMP_WAIT_POLICY": "ACTIVE"}
-    prefer_passive_wait(mine)
-    assert mine == {"OMP_WAIT_POLICY": "ACTIVE"}
+    prefer_bounded_wait(env)
+    assert env == {"GOMP_SPINCOUNT": str(TRAINER_WAIT.spin_count), "KMP_BLOCKTIME": str(TRAINER_WAIT.block_time_ms)}
+    for name, value in (("OMP_WAIT_POLICY", "ACTIVE"), ("GOMP_SPINCOUNT", "0"), ("KMP_BLOCKTIME", "200")):
+        mine = {name: value}
+        prefer_bounded_wait(mine)
+        assert mine == {name: value}
 
 
 LOAD_TORCH = """
@@ -130,25 +132,23 @@ from taxolab.cli.main import main
 assert "torch" not in sys.modules
 main(["--version"])  # the entry point arms the hook; torch is not loaded by it
 import torch
-print("after torch:", os.environ.get("OMP_WAIT_POLICY"))
+print("after torch:", os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"))
 """
 
 
-@pytest.mark.parametrize(("user", "passive", "left"), [(None, True, "None"), ("ACTIVE", False, "ACTIVE")])
-def test_cli_makes_torch_wait_passively_without_leaving_the_variable(
-    user: str | None, passive: bool, left: str
-) -> None:
-    """libgomp reads the variable when torch loads it; OMP_DISPLAY_ENV makes libgomp print what it took.
+@pytest.mark.parametrize(("user", "bounded", "left"), [(None, True, "None None"), ("ACTIVE", False, "ACTIVE None")])
+def test_cli_bounds_torchs_spin_without_leaving_the_variables(user: str | None, bounded: bool, left: str) -> None:
+    """libgomp reads the variables when torch loads it; OMP_DISPLAY_ENV makes libgomp print what it took.
 
-    Passive waiting shows as a spin count of 0 (default: 300000, ACTIVE: more); the variable is gone
-    again afterwards, so llama.cpp servers started later pick their own policy; a user's value stays.
+    The bound shows as taxolab's spin count (libgomp's default: 300000, ACTIVE: 30 billion); the variables
+    are gone again afterwards, so llama.cpp servers started later get their own bound; a user's value stays.
     """
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    env = {k: v for k, v in os.environ.items() if k not in WAIT_SETTINGS}
     env["OMP_DISPLAY_ENV"] = "VERBOSE"
     if user:
         env["OMP_WAIT_POLICY"] = user
     out = subprocess.run([sys.executable, "-c", LOAD_TORCH], capture_output=True, text=True, env=env, check=True)
-    assert ("GOMP_SPINCOUNT = '0'" in out.stderr) is passive
+    assert (f"GOMP_SPINCOUNT = '{TRAINER_WAIT.spin_count}'" in out.stderr) is bounded
     assert out.stdout.strip().splitlines()[-1] == f"after torch: {left}"
 
 

@@ -22,7 +22,7 @@ from taxolab.cli.taxonomy_cmd import taxonomy_group
 from taxolab.console import stderr
 from taxolab.errors import TaxolabError
 from taxolab.fsio import write_error
-from taxolab.training.threads import passive_wait_for_torch
+from taxolab.training.threads import bounded_wait_for_torch
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI; user errors become one line on stderr and a non-zero exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args or os.environ.get("TAXOLAB_DEBUG", "").lower() in {"1", "true", "yes"}
-    passive_wait_for_torch()  # torch's OpenMP threads then yield to other processes instead of spinning
+    bounded_wait_for_torch()  # torch's OpenMP threads spin only briefly, then yield to other processes
     try:
         # In non-standalone mode click returns ctx.exit(N)'s code instead of raising.
         code = cli.main(args=args, prog_name="taxolab", standalone_mode=False)

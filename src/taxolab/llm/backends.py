@@ -25,6 +25,7 @@ from taxolab.cpuinfo import cpu_flags
 from taxolab.errors import TaxolabError
 from taxolab.llm.binaries import llama_server_binary
 from taxolab.models.formats import ModelFormat
+from taxolab.openmp_wait import BoundedWait
 
 Backend = Literal["llama-cpp", "llama-cpp-python", "vllm"]
 BACKENDS: tuple[str, ...] = ("auto", "llama-cpp", "llama-cpp-python", "vllm")
@@ -191,12 +192,8 @@ def _llama_server_template(chat_template: str | None) -> list[str]:
     return ["--chat-template", str(chat_template)]
 
 
-WAIT_SETTINGS = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
-"""The OpenMP runtime's wait settings; when the user sets any of them, taxolab sets none."""
-SPIN_COUNT = "300000"
-"""GNU OpenMP (``GOMP_SPINCOUNT``): busy-wait loops before a waiting worker sleeps."""
-BLOCK_TIME_MS = "20"
-"""LLVM / Intel OpenMP (``KMP_BLOCKTIME``): milliseconds a waiting worker spins before it sleeps."""
+SERVER_WAIT = BoundedWait(spin_count=300_000, block_time_ms=20)
+"""How a llama.cpp server's OpenMP workers wait (:func:`_cpu_env` gives the measurements)."""
 
 
 def _cpu_env() -> dict[str, str]:
@@ -237,11 +234,9 @@ def _cpu_env() -> dict[str, str]:
     OpenMP's own default. An idle server measures 0.0% of a core
     (``tests/llm/test_idle_server.py``; 86% with ``OMP_WAIT_POLICY=ACTIVE``).
     Re-measure with ``python bench/bench_server_wait.py --repeat 3`` (``uptime`` first).
-    Any of :data:`WAIT_SETTINGS` set by the user wins, and then taxolab sets none.
+    Any of :data:`taxolab.openmp_wait.WAIT_SETTINGS` set by the user wins, and then taxolab sets none.
     """
-    if any(name in os.environ for name in WAIT_SETTINGS):
-        return {}
-    return {"GOMP_SPINCOUNT": SPIN_COUNT, "KMP_BLOCKTIME": BLOCK_TIME_MS}
+    return SERVER_WAIT.env()
 
 
 @cache

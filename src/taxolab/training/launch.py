@@ -17,7 +17,7 @@ from pathlib import Path
 from taxolab import fsio
 from taxolab.errors import TaxolabError
 from taxolab.training.settings import TrainSettings
-from taxolab.training.threads import cores_per_process, prefer_passive_wait
+from taxolab.training.threads import cores_per_process, prefer_bounded_wait
 from taxolab.training.trainer import RESULT_FILE, PhaseOutcome, PhaseSpec
 
 
@@ -50,7 +50,7 @@ def run_distributed(spec: PhaseSpec, run_id: str) -> PhaseOutcome:
     settings = spec.settings
     threads = settings.threads if isinstance(settings.threads, int) else cores_per_process(settings.nproc_per_node)
     environ = {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    prefer_passive_wait(environ)
+    prefer_bounded_wait(environ)
     result = subprocess.run(torchrun_command(settings, spec_file, run_id), check=False, env=environ)
     if result.returncode != 0:
         raise TaxolabError(f"training workers failed (exit {result.returncode}); their messages are above")

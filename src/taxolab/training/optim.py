@@ -12,9 +12,22 @@ from taxolab.training.settings import TrainSettings
 
 
 def build_optimizer(model: nn.Module, settings: TrainSettings, lr: float) -> torch.optim.Optimizer:
-    """AdamW (torch's multi-tensor path, which also handles FSDP2's sharded DTensor parameters)."""
+    """AdamW over the trainable parameters; torch's fused kernel when they all live on the CPU.
+
+    On the CPU torch otherwise picks its one-tensor-at-a-time loop (it defaults
+    to the multi-tensor and fused paths only for accelerators). Measured on this
+    project's 2-core Xeon (torch 2.13, the default model, full fine-tune,
+    2026-12-05): one step 0.37 s in the loop and 0.087 s fused (4.3x,
+    ``bench/bench_train.py --optimizers``), 0.31-0.66 s against 0.08-0.09 s
+    inside training steps; the update is the same (torch tests the fused
+    kernel against the loop). Elsewhere (CUDA,
+    FSDP2's sharded DTensor parameters) torch's default path is kept.
+    """
     params = [p for p in model.parameters() if p.requires_grad]
-    return torch.optim.AdamW(params, lr=lr, weight_decay=settings.weight_decay, betas=(0.9, 0.95))
+    on_cpu = all(p.device.type == "cpu" and type(p.data) is torch.Tensor for p in params)
+    return torch.optim.AdamW(
+        params, lr=lr, weight_decay=settings.weight_decay, betas=(0.9, 0.95), fused=True if on_cpu else None
+    )
 
 
 def build_scheduler(optimizer: torch.optim.Optimizer, settings: TrainSettings, total_steps: int) -> LambdaLR:

@@ -16,13 +16,28 @@ trainer                                        idle tok/s    beside competitor
 
 * With the default policy a thread that reaches the barrier first spins for its
   whole time slice, taking the core its sibling (or the competitor) needs:
-  throughput falls 12x. ``PASSIVE`` (sleep at once) removes that collapse and
-  costs nothing when the machine is idle. libgomp reads the variable only when
-  it is loaded, so it must be in the environment before ``import torch``:
-  the CLI entry point calls :func:`passive_wait_for_torch` (the variable is set
-  only while torch loads, so llama.cpp servers started later still choose their
-  own policy, see ``taxolab.llm.backends``), the torchrun launcher
-  :func:`prefer_passive_wait`; a user's own ``OMP_WAIT_POLICY`` is kept.
+  throughput falls 12x. ``PASSIVE`` (sleep at once) removes that collapse, but
+  in bf16 autocast (many short operators: weight casts, norms) every wake-up
+  shows: a bounded spin of 10,000 loops (:data:`TRAINER_WAIT`, microseconds)
+  is as safe beside a competitor and faster idle. ``bench/bench_train_load.py
+  --quick --trial-seconds 50``, this project's 2-core Xeon (AMX), bf16, 2026-12-05:
+
+  ===================================  ============  =================
+  trainer                              idle tok/s    beside competitor
+  ===================================  ============  =================
+  2 threads, default wait (300k spin)  248           23 (0.09)
+  auto threads, ``PASSIVE``            215           169 (0.79)
+  auto threads, 10k spin (taxolab)     274           166 (0.61)
+  ===================================  ============  =================
+
+  On 120 samples of the chickadee knowledge mix (2 threads, alternating runs)
+  ``PASSIVE`` trained at 186-212 tokens/s, the 10k spin at 253-278, libgomp's
+  default at 242-287. libgomp reads the bound only when it is loaded, so it
+  must be in the environment before ``import torch``: the CLI entry point
+  calls :func:`bounded_wait_for_torch` (set only while torch loads, so
+  llama.cpp servers started later get their own bound, see
+  ``taxolab.llm.backends``), the torchrun launcher :func:`prefer_bounded_wait`;
+  a user's own ``OMP_WAIT_POLICY``, ``GOMP_SPINCOUNT`` or ``KMP_BLOCKTIME`` is kept.
 * Fewer threads than cores is faster still beside a competitor, and 1.6x slower
   on an idle machine, so no fixed count is right: :class:`ThreadTuner` times
   training steps at the current count and its neighbours and keeps the fastest
@@ -46,17 +61,20 @@ from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-WAIT_POLICY = "OMP_WAIT_POLICY"
+from taxolab.openmp_wait import BoundedWait
+
+TRAINER_WAIT = BoundedWait(spin_count=10_000, block_time_ms=1)
+"""How torch's OpenMP threads wait in taxolab's processes (the module docstring gives the measurements)."""
 
 
-def prefer_passive_wait(environ: MutableMapping[str, str] | None = None) -> None:
-    """Set ``OMP_WAIT_POLICY=PASSIVE`` in ``environ`` (default ``os.environ``) unless the user set one.
+def prefer_bounded_wait(environ: MutableMapping[str, str] | None = None) -> None:
+    """Put :data:`TRAINER_WAIT` in ``environ`` (default ``os.environ``) unless the user set a wait setting.
 
     Has an effect only on processes that load torch (libgomp) afterwards: call it
     before the first ``import torch``, or for the environment of a child process.
     """
     env = os.environ if environ is None else environ
-    env.setdefault(WAIT_POLICY, "PASSIVE")
+    env.update(TRAINER_WAIT.env(env))
 
 
 def cores_per_process(processes: int = 1) -> int:
@@ -68,31 +86,36 @@ def cores_per_process(processes: int = 1) -> int:
     return max(1, cores // max(1, processes))
 
 
-class _PassiveWhileTorchLoads(importlib.abc.MetaPathFinder):
-    """Puts ``OMP_WAIT_POLICY=PASSIVE`` in the environment when ``torch`` starts importing, and takes it
-    out again at the first import after ``torch._C`` (whose load initialised libgomp). Finds nothing itself."""
+class _BoundedWhileTorchLoads(importlib.abc.MetaPathFinder):
+    """Puts :data:`TRAINER_WAIT` in the environment when ``torch`` starts importing, and takes it out
+    again at the first import after ``torch._C`` (whose load initialised libgomp). Finds nothing itself."""
+
+    def __init__(self, variables: dict[str, str]) -> None:
+        self.variables = variables
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
         if fullname == "torch" and "torch" not in sys.modules:
-            os.environ[WAIT_POLICY] = "PASSIVE"
+            os.environ.update(self.variables)
         elif "torch._C" in sys.modules:
-            os.environ.pop(WAIT_POLICY, None)
+            for name in self.variables:
+                os.environ.pop(name, None)
             with contextlib.suppress(ValueError):
                 sys.meta_path.remove(self)
 
 
-def passive_wait_for_torch() -> None:
-    """Make torch's OpenMP threads in this process wait passively, without leaving the variable set.
+def bounded_wait_for_torch() -> None:
+    """Make torch's OpenMP threads in this process spin only briefly, without leaving the variables set.
 
-    For a process that has not imported torch yet and whose user set no
-    ``OMP_WAIT_POLICY``; otherwise does nothing. Child processes started after
-    torch has loaded do not inherit the variable (llama.cpp servers get their
-    own bounded spin from ``taxolab.llm.backends`` whatever the load).
+    For a process that has not imported torch yet and whose user set none of
+    :data:`taxolab.openmp_wait.WAIT_SETTINGS`; otherwise does nothing. Child
+    processes started after torch has loaded do not inherit the variables
+    (llama.cpp servers get their own bound from ``taxolab.llm.backends``).
     """
-    if "torch" in sys.modules or WAIT_POLICY in os.environ:
+    variables = TRAINER_WAIT.env()
+    if "torch" in sys.modules or not variables:
         return
-    if not any(isinstance(finder, _PassiveWhileTorchLoads) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _PassiveWhileTorchLoads())
+    if not any(isinstance(finder, _BoundedWhileTorchLoads) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _BoundedWhileTorchLoads(variables))
 
 
 @dataclass
