@@ -30,8 +30,8 @@ from taxolab.llm.client import OpenAIClient
 from taxolab.llm.process import free_port, spawn
 from taxolab.llm.server import ServerHandle, _wait_until_ready
 from taxolab.models.default import default_gguf_path
+from taxolab.openmp_wait import WAIT_SETTINGS
 
-WAIT_VARIABLES = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "KMP_BLOCKTIME")
 SETTINGS: dict[str, dict[str, str]] = {
     "ACTIVE": {"OMP_WAIT_POLICY": "ACTIVE"},  # spin forever (30 billion loops)
     "PASSIVE": {"OMP_WAIT_POLICY": "PASSIVE"},  # sleep at once
@@ -67,7 +67,7 @@ def cpu_seconds(process: psutil.Process) -> float:
 
 def measure(name: str, env_extra: dict[str, str], rounds: int, max_tokens: int) -> tuple[float, float, float, float]:
     """(tok/s at 1 request, at 4, cores used in the 0.2 s after the last request, in the 2 s after that)."""
-    env = {k: v for k, v in os.environ.items() if k not in WAIT_VARIABLES}
+    env = {k: v for k, v in os.environ.items() if k not in WAIT_SETTINGS}
     env.update(env_extra)
     port = free_port()
     spec = launch_spec("llama-cpp", ServerArgs(default_gguf_path(), "gguf", "m", "127.0.0.1", port, 1024, 4))
@@ -95,7 +95,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="Measure every setting this many times, interleaved.")
     parser.add_argument("--settings", default="ACTIVE,PASSIVE,unset,spin30k,taxolab,spin3M")
     args = parser.parse_args()
-    table = {**SETTINGS, "taxolab": {k: v for k, v in _cpu_env().items() if k in WAIT_VARIABLES}}
+    table = {**SETTINGS, "taxolab": {k: v for k, v in _cpu_env().items() if k in WAIT_SETTINGS}}
     names = [n for n in args.settings.split(",") if n]
     rows: dict[str, list[tuple[float, float, float, float]]] = {n: [] for n in names}
     for _ in range(args.repeat):
