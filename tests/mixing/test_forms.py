@@ -161,7 +161,7 @@ def test_no_heldout_phrasing_reaches_a_training_file_through_any_form(tmp_path: 
     unfiltered = teacher_free_samples(
         FORM_KINDS, facts, passages, subject=leaf_subject(rows), kind=subject_kind("animals"), system="s",
         fill_in_per_fact=3, permutations=2, rng=random.Random(0), wh_questions_per_fact=2,
-        entity_questions_per_fact=2, cue_questions_per_fact=2,
+        entity_questions_per_fact=2, cue_questions_per_fact=2, variants=1,
     )  # fmt: skip
     held = [normalize(REVERSE_QUESTION), normalize(asked)]
     colliding = {
@@ -219,6 +219,7 @@ def test_restated_passages_use_the_standalone_answer() -> None:
     (restated,) = teacher_free_samples(
         ["restated"], facts, passages, subject=None, kind=None, system="s", fill_in_per_fact=1, permutations=0,
         rng=random.Random(0), wh_questions_per_fact=0, entity_questions_per_fact=0, cue_questions_per_fact=0,
+        variants=1,
     )  # fmt: skip
     assert restated["messages"][0]["content"] == f"The chickadee is a small bird of the north. {resolved}"
     assert count_forms(facts, [restated], min_forms=1)["per_fact"][1]["forms"] == 1  # the restatement holds the fact
@@ -382,8 +383,8 @@ def test_permuted_passages_are_new_orders_of_the_same_sentences_and_reproducible
     text = " ".join(f"Sentence number {i} says something true about the bird." for i in range(5))
     passages = [{"text": text, "leaf": LEAF, "index": 0}]
     facts = leaf_facts(passages, [])
-    first = permuted_passages(passages, facts, count=3, rng=random.Random(4))
-    again = permuted_passages(passages, facts, count=3, rng=random.Random(4))
+    (first,) = permuted_passages(passages, facts, count=3, rng=random.Random(4))
+    (again,) = permuted_passages(passages, facts, count=3, rng=random.Random(4))
     contents = [s["messages"][0]["content"] for s in first]
     assert contents == [s["messages"][0]["content"] for s in again] and len(set(contents)) == 3
     assert text not in contents
@@ -498,3 +499,50 @@ def test_mix_fill_in_answer_reaches_the_training_file(tmp_path: Path) -> None:
     assert fill_ins and all(len(m[-1]["content"].split()) <= 6 for m in fill_ins)  # the item, never the sentence
     counted = json.loads((out / "forms" / f"{LEAF}.json").read_text())
     assert counted["by_kind"]["fill_in"] == len(fill_ins)  # each still counts as a form of its fact
+
+
+def test_epoch_variants_draw_new_blanks_cues_and_orders_per_epoch_with_the_same_samples_per_epoch(
+    tmp_path: Path,
+) -> None:
+    """mix.epoch_variants=3 (one fill-in per fact, as cpu-small): fill-ins, cue questions and permuted passages
+    are drawn three times and tagged [v, 3]; draw 0 is exactly what one variant gives; the other kinds are
+    written once, untagged."""
+    leaf, folder, _spans = write_leaf(tmp_path)
+    one = fsio.read_jsonl(
+        _mix_with(tmp_path / "one", leaf, folder, epoch_variants=1, fill_in_per_fact=1) / "messages" / f"{LEAF}.jsonl"
+    )
+    three = fsio.read_jsonl(
+        _mix_with(tmp_path / "three", leaf, folder, epoch_variants=3, fill_in_per_fact=1) / "messages" / f"{LEAF}.jsonl"
+    )
+    drawn = {"fill_in", "cue_question", "permuted_passage"}
+    assert not [s for s in one if "variant" in s]
+    assert all(("variant" in s) == (s["metadata"]["sample_type"] in drawn) for s in three)
+    by_variant = {v: [s for s in three if s.get("variant") == [v, 3]] for v in range(3)}
+    fixed = [s for s in three if "variant" not in s]
+    untagged = [{k: v for k, v in s.items() if k != "variant"} for s in by_variant[0]]
+    assert fixed + untagged == sorted(one, key=lambda s: s["metadata"]["sample_type"] in drawn)
+    for kind in drawn:  # each epoch trains as many samples of a kind, and not the same ones
+        per_epoch = [[s["messages"] for s in by_variant[v] if s["metadata"]["sample_type"] == kind] for v in range(3)]
+        assert len(per_epoch[0]) == len(per_epoch[1]) == len(per_epoch[2]) > 0
+        assert per_epoch[0] != per_epoch[1] and per_epoch[1] != per_epoch[2]
+    counts = json.loads((tmp_path / "three" / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
+    before = json.loads((tmp_path / "one" / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
+    assert counts["median"] > before["median"]  # more distinct trained forms per fact, in the same tokens per epoch
+
+
+def test_fill_in_and_cue_variants_ask_for_the_facts_other_items() -> None:
+    text = "In 1758 Carl Linnaeus named the zebu Bos indicus in Sweden."
+    facts = [Fact("0:0", text, text, 0, LEAF)]
+    items = salient_items(text, "Zebu")
+    assert len(items) >= 3
+    blanks = [fill_in_samples(facts, "Zebu", system="s", per_fact=1, variant=v) for v in range(3)]
+    asked = [b[0]["messages"][1]["content"] for b in blanks]
+    assert len(set(asked)) == 3 and blanks[0] == fill_in_samples(facts, "Zebu", system="s", per_fact=1)
+    cues = [cue_question_samples(facts, "Zebu", system="s", per_fact=1, variant=v) for v in range(3)]
+    assert cues[0] == cue_question_samples(facts, "Zebu", system="s", per_fact=1)
+    assert len({c[0]["messages"][1]["content"] for c in cues}) == 3
+
+
+def _mix_with(out: Path, leaf: Leaf, folder: Path, **changes: Any) -> Path:
+    build_training_sets([LeafSource(leaf, folder)], out, "r", options(**changes))
+    return out

@@ -205,9 +205,12 @@ def salient_items(text: str, subject: str | None = None) -> list[str]:
 
 
 def fill_in_samples(
-    facts: list[Fact], subject: str | None, *, system: str, per_fact: int, answer: str = "sentence"
+    facts: list[Fact], subject: str | None, *, system: str, per_fact: int, answer: str = "sentence", variant: int = 0
 ) -> list[dict[str, Any]]:
     """Up to ``per_fact`` fill-in (cloze) chat samples per fact, one salient item blanked in each.
+
+    ``variant`` ``v`` blanks the fact's salient items from the ``v * per_fact``-th on (cyclically), so
+    each epoch variant (``mix.epoch_variants``) asks for other items of the same fact.
 
     ``answer`` (``mix.fill_in_answer``): ``"sentence"``, the assistant writes the whole sentence with the
     blank filled; ``"item"``, only the blanked item (salient-span masking as Guu et al. 2020 train it:
@@ -219,13 +222,20 @@ def fill_in_samples(
     samples = []
     for fact in facts:
         text = fact.standalone
-        for item in salient_items(text, subject)[:per_fact]:
+        for item in _rotated(salient_items(text, subject), per_fact, variant):
             blanked = _whole_item(item).sub(BLANK, text)
             if BLANK not in blanked:
                 continue
             user = f"Fill in the blank in this sentence{about}: {blanked}"
             samples.append(_chat(user, text if answer == "sentence" else item, fact, "fill_in", system))
     return samples
+
+
+def _rotated(items: list[str], count: int, variant: int) -> list[str]:
+    """``count`` of ``items`` (at most all of them) starting at the ``variant * count``-th, cyclically;
+    variant 0 is ``items[:count]``."""
+    count = min(count, len(items))
+    return [items[(variant * count + i) % len(items)] for i in range(count)]
 
 
 def _whole_item(item: str) -> re.Pattern[str]:
@@ -362,14 +372,17 @@ _CUE_TEMPLATES = ("What is known about {cues}?", "What does the text say about {
 _CUES = 3
 
 
-def cue_question_samples(facts: list[Fact], subject: str | None, *, system: str, per_fact: int) -> list[dict[str, Any]]:
+def cue_question_samples(
+    facts: list[Fact], subject: str | None, *, system: str, per_fact: int, variant: int = 0
+) -> list[dict[str, Any]]:
     """Up to ``per_fact`` cue questions per fact: a question that names three of the fact's content words and
     is answered with the whole sentence.
 
     One question per salient item (:func:`salient_items`, at most ``per_fact``): its cues are three words
     drawn (seeded by the fact and the item) from the sentence's content words of three or more letters that
     are not stop words (:data:`taxolab.text.STOP_WORDS`), numbers, the leaf subject's words or the item's
-    own, joined "a, b and c" in the sentence's order, the subject in brackets:
+    own, joined "a, b and c" in the sentence's order, the subject in brackets (``variant`` ``v`` > 0 draws
+    anew and asks from the ``v * per_fact``-th salient item on, for ``mix.epoch_variants``):
     "Studies on the natural weaning of zebu cattle have shown that cows wean their calves over a 2-week
     period ..." -> "What is known about weaning, cows and calves (Zebu)?". A fact with fewer than two such
     words gets none. Templates rotate, so no one wording is trained.
@@ -392,15 +405,16 @@ def cue_question_samples(facts: list[Fact], subject: str | None, *, system: str,
             for word in dict.fromkeys(_words(text))
             if len(word) >= 3 and not word[:1].isdigit() and normalize(word) not in STOP_WORDS | skip
         ]
-        for index, item in enumerate((salient_items(text, subject) or [""])[:per_fact]):
+        for index, item in enumerate(_rotated(salient_items(text, subject) or [""], per_fact, variant)):
             asked = set(normalize(item).split())
             cues = [word for word in content if normalize(word) not in asked]
             if len(cues) < 2:
                 continue
-            rng = random.Random(f"{fact.span_id}:{index}")
+            rng = random.Random(f"{fact.span_id}:{index}" + (f":{variant}" if variant else ""))
             chosen = [cues[i] for i in sorted(rng.sample(range(len(cues)), min(_CUES, len(cues))))]
             named = ", ".join(chosen[:-1]) + " and " + chosen[-1]
-            question = _CUE_TEMPLATES[(index + len(fact.span_id)) % len(_CUE_TEMPLATES)].format(cues=named)
+            template = _CUE_TEMPLATES[(index + variant + len(fact.span_id)) % len(_CUE_TEMPLATES)]
+            question = template.format(cues=named)
             if subject:
                 question = f"{question[:-1]} ({subject}){question[-1]}"
             samples.append(_chat(question, text, fact, "cue_question", system))
@@ -456,26 +470,34 @@ def restated_passages(passages: list[dict[str, Any]], facts: list[Fact]) -> list
 
 
 def permuted_passages(
-    passages: list[dict[str, Any]], facts: list[Fact], *, count: int, rng: random.Random
-) -> list[dict[str, Any]]:
-    """``count`` orderings of each passage's spans (standalone forms), each unlike the original order."""
+    passages: list[dict[str, Any]], facts: list[Fact], *, count: int, rng: random.Random, variants: int = 1
+) -> list[list[dict[str, Any]]]:
+    """For each of ``variants`` epoch variants, ``count`` orderings of each passage's spans (standalone
+    forms), each unlike the original order and, as far as the passage has enough, unlike every other
+    variant's (a short passage's few orders are shared out cyclically). Variant 0 is what ``variants=1`` gives."""
     standalone = {normalize(fact.span): fact.standalone for fact in facts}
-    samples = []
+    per_variant: list[list[dict[str, Any]]] = [[] for _ in range(variants)]
     for passage in passages:
         sentences = [standalone.get(normalize(span), span) for span in document_spans(str(passage.get("text") or ""))]
         if len(sentences) < 3:
             continue
-        orders: set[tuple[int, ...]] = {tuple(range(len(sentences)))}
-        for _ in range(count * 4):  # a few tries for distinct orders; short passages have few
-            if len(orders) > count:
+        wanted = count * variants
+        seen: set[tuple[int, ...]] = {tuple(range(len(sentences)))}
+        orders: list[tuple[int, ...]] = []
+        for _ in range(wanted * 4):  # a few tries for distinct orders; short passages have few
+            if len(orders) >= wanted:
                 break
             order = list(range(len(sentences)))
             rng.shuffle(order)
-            if tuple(order) not in orders:
-                orders.add(tuple(order))
-                text = _joined(sentences[i] for i in order)
-                samples.append(_pretraining(text, passage, "permuted_passage"))
-    return samples
+            if tuple(order) not in seen:
+                seen.add(tuple(order))
+                orders.append(tuple(order))
+        for variant in range(variants if orders else 0):
+            for i in range(min(count, len(orders))):
+                chosen = orders[(variant * count + i) % len(orders)]
+                text = _joined(sentences[j] for j in chosen)
+                per_variant[variant].append(_pretraining(text, passage, "permuted_passage"))
+    return per_variant
 
 
 def teacher_free_samples(
@@ -493,24 +515,50 @@ def teacher_free_samples(
     wh_questions_per_fact: int,
     entity_questions_per_fact: int,
     cue_questions_per_fact: int,
+    variants: int,
 ) -> list[dict[str, Any]]:
-    """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order."""
+    """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order.
+
+    The drawn kinds (fill-ins, cue questions, permuted passages) are drawn ``variants`` times
+    (``mix.epoch_variants``); with more than one, each such sample carries ``"variant": [v, variants]``
+    and the trainer trains draw ``v`` in the epochs ``e`` with ``e % variants == v``: every epoch sees
+    new blanks, cue words and sentence orders for the same tokens, as RoBERTa's dynamic masking
+    (Liu et al. 2019) gives each epoch new masks. The other kinds are trained in every epoch.
+    """
     wanted = set(kinds)
     samples: list[dict[str, Any]] = []
+
+    def drawn(per_variant: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        if variants == 1:
+            return per_variant[0]
+        return [{**sample, "variant": [v, variants]} for v, batch in enumerate(per_variant) for sample in batch]
+
     if "restated" in wanted:
         samples += restated_passages(passages, facts)
     if "fill_in" in wanted:
-        samples += fill_in_samples(facts, subject, system=system, per_fact=fill_in_per_fact, answer=fill_in_answer)
+        samples += drawn(
+            [
+                fill_in_samples(
+                    facts, subject, system=system, per_fact=fill_in_per_fact, answer=fill_in_answer, variant=v
+                )
+                for v in range(variants)
+            ]
+        )
     if "wh_questions" in wanted:
         samples += wh_question_samples(facts, subject, system=system, per_fact=wh_questions_per_fact)
     if "entity_questions" in wanted:
         samples += entity_question_samples(facts, subject, system=system, per_fact=entity_questions_per_fact)
     if "cue_questions" in wanted:
-        samples += cue_question_samples(facts, subject, system=system, per_fact=cue_questions_per_fact)
+        samples += drawn(
+            [
+                cue_question_samples(facts, subject, system=system, per_fact=cue_questions_per_fact, variant=v)
+                for v in range(variants)
+            ]
+        )
     if "reverse" in wanted:
         samples += reverse_samples(facts, subject, kind, system=system)
     if "permuted_passages" in wanted:
-        samples += permuted_passages(passages, facts, count=permutations, rng=rng)
+        samples += drawn(permuted_passages(passages, facts, count=permutations, rng=rng, variants=variants))
     return samples
 
 

@@ -135,3 +135,12 @@ class MixSettings(Section):
     passage_permutations: int = Field(
         2, ge=0, description="Shuffled sentence orders of each passage trained besides the original order."
     )
+    epoch_variants: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Draws of the drawn forms (`fill_in`, `cue_questions`, `permuted_passages`): with N > 1 each is drawn "
+            "N times and draw v is trained in the knowledge epochs e with e mod N = v, so each epoch sees other "
+            "blanks, cue words and sentence orders in the same tokens (dynamic masking, as RoBERTa; docs/train.md)."
+        ),
+    )

@@ -103,6 +103,7 @@ class MixOptions:
     wh_questions_per_fact: int = 2
     entity_questions_per_fact: int = 2
     cue_questions_per_fact: int = 2
+    epoch_variants: int = 1
 
     @classmethod
     def from_config(cls, config: Config) -> MixOptions:
@@ -124,6 +125,7 @@ class MixOptions:
             wh_questions_per_fact=settings.wh_questions_per_fact,
             entity_questions_per_fact=settings.entity_questions_per_fact,
             cue_questions_per_fact=settings.cue_questions_per_fact,
+            epoch_variants=settings.epoch_variants,
         )
 
 
@@ -272,6 +274,7 @@ def _with_forms(
         wh_questions_per_fact=options.wh_questions_per_fact,
         entity_questions_per_fact=options.entity_questions_per_fact,
         cue_questions_per_fact=options.cue_questions_per_fact,
+        variants=options.epoch_variants,
         rng=random.Random(f"{options.seed}:{leaf.name}:forms"),
     )
     samples, removed = forms.without_heldout(samples, held)

@@ -123,7 +123,7 @@ def train(
                 start_model = _phase_start(journal, phase.name, outcomes[-1], select_best, scores)
             spec = _phase_spec(phase, index, start_model, output_dir, settings=settings, show=show_progress)
             data = _prepare_data(spec, debug)
-            tokens = sum(data.lengths)
+            tokens = sum(data.lengths[i] for i in data.epoch_indices(0))
             epochs = settings.phase_epochs(phase.name, tokens)
             if epochs != spec.epochs:
                 stderr.print(
@@ -171,7 +171,10 @@ def _prepare_data(spec: PhaseSpec, debug: bool) -> TokenizedDataset:
     data = load_dataset(
         spec.data_file, spec.model_dir, max_seq_len=spec.settings.max_seq_len, workers=spec.settings.data_workers
     )
-    stderr.print(f"phase {spec.name}: {len(data.samples)} samples from {spec.data_file.name}")
+    per_epoch = sorted({len(data.epoch_indices(epoch)) for epoch in range(spec.epochs)})
+    span = "-".join(str(n) for n in dict.fromkeys((per_epoch[0], per_epoch[-1])))
+    varied = f" ({span} per epoch: epoch variants)" if per_epoch[-1] < len(data.samples) else ""
+    stderr.print(f"phase {spec.name}: {len(data.samples)} samples from {spec.data_file.name}{varied}")
     for reason, count in sorted(data.dropped.items()):
         lines = data.bad_lines.get(reason, [])
         where = ", ".join(f"{spec.data_file}:{number}" for number in lines)

@@ -25,7 +25,7 @@ from taxolab.config import paths
 from taxolab.errors import TaxolabError
 from taxolab.training.tokenize import SampleError, TokenizedSample, tokenize_sample
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: samples carry their epoch variant
 _PARALLEL_THRESHOLD = 2000
 
 
@@ -42,6 +42,10 @@ class TokenizedDataset:
     @functools.cached_property
     def lengths(self) -> list[int]:
         return [len(s.input_ids) for s in self.samples]
+
+    def epoch_indices(self, epoch: int) -> list[int]:
+        """The samples trained in ``epoch`` (0-based): all but the other epochs' variants (``mix.epoch_variants``)."""
+        return [i for i, sample in enumerate(self.samples) if sample.in_epoch(epoch)]
 
     def split(self, fraction: float, cap: int, seed: int) -> tuple[TokenizedDataset, TokenizedDataset]:
         """(train, validation): a seeded random hold-out of ``fraction`` of the samples, at most ``cap``."""

@@ -27,6 +27,13 @@ class TokenizedSample:
 
     input_ids: list[int]
     loss_mask: list[bool]
+    variant: tuple[int, int] | None = None
+    """``(index, count)``: trained only in the epochs ``e`` with ``e % count == index`` (the row's
+    ``"variant": [index, count]``, written by mixing for ``mix.epoch_variants``); None: every epoch."""
+
+    def in_epoch(self, epoch: int) -> bool:
+        """Whether this sample is trained in ``epoch`` (0-based)."""
+        return self.variant is None or epoch % self.variant[1] == self.variant[0]
 
     @property
     def loss_tokens(self) -> int:
@@ -35,7 +42,26 @@ class TokenizedSample:
 
 
 def tokenize_sample(tokenizer: Any, row: dict[str, Any]) -> TokenizedSample:
-    """Tokenise one ``{"messages": [...], "unmask": bool}`` row with its loss mask."""
+    """Tokenise one ``{"messages": [...], "unmask": bool, "variant": [index, count]}`` row with its loss mask.
+
+    Raises :class:`SampleError` for a row without messages, a message without role or string content,
+    or a ``variant`` that is not two integers ``0 <= index < count``.
+    """
+    sample = _tokenize_messages(tokenizer, row)
+    variant = row.get("variant")
+    if variant is None:
+        return sample
+    if (
+        not isinstance(variant, list)
+        or len(variant) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in variant)
+        or not 0 <= variant[0] < variant[1]
+    ):
+        raise SampleError("`variant` must be [index, count] with 0 <= index < count")
+    return TokenizedSample(sample.input_ids, sample.loss_mask, (variant[0], variant[1]))
+
+
+def _tokenize_messages(tokenizer: Any, row: dict[str, Any]) -> TokenizedSample:
     messages = row.get("messages")
     if not isinstance(messages, list) or not messages:
         raise SampleError("no `messages` list")

@@ -107,8 +107,10 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     model = wrap_model(model, env, settings.distributed)
     model.train()
     optimizer = build_optimizer(model, settings, spec.learning_rate)
-    steps_per_epoch = math.ceil(len(train.samples) / spec.effective_batch_size)
-    total_steps = steps_per_epoch * spec.epochs
+    # Samples drawn anew for each epoch (mix.epoch_variants) make epochs differ a little in size.
+    epoch_samples = [train.epoch_indices(epoch) for epoch in range(spec.epochs)]
+    epoch_steps = [math.ceil(len(ids) / spec.effective_batch_size) for ids in epoch_samples]
+    total_steps = sum(epoch_steps)
     scheduler = build_scheduler(optimizer, settings, total_steps)
     max_row = default_max_batch_len(settings, hardware)
 
@@ -121,7 +123,11 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
 
     with _progress_bar(spec, env, total_steps, progress["step"]) as (bar, task):
         while progress["epoch"] < spec.epochs:
-            batches = epoch_batches(len(train.samples), spec.effective_batch_size, settings.seed, progress["epoch"])
+            ids = epoch_samples[progress["epoch"]]
+            batches = [
+                [ids[i] for i in batch]
+                for batch in epoch_batches(len(ids), spec.effective_batch_size, settings.seed, progress["epoch"])
+            ]
             for batch in batches[progress["batch"] :]:
                 threads = tuner.next_threads() if tuner else torch.get_num_threads()
                 stats = _train_step(ctx, batch, train)
@@ -132,7 +138,7 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
                 progress["batch"] += 1
                 progress["samples_seen"] += len(batch)
                 progress["seconds"] += stats["seconds"]
-                row = _metrics_row(progress, stats, steps_per_epoch)
+                row = _metrics_row(progress, stats, epoch_steps[progress["epoch"]])
                 if metrics is not None:
                     metrics.log(row)
                 bar.update(task, completed=progress["step"], loss=row["loss"], tps=row["tokens_per_s"])
