@@ -81,3 +81,19 @@ def test_the_phase_says_how_many_samples_each_epoch_trains(
                              max_batch_len=128, device="cpu", threads=1)  # fmt: skip
     train(data, model_path=tiny_model_dir, output_dir=tmp_path / "out", settings=settings, show_progress=False)
     assert "12 samples from d.jsonl (8 per epoch: epoch variants)" in capsys.readouterr().err
+
+
+def test_a_phase_whose_rows_all_belong_to_other_epochs_is_an_error_not_an_empty_run(
+    tmp_path: Path, tiny_model_dir: Path
+) -> None:
+    from taxolab.errors import TaxolabError
+
+    row = {
+        "messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
+        "variant": [1, 2],
+    }
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    settings = TrainSettings(epochs=1, validation_split=0.0, device="cpu", threads=1)
+    with pytest.raises(TaxolabError, match=r"d.jsonl: no sample is trained in the phase's 1 epoch"):
+        train(data, model_path=tiny_model_dir, output_dir=tmp_path / "out", settings=settings, show_progress=False)

@@ -111,6 +111,11 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     epoch_samples = [train.epoch_indices(epoch) for epoch in range(spec.epochs)]
     epoch_steps = [math.ceil(len(ids) / spec.effective_batch_size) for ids in epoch_samples]
     total_steps = sum(epoch_steps)
+    if not total_steps:
+        raise TaxolabError(
+            f"{spec.data_file}: no sample is trained in the phase's {spec.epochs} epoch(s): every row's `variant` "
+            "names other epochs (a row tagged [v, N] is trained in the epochs e with e mod N = v)"
+        )
     scheduler = build_scheduler(optimizer, settings, total_steps)
     max_row = default_max_batch_len(settings, hardware)
 
