@@ -102,11 +102,6 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     train, valid = data.split(settings.validation_split, settings.validation_max_samples, settings.seed)
     if not train.samples:
         raise TaxolabError(f"{spec.data_file}: no usable training samples ({_dropped_text(data)})")
-
-    model = load_model(spec.model_dir, settings, hardware).to(env.device)
-    model = wrap_model(model, env, settings.distributed)
-    model.train()
-    optimizer = build_optimizer(model, settings, spec.learning_rate)
     # Samples drawn anew for each epoch (mix.epoch_variants) make epochs differ a little in size.
     epoch_samples = [train.epoch_indices(epoch) for epoch in range(spec.epochs)]
     epoch_steps = [math.ceil(len(ids) / spec.effective_batch_size) for ids in epoch_samples]
@@ -116,6 +111,11 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
             f"{spec.data_file}: no sample is trained in the phase's {spec.epochs} epoch(s): every row's `variant` "
             "names other epochs (a row tagged [v, N] is trained in the epochs e with e mod N = v)"
         )
+
+    model = load_model(spec.model_dir, settings, hardware).to(env.device)
+    model = wrap_model(model, env, settings.distributed)
+    model.train()
+    optimizer = build_optimizer(model, settings, spec.learning_rate)
     scheduler = build_scheduler(optimizer, settings, total_steps)
     max_row = default_max_batch_len(settings, hardware)
 
