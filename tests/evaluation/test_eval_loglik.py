@@ -122,3 +122,17 @@ def test_sequence_logprobs_match_one_full_forward(tiny_models: list[Path]) -> No
         assert [t for t, _ in got.next_top] == torch.topk(full[-1], 3).indices.tolist()
     with pytest.raises(ValueError, match="empty"):
         scorer.sequence_logprobs([[]])
+
+
+def test_answers_are_the_same_in_any_generation_batch(tiny_models: list[Path]) -> None:
+    """`evaluate.generation_batch_size` changes speed only: left-padded batches answer as one-by-one greedy does."""
+    scorer = load_scorer(tiny_models[0], batch_size=1)
+    conversations = [
+        [{"role": "user", "content": text}]
+        for text in ("Where do chickadees nest?", "Name a mineral.", "What colour is lapis lazuli, a rock?", "Hi")
+    ]
+    alone = scorer.answer(conversations, max_new_tokens=6)
+    together = scorer.answer(conversations, max_new_tokens=6, batch_size=4)
+    assert together == alone and len(alone) == 4
+    selector = dev_selector(Path("missing"), "recall", generation_batch_size=4)
+    assert selector is None  # no dev split: nothing to select by, whatever the batch

@@ -173,12 +173,18 @@ class LoglikScorer:
 
     @torch.inference_mode()
     def answer(
-        self, conversations: Sequence[Sequence[dict[str, str]]], *, max_new_tokens: int, label: str = "answering"
+        self,
+        conversations: Sequence[Sequence[dict[str, str]]],
+        *,
+        max_new_tokens: int,
+        label: str = "answering",
+        batch_size: int | None = None,
     ) -> list[str]:
         """Greedy answers of the same loaded weights to chat ``conversations`` (role/content dicts), one string each.
 
         The prompt is the tokenizer's chat template with the generation
-        prompt; batches of ``batch_size`` are left-padded. This makes the
+        prompt; batches of ``batch_size`` (default: the scorer's) are
+        left-padded, shortest prompts first. This makes the
         scorer one handle for both log-likelihood and generation on the same
         weights (checkpoint selection by recall uses it).
         """
@@ -189,6 +195,7 @@ class LoglikScorer:
         ]
         answers = [""] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        size = batch_size or self.batch_size
         side = tokenizer.padding_side
         tokenizer.padding_side = "left"
         if tokenizer.pad_token is None:
@@ -196,8 +203,8 @@ class LoglikScorer:
         try:
             with progress(transient=True) as bar:
                 task = bar.add_task(label, total=len(texts))
-                for start in range(0, len(order), self.batch_size):
-                    chunk = order[start : start + self.batch_size]
+                for start in range(0, len(order), size):
+                    chunk = order[start : start + size]
                     batch = tokenizer(
                         [texts[i] for i in chunk], return_tensors="pt", padding=True, add_special_tokens=False
                     ).to(self.device)

@@ -192,6 +192,7 @@ def dev_selector(
     device: str = "auto",
     system_prompt: str | None = None,
     max_tokens: int = 64,
+    generation_batch_size: int = 32,
 ) -> DevSelector | None:
     """A selector on ``data_dir``'s dev split, or None when the split has nothing ``how`` can read.
 
@@ -206,7 +207,13 @@ def dev_selector(
         return None
     if how == "mmlu_branch":
         return _mmlu_branch(files, batch_size=batch_size, device=device)
-    return _recall(files, batch_size=batch_size, device=device, system_prompt=system_prompt, max_tokens=max_tokens)
+    return _recall(
+        files,
+        batch_size=generation_batch_size,
+        device=device,
+        system_prompt=system_prompt,
+        max_tokens=max_tokens,
+    )
 
 
 def _dev_key(files: list[Path], **shaping: Any) -> str:

@@ -118,6 +118,16 @@ class EvaluateSettings(Section):
             "(sequences are right-padded under a causal mask, so padding never reaches a scored token)."
         ),
     )
+    generation_batch_size: int = speed_only(
+        32,
+        ge=1,
+        description=(
+            "Questions answered together when taxolab generates with a checkpoint's own weights (recall on the dev "
+            "split while training); left-padded greedy generation. On 2 CPU cores 40 answered 39 dev questions in "
+            "15 s against 35 s at 8; log-likelihood scoring keeps `evaluate.batch_size` (32 there took 2x the time "
+            "of 8)."
+        ),
+    )
     device: str = speed_only("auto", description="torch device for log-likelihood scoring: `auto`, `cpu`, `cuda`, ...")
     significance: float = Field(
         0.05,

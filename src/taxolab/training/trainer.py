@@ -25,6 +25,7 @@ from taxolab.errors import TaxolabError
 from taxolab.training import checkpoint
 from taxolab.training.dataset import TokenizedDataset, load_dataset
 from taxolab.training.distributed import DistEnv, init_distributed, no_grad_sync, sum_across, wrap_model
+from taxolab.training.heap import keep_tensors_on_heap
 from taxolab.training.loss import row_loss_sum
 from taxolab.training.metrics import MetricsLog, read_metrics
 from taxolab.training.model_io import Hardware, default_max_batch_len, load_model, resolve_hardware
@@ -96,6 +97,8 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     hardware = resolve_hardware(settings)
     env = init_distributed(hardware.device_type)
     tuner = _thread_tuner(settings, hardware)
+    if hardware.device_type == "cpu":
+        keep_tensors_on_heap()  # 1.12x tokens/s where memory allows (taxolab.training.heap)
     torch.manual_seed(settings.seed)
 
     data = load_dataset(spec.data_file, spec.model_dir, max_seq_len=settings.max_seq_len, workers=settings.data_workers)

@@ -83,6 +83,7 @@ def _dev_selector(config: Config, mix_dir: Path, how: Literal["auto", "mmlu_bran
         device=config.evaluate.device,
         system_prompt=config.mix.system_prompt or None,
         max_tokens=config.evaluate.recall_max_tokens,
+        generation_batch_size=config.evaluate.generation_batch_size,
     )
 
 
