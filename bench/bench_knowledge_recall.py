@@ -76,7 +76,10 @@ retrained (``--lever train.precision=bf16``) 14/20 as in fp32, without ``fill_in
 (``--lever``) 10/20 (+0 -5). 2026-12-05 late night, the AMX Xeon, bf16, fresh generations: zebu 10/20 in 21.2 min
 (torch threads sleeping at once), then with the bounded OpenMP spin and fused AdamW chickadee 14/20 in 38.5 min
 (generation 8.4, training 27.2 for 293k tokens at 179 tokens/s, evaluation 2.8) and lapis_lazuli 9/20 in 15.7 min:
-33/60, base 0/60.
+33/60, base 0/60. 2026-12-06, with the glibc heap rule and batched dev answers (ddb51e9): chickadee 15/20 in
+37.2 min on the AMX Xeon (generation 9.8, training 25.0 for 294k tokens at 196 tokens/s, evaluation 2.2); then,
+on a 2-core AMD EPYC with AVX2 only (no AVX-512, so fp32 training at 105 tokens/s), zebu 9/20 in 27.1 min and
+lapis_lazuli 12/20 in 25.6 min: 36/60, base 0/60.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
