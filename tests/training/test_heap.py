@@ -60,3 +60,11 @@ def test_a_refused_mallopt_or_another_c_library_is_reported_not_raised() -> None
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt exists on Linux only")
 def test_the_real_c_library_takes_the_setting() -> None:
     assert heap.keep_tensors_on_heap(available_bytes=64 * GB, environ={}) == "applied"
+
+
+def test_each_trainer_process_on_the_machine_needs_its_share() -> None:
+    """Under torchrun every local process checks at once: 4 processes need 4x the memory."""
+    libc = RecordingLibc()
+    assert heap.keep_tensors_on_heap(available_bytes=20 * GB, environ={}, libc=libc, processes=4) == "too little memory"
+    assert libc.calls == []
+    assert heap.keep_tensors_on_heap(available_bytes=50 * GB, environ={}, libc=libc, processes=4) == "applied"

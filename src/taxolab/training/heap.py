@@ -12,8 +12,10 @@ alternating runs, 2026-12-06): 274.9 and 273.4 tokens/s against 238.8 and
 252.5 (1.12x), system time 32 and 30 s against 49 and 39 s, but a peak RSS of
 7.3-7.4 GB against 5.6-5.7. The rule therefore asks for the memory first: it
 is applied only when :data:`MIN_AVAILABLE_GB` are available when the phase
-starts (the peak plus room for the rest of the machine), so a laptop with
-8 GB keeps glibc's defaults.
+starts (the peak plus room for the rest of the machine), times the trainer
+processes on this machine (torchrun's ``LOCAL_WORLD_SIZE``: each process
+checks at the same moment and each would grow by its own peak), so a laptop
+with 8 GB keeps glibc's defaults.
 
 A user's own glibc setting wins: with ``MALLOC_MMAP_THRESHOLD_``,
 ``MALLOC_TRIM_THRESHOLD_`` or a ``glibc.malloc`` tunable in ``GLIBC_TUNABLES``
@@ -41,13 +43,19 @@ USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 
 
 def keep_tensors_on_heap(
-    *, available_bytes: int | None = None, environ: Mapping[str, str] | None = None, libc: object | None = None
+    *,
+    available_bytes: int | None = None,
+    environ: Mapping[str, str] | None = None,
+    libc: object | None = None,
+    processes: int = 1,
 ) -> str:
     """Raise glibc's mmap and trim thresholds for this process when the rule allows; returns why or why not.
 
     ``available_bytes`` defaults to psutil's ``available`` memory, ``environ``
     to ``os.environ``, ``libc`` to the C library loaded with ctypes (a test
-    passes a stand-in with a ``mallopt(param, value) -> int`` method). The
+    passes a stand-in with a ``mallopt(param, value) -> int`` method);
+    ``processes`` is how many trainer processes share the machine's memory
+    (the rule needs :data:`MIN_AVAILABLE_GB` for each). The
     return value is one of ``"applied"``, ``"user setting"``, ``"not glibc"``, ``"too little memory"`` or ``"mallopt
     failed"``; nothing raises. Process-wide; calling it again changes nothing.
     """
@@ -67,7 +75,7 @@ def keep_tensors_on_heap(
         import psutil
 
         available_bytes = int(psutil.virtual_memory().available)
-    if available_bytes < MIN_AVAILABLE_GB * 1e9:
+    if available_bytes < MIN_AVAILABLE_GB * 1e9 * max(processes, 1):
         return "too little memory"
     threshold = HEAP_THRESHOLD_MB << 20
     mallopt = libc.mallopt
