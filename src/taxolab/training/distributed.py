@@ -25,6 +25,8 @@ class DistEnv:
     world_size: int
     local_rank: int
     device: torch.device
+    local_world_size: int = 1
+    """Processes of this job on this machine (torchrun's ``LOCAL_WORLD_SIZE``): they share its cores and memory."""
 
     @property
     def is_main(self) -> bool:
@@ -40,6 +42,7 @@ def init_distributed(device_type: str) -> DistEnv:
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    local_world_size = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     if device_type == "cuda":
         torch.cuda.set_device(local_rank)
         device = torch.device("cuda", local_rank)
@@ -49,7 +52,7 @@ def init_distributed(device_type: str) -> DistEnv:
         dist.init_process_group(
             "nccl" if device_type == "cuda" else "gloo", device_id=device if device_type == "cuda" else None
         )
-    return DistEnv(rank, world_size, local_rank, device)
+    return DistEnv(rank, world_size, local_rank, device, local_world_size)
 
 
 def wrap_model(model: nn.Module, env: DistEnv, mode: Literal["fsdp", "ddp"]) -> nn.Module:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -96,10 +95,10 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     settings = spec.settings
     hardware = resolve_hardware(settings)
     env = init_distributed(hardware.device_type)
-    tuner = _thread_tuner(settings, hardware)
+    tuner = _thread_tuner(settings, hardware, env.local_world_size)
     if hardware.device_type == "cpu":
         # 1.12x tokens/s where memory allows (taxolab.training.heap); each local process needs its share.
-        keep_tensors_on_heap(processes=int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+        keep_tensors_on_heap(processes=env.local_world_size)
     torch.manual_seed(settings.seed)
 
     data = load_dataset(spec.data_file, spec.model_dir, max_seq_len=settings.max_seq_len, workers=settings.data_workers)
@@ -277,7 +276,7 @@ def _autocast(hardware: Hardware) -> Any:
     return torch.autocast(hardware.device_type, dtype=hardware.autocast_dtype or torch.float32, enabled=enabled)
 
 
-def _thread_tuner(settings: TrainSettings, hardware: Hardware) -> ThreadTuner | None:
+def _thread_tuner(settings: TrainSettings, hardware: Hardware, local: int) -> ThreadTuner | None:
     """CPU threads: the local processes share the cores (torchrun would leave each with one thread).
 
     ``threads: auto`` in a single process measures the fastest count while training
@@ -287,7 +286,6 @@ def _thread_tuner(settings: TrainSettings, hardware: Hardware) -> ThreadTuner | 
     """
     if hardware.device_type != "cpu":
         return None
-    local = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
     if isinstance(settings.threads, int):
         torch.set_num_threads(settings.threads)
         return None
