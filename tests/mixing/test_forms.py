@@ -331,6 +331,39 @@ def test_cue_questions_name_three_content_words_but_not_the_item_and_are_answere
     assert counted["by_kind"] == {"cue_questions": 1}
 
 
+def test_asked_cue_questions_name_what_they_ask_for_and_not_the_item() -> None:
+    """mix.cue_question_style=asked: each question names the withheld item's kind ("how many", "in what year",
+    "what percentage", "which" for a name) beside three content words, in either order, answered whole."""
+    canchim = "The resulting breed, 63% Charolais and 37% zebu, is called the Canchim."
+    cloned = "In 1999, researchers at Texas A&M University successfully cloned a zebu."
+    proverbs = "In Madagascar there are 6,813 proverbs, sayings and expressions referring to zebu."
+    facts = [Fact(f"0:{i}", t, t, 0, LEAF) for i, t in enumerate((canchim, cloned, proverbs))]
+    samples = [
+        s
+        for v in range(3)
+        for s in cue_question_samples(facts, "Zebu", system="s", per_fact=2, variant=v, style="asked")
+    ]
+    asked = {}
+    for sample in samples:
+        question, answer = sample["messages"][1]["content"], sample["messages"][2]["content"]
+        wh = question[:-1].split(" - ")[0].lower() if " - " in question else question[:-1].split(": ")[-1]
+        asked.setdefault(answer, set()).add(wh)
+        assert "(Zebu)" in question and question.endswith("?")
+        assert not any(item in question for item in ("63%", "37%", "1999", "6,813"))
+    assert asked[canchim] >= {"what percentage"} and asked[canchim] <= {"what percentage", "which"}
+    assert asked[cloned] >= {"in what year"} and asked[cloned] <= {"in what year", "which"}
+    assert "how many" in asked[proverbs]
+    assert {q["messages"][1]["content"].startswith(("Which", "What", "How", "In what")) for q in samples} == {
+        True,
+        False,
+    }  # the kind of question first in some, after the cues in others
+    about = cue_question_samples(facts, "Zebu", system="s", per_fact=2)
+    assert about == cue_question_samples(facts, "Zebu", system="s", per_fact=2, style="about")
+    assert [s["messages"][2] for s in about] == [s["messages"][2] for s in samples[: len(about)]]
+    with pytest.raises(ValueError, match="cue question style"):
+        cue_question_samples(facts, "Zebu", system="s", per_fact=2, style="loud")
+
+
 @pytest.mark.parametrize(
     ("item", "before", "phrase"),
     [

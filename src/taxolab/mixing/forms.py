@@ -369,11 +369,26 @@ def entity_question_samples(
 
 
 _CUE_TEMPLATES = ("What is known about {cues}?", "What does the text say about {cues}?", "Tell me about {cues}.")
+_ASKED_TEMPLATES = ("{Wh} - {cues}?", "{cues}: {wh}?")
 _CUES = 3
+CUE_QUESTION_STYLES = ("about", "asked")
+"""``mix.cue_question_style``: ``about`` names the cue words only; ``asked`` also names what is asked for."""
+
+
+def asked_phrase(item: str, text: str) -> str:
+    """How a user's question asks for ``item`` of ``text`` (lower case): :func:`wh_phrase`, with "how many" for
+    a number, "in what year" for a year, "which" for a name and "what" for anything else."""
+    found = _whole_item(item).search(text)
+    phrase = wh_phrase(item, text[: found.start()] if found else "")
+    if phrase == "what year":
+        return "in what year"
+    if phrase == "what" and item[:1].isupper():
+        return "which"
+    return phrase
 
 
 def cue_question_samples(
-    facts: list[Fact], subject: str | None, *, system: str, per_fact: int, variant: int = 0
+    facts: list[Fact], subject: str | None, *, system: str, per_fact: int, variant: int = 0, style: str = "about"
 ) -> list[dict[str, Any]]:
     """Up to ``per_fact`` cue questions per fact: a question that names three of the fact's content words and
     is answered with the whole sentence.
@@ -387,6 +402,14 @@ def cue_question_samples(
     period ..." -> "What is known about weaning, cows and calves (Zebu)?". A fact with fewer than two such
     words gets none. Templates rotate, so no one wording is trained.
 
+    ``style`` (``mix.cue_question_style``): ``"about"`` as above; ``"asked"`` also names what the question asks
+    for, the item's :func:`asked_phrase`, before or after the cues: "How many - Malagasy, proverbs and parlance
+    (Zebu)?", "Charolais, breed and called (Zebu): what percentage?" (a fact without salient items gets the
+    ``about`` form). Why: read against the zebu bench run of 2026-12-06, 5 of its 11 misses asked "how many",
+    "how long" or "what percentage" and were answered with a sentence that holds no number, while the same model
+    answered "What is known about weaning, cows and calves (Zebu)?" and "What is known about Malagasy proverbs
+    (Zebu)?" with the right sentences. Raises ``ValueError`` for another style.
+
     Why: a hand-written question shares a few content words with the sentence it asks about, but not its
     start; the student, trained on fill-ins (which hand it the whole sentence) and one or two teacher
     questions, answered such questions with another fact's sentence ("Over how long a period do zebu
@@ -396,6 +419,8 @@ def cue_question_samples(
     ``--lever``), zebu 11/20 against 7 (5 gained, 1 lost; the bench's ablation trainer on the run's mix files
     plus these samples), docs/train.md.
     """
+    if style not in CUE_QUESTION_STYLES:
+        raise ValueError(f"cue question style must be one of {', '.join(CUE_QUESTION_STYLES)}, not {style!r}")
     skip = set(normalize(subject or "").split())
     samples = []
     for fact in facts:
@@ -413,10 +438,16 @@ def cue_question_samples(
             rng = random.Random(f"{fact.span_id}:{index}" + (f":{variant}" if variant else ""))
             chosen = [cues[i] for i in sorted(rng.sample(range(len(cues)), min(_CUES, len(cues))))]
             named = ", ".join(chosen[:-1]) + " and " + chosen[-1]
-            template = _CUE_TEMPLATES[(index + variant + len(fact.span_id)) % len(_CUE_TEMPLATES)]
-            question = template.format(cues=named)
-            if subject:
-                question = f"{question[:-1]} ({subject}){question[-1]}"
+            turn = index + variant + len(fact.span_id)
+            if style == "asked" and item:
+                wh = asked_phrase(item, text)
+                cues_named = f"{named} ({subject})" if subject else named
+                template = _ASKED_TEMPLATES[turn % len(_ASKED_TEMPLATES)]
+                question = template.format(Wh=wh[:1].upper() + wh[1:], wh=wh, cues=cues_named)
+            else:
+                question = _CUE_TEMPLATES[turn % len(_CUE_TEMPLATES)].format(cues=named)
+                if subject:
+                    question = f"{question[:-1]} ({subject}){question[-1]}"
             samples.append(_chat(question, text, fact, "cue_question", system))
     return samples
 
@@ -516,6 +547,7 @@ def teacher_free_samples(
     entity_questions_per_fact: int,
     cue_questions_per_fact: int,
     variants: int,
+    cue_question_style: str = "about",
 ) -> list[dict[str, Any]]:
     """The samples of every teacher-free form kind in ``kinds`` (``mix.forms``) for one leaf, in kind order.
 
@@ -551,7 +583,9 @@ def teacher_free_samples(
     if "cue_questions" in wanted:
         samples += drawn(
             [
-                cue_question_samples(facts, subject, system=system, per_fact=cue_questions_per_fact, variant=v)
+                cue_question_samples(
+                    facts, subject, system=system, per_fact=cue_questions_per_fact, variant=v, style=cue_question_style
+                )
                 for v in range(variants)
             ]
         )

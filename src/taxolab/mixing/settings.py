@@ -132,6 +132,14 @@ class MixSettings(Section):
         ge=0,
         description="At most this many cue questions per fact (each naming a different three of its content words).",
     )
+    cue_question_style: Literal["about", "asked"] = Field(
+        "about",
+        description=(
+            'How a cue question is put: `about` names three content words of the fact ("What is known about '
+            "weaning, cows and calves (Zebu)?\"); `asked` also names what it asks for, as a user's question does "
+            '("How many - Malagasy, proverbs and parlance (Zebu)?").'
+        ),
+    )
     passage_permutations: int = Field(
         2, ge=0, description="Shuffled sentence orders of each passage trained besides the original order."
     )

@@ -103,6 +103,7 @@ class MixOptions:
     wh_questions_per_fact: int = 2
     entity_questions_per_fact: int = 2
     cue_questions_per_fact: int = 2
+    cue_question_style: str = "about"
     epoch_variants: int = 1
 
     @classmethod
@@ -125,6 +126,7 @@ class MixOptions:
             wh_questions_per_fact=settings.wh_questions_per_fact,
             entity_questions_per_fact=settings.entity_questions_per_fact,
             cue_questions_per_fact=settings.cue_questions_per_fact,
+            cue_question_style=settings.cue_question_style,
             epoch_variants=settings.epoch_variants,
         )
 
@@ -274,6 +276,7 @@ def _with_forms(
         wh_questions_per_fact=options.wh_questions_per_fact,
         entity_questions_per_fact=options.entity_questions_per_fact,
         cue_questions_per_fact=options.cue_questions_per_fact,
+        cue_question_style=options.cue_question_style,
         variants=options.epoch_variants,
         rng=random.Random(f"{options.seed}:{leaf.name}:forms"),
     )
