@@ -364,39 +364,6 @@ def test_asked_cue_questions_name_what_they_ask_for_and_not_the_item() -> None:
         cue_question_samples(facts, "Zebu", system="s", per_fact=2, style="loud")
 
 
-def test_varied_cue_questions_open_with_what_they_ask_for_behind_many_openers() -> None:
-    """mix.cue_question_style=varied: the question opens with one of the asked kind's openers (prepositions and
-    wh-words, drawn per question), then three content words; the item itself is never named."""
-    from taxolab.mixing.forms import VARIED_OPENERS, asked_phrase
-
-    canchim = "The resulting breed, 63% Charolais and 37% zebu, is called the Canchim."
-    local = "Other breeds of zebu are quite local, like the Hariana from Haryana or the Rath from Alwar district."
-    facts = [Fact(f"0:{i}", t, t, 0, LEAF) for i, t in enumerate((canchim, local))]
-    samples = [
-        s
-        for v in range(4)
-        for s in cue_question_samples(facts, "Zebu", system="s", per_fact=2, variant=v, style="varied")
-    ]
-    assert asked_phrase("63%", canchim) == "what percentage" and asked_phrase("Alwar", local) == "which"
-    openers = set()
-    for sample in samples:
-        question, answer = sample["messages"][1]["content"], sample["messages"][2]["content"]
-        assert question.endswith(" (Zebu)?") and answer in (canchim, local)
-        kinds = ("what percentage", "which") if answer == canchim else ("which",)
-        opener = next(
-            o for kind in kinds for o in sorted(VARIED_OPENERS[kind], key=len, reverse=True)
-            if question.lower().startswith(o + " ")
-        )  # fmt: skip
-        openers.add(opener)
-        assert "63%" not in question and "37%" not in question
-    assert len(openers) >= 4  # drawn, not one fixed wording
-    assert samples == [
-        s
-        for v in range(4)
-        for s in cue_question_samples(facts, "Zebu", system="s", per_fact=2, variant=v, style="varied")
-    ]  # reruns ask the same
-
-
 @pytest.mark.parametrize(
     ("item", "before", "phrase"),
     [

@@ -371,19 +371,8 @@ def entity_question_samples(
 _CUE_TEMPLATES = ("What is known about {cues}?", "What does the text say about {cues}?", "Tell me about {cues}.")
 _ASKED_TEMPLATES = ("{Wh} - {cues}?", "{cues}: {wh}?")
 _CUES = 3
-CUE_QUESTION_STYLES = ("about", "asked", "varied")
-"""``mix.cue_question_style``: ``about`` names the cue words only; ``asked`` also names what is asked for;
-``varied`` opens with what is asked for, behind one of many prepositions and wh-words (:data:`VARIED_OPENERS`)."""
-VARIED_OPENERS = {
-    "how many": ("how many", "approximately how many", "for how many", "by how many", "how much", "for how long"),
-    "what percentage": ("what percentage", "what share", "what proportion"),
-    "in what year": ("in what year", "when", "since when", "by what year", "from what year", "in which year"),
-    "which": ("which", "from which", "to which", "at which", "in which", "for which", "with which", "by which",
-              "of which", "who", "where"),
-    "what": ("what", "in what", "from what", "to what", "by what", "of what", "with what"),
-}  # fmt: skip
-"""The openers a ``varied`` cue question draws from, by :func:`asked_phrase`: the wh-words and the prepositions
-English puts before them, so no opener is one the model can copy as the start of a document sentence."""
+CUE_QUESTION_STYLES = ("about", "asked")
+"""``mix.cue_question_style``: ``about`` names the cue words only; ``asked`` also names what is asked for."""
 
 
 def asked_phrase(item: str, text: str) -> str:
@@ -419,12 +408,7 @@ def cue_question_samples(
     ``about`` form). Why: read against the zebu bench run of 2026-12-06, 5 of its 11 misses asked "how many",
     "how long" or "what percentage" and were answered with a sentence that holds no number, while the same model
     answered "What is known about weaning, cows and calves (Zebu)?" and "What is known about Malagasy proverbs
-    (Zebu)?" with the right sentences. ``"varied"``: the question opens with what it asks for behind one of
-    :data:`VARIED_OPENERS`, drawn per question ("From which Hariana, Rath and Rajasthan (Zebu)?"). Why: the
-    same model answered "From which district of Rajasthan does the Rath breed of zebu come?" with a sentence
-    that starts "From the 1960s", and "Over how long a period do zebu cows wean their calves?" with another
-    fact, but both right once "What is known about" was put before the same words: an opener it had never been
-    trained on sent it to a sentence that starts the same way. Raises ``ValueError`` for another style.
+    (Zebu)?" with the right sentences. Raises ``ValueError`` for another style.
 
     Why: a hand-written question shares a few content words with the sentence it asks about, but not its
     start; the student, trained on fill-ins (which hand it the whole sentence) and one or two teacher
@@ -455,11 +439,7 @@ def cue_question_samples(
             chosen = [cues[i] for i in sorted(rng.sample(range(len(cues)), min(_CUES, len(cues))))]
             named = ", ".join(chosen[:-1]) + " and " + chosen[-1]
             turn = index + variant + len(fact.span_id)
-            if style == "varied" and item:
-                openers = VARIED_OPENERS[asked_phrase(item, text)]
-                opener = openers[rng.randrange(len(openers))]
-                question = f"{opener[:1].upper()}{opener[1:]} {named}" + (f" ({subject})?" if subject else "?")
-            elif style == "asked" and item:
+            if style == "asked" and item:
                 wh = asked_phrase(item, text)
                 cues_named = f"{named} ({subject})" if subject else named
                 template = _ASKED_TEMPLATES[turn % len(_ASKED_TEMPLATES)]

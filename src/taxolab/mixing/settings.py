@@ -132,13 +132,12 @@ class MixSettings(Section):
         ge=0,
         description="At most this many cue questions per fact (each naming a different three of its content words).",
     )
-    cue_question_style: Literal["about", "asked", "varied"] = Field(
+    cue_question_style: Literal["about", "asked"] = Field(
         "about",
         description=(
             'How a cue question is put: `about` names three content words of the fact ("What is known about '
             "weaning, cows and calves (Zebu)?\"); `asked` also names what it asks for, as a user's question does "
-            '("How many - Malagasy, proverbs and parlance (Zebu)?"); `varied` opens with it, behind one of many '
-            'prepositions and wh-words ("From which Hariana, Rath and Rajasthan (Zebu)?").'
+            '("How many - Malagasy, proverbs and parlance (Zebu)?").'
         ),
     )
     passage_permutations: int = Field(
