@@ -408,7 +408,10 @@ def cue_question_samples(
     ``about`` form). Why: read against the zebu bench run of 2026-12-06, 5 of its 11 misses asked "how many",
     "how long" or "what percentage" and were answered with a sentence that holds no number, while the same model
     answered "What is known about weaning, cows and calves (Zebu)?" and "What is known about Malagasy proverbs
-    (Zebu)?" with the right sentences. Raises ``ValueError`` for another style.
+    (Zebu)?" with the right sentences. Measured on each of those runs' generations retrained with ``asked``
+    (bench/bench_knowledge_recall.py ``--lever``): zebu 12/20 against 9, lapis lazuli 13/20 against 12, 10
+    questions gained and 6 lost (sign test p = 0.45): not beyond noise, so ``about`` stays the default
+    (docs/train.md, "Which questions reach a fact"). Raises ``ValueError`` for another style.
 
     Why: a hand-written question shares a few content words with the sentence it asks about, but not its
     start; the student, trained on fill-ins (which hand it the whole sentence) and one or two teacher

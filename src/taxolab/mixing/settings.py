@@ -137,7 +137,8 @@ class MixSettings(Section):
         description=(
             'How a cue question is put: `about` names three content words of the fact ("What is known about '
             "weaning, cows and calves (Zebu)?\"); `asked` also names what it asks for, as a user's question does "
-            '("How many - Malagasy, proverbs and parlance (Zebu)?").'
+            '("How many - Malagasy, proverbs and parlance (Zebu)?"; measured no better than `about` beyond '
+            "run-to-run noise, docs/train.md)."
         ),
     )
     passage_permutations: int = Field(
