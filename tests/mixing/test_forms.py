@@ -27,6 +27,7 @@ from taxolab.mixing.forms import (
     short_facts,
     subject_kind,
     teacher_free_samples,
+    trained_counts,
     wh_phrase,
     wh_question_samples,
     without_heldout,
@@ -561,6 +562,28 @@ def test_epoch_variants_draw_new_blanks_cues_and_orders_per_epoch_with_the_same_
     counts = json.loads((tmp_path / "three" / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
     before = json.loads((tmp_path / "one" / "forms" / f"{LEAF}.json").read_text(encoding="utf-8"))
     assert counts["median"] > before["median"]  # more distinct trained forms per fact, in the same tokens per epoch
+    # A knowledge phase of 1 epoch (a token budget) trains draw 0 alone: counted as trained, the forms are one
+    # variant's, as with epoch_variants=1; 3 or more epochs train every draw.
+    assert counts["epoch_variants"] == 3 and before["epoch_variants"] == 1
+    assert trained_counts(counts, 3) is counts and trained_counts(counts, 0) is counts
+    once = trained_counts(counts, 1)
+    assert once["epochs_trained"] == 1 and [e["forms"] for e in once["per_fact"]] == [
+        e["forms"] for e in before["per_fact"]
+    ]
+    assert once["by_kind"] == before["by_kind"] and once["median"] == before["median"]
+    assert trained_counts(counts, 2)["median"] > once["median"]
+
+
+def test_a_form_drawn_for_two_variants_counts_in_the_first_and_one_trained_every_epoch_in_none() -> None:
+    fact = Fact("0:0", "The chickadee sings in spring.", "The chickadee sings in spring.", 0)
+    text = {"messages": [{"role": "pretraining", "content": "The chickadee sings in spring."}]}
+    drawn = {**text, "metadata": {"sample_type": "permuted_passage"}}
+    counts = count_forms([fact], [{**drawn, "variant": [1, 2]}, {**drawn, "variant": [0, 2]}], min_forms=1)
+    assert counts["per_fact"][0]["by_variant"] == [{"permuted_passages": 1}, {}]
+    assert trained_counts(counts, 1)["per_fact"][0]["forms"] == 1
+    every = count_forms([fact], [{**drawn, "variant": [1, 2]}, {**text, "metadata": {"sample_type": "passage"}}],
+                        min_forms=1)  # fmt: skip
+    assert every["per_fact"][0]["by_variant"] == [{}, {}] and trained_counts(every, 1)["per_fact"][0]["forms"] == 1
 
 
 def test_fill_in_and_cue_variants_ask_for_the_facts_other_items() -> None:

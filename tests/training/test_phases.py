@@ -126,6 +126,21 @@ def test_the_knowledge_token_budget_lowers_the_epochs_of_a_large_mix() -> None:
     assert TrainSettings(knowledge_epochs=2).phase_epochs("knowledge", 10**9) == 2  # 0: no budget
 
 
+def test_the_budget_never_leaves_fewer_than_the_knowledge_min_epochs() -> None:
+    # cpu-small's rule: short documents get up to 6 epochs, long ones keep 4 (docs/train.md)
+    settings = TrainSettings(knowledge_epochs=6, knowledge_min_epochs=4, knowledge_token_budget=300_000)
+    assert settings.phase_epochs("knowledge", 27_000) == 6  # zebu: 300k // 27k = 11, at most 6
+    assert settings.phase_epochs("knowledge", 55_000) == 5
+    assert settings.phase_epochs("knowledge", 65_000) == 4  # chickadee: 300k // 65k = 4
+    assert settings.phase_epochs("knowledge", 200_000) == 4  # a long document: the floor, not 1
+    assert (
+        TrainSettings(knowledge_epochs=2, knowledge_min_epochs=4, knowledge_token_budget=1).phase_epochs(
+            "knowledge", 10**6
+        )
+        == 2
+    )  # the floor never raises the epochs asked for
+
+
 def test_a_large_knowledge_mix_trains_fewer_epochs(sdg_run: Path, tiny_model_dir: Path, tmp_path: Path) -> None:
     tokens = sum(load_dataset(next(sdg_run.glob("knowledge_*.jsonl")), tiny_model_dir, max_seq_len=1024).lengths)
     settings = SETTINGS.model_copy(

@@ -9,6 +9,7 @@ from pathlib import Path
 from taxolab import fsio
 from taxolab.evaluation.results import BenchmarkResult, EvaluationReport, ModelScores
 from taxolab.evaluation.selection import DevScore
+from taxolab.mixing.forms import Fact, count_forms, summary
 from taxolab.reports.run_report import result_from_json, write_run_report
 from taxolab.sdg.chunks import spread
 from taxolab.taxonomy.model import Leaf, LeafKind, SeedExample
@@ -206,3 +207,38 @@ def test_report_warns_when_the_skills_phase_lost_facts(tmp_path: Path) -> None:
     manifest.stages["train"] = StageRecord("h", {**train, "phase_recall": skipped("train.phase_recall is off")}, 0, 1)
     html = write_run_report(layout, manifest, chat_command="c").read_text()
     assert '<p class="meta">recall after each phase not measured: train.phase_recall is off</p>' in html
+
+
+def test_report_counts_only_the_forms_of_the_epoch_variants_the_knowledge_phase_trained(tmp_path: Path) -> None:
+    """mix.epoch_variants=2 with a knowledge phase of 1 epoch (a token budget lowered it): variant 1's forms
+    were never trained, so the report's forms per fact leave them out and say why."""
+    fact = Fact("0:0", "The chickadee sings in spring.", "The chickadee sings in spring.", 0)
+    sample = {"messages": [{"role": "pretraining", "content": "The chickadee sings in spring."}],
+              "metadata": {"sample_type": "permuted_passage"}}  # fmt: skip
+    other = {**sample, "messages": [{"role": "pretraining", "content": "Later. The chickadee sings in spring."}]}
+    counts = count_forms([fact], [{**sample, "variant": [0, 2]}, {**other, "variant": [1, 2]}], min_forms=2)
+    mix_dir = tmp_path / "mix"
+    fsio.write_json(mix_dir / "forms" / "knowledge_birds.json", counts)
+    layout = RunLayout(tmp_path / "run")
+    manifest = RunManifest.load(layout.root)
+    manifest.info.update(profile={"name": "p", "summary": "s"}, options={}, versions={})
+    leaf = {"name": "knowledge_birds", "kind": "knowledge", "version": 3, "path": "q", "seed_examples": 5}
+    mixed = {**summary(counts), "forms_by_kind": counts["by_kind"]}
+    train = {"strategy": "lab-multiphase", "final_dir": "/s", "selected_by": "x",
+             "phases": [{"name": "knowledge", "epochs": 1, "checkpoints": [], "train_samples": 2, "validation_samples": 0,
+                         "tokens_per_second": 9.0, "dropped": {}}]}  # fmt: skip
+    for name, out in (
+        ("taxonomy", {"leaves": [leaf]}),
+        ("mix", {"folder": str(mix_dir), "mixes": {}, "leaves": {"knowledge_birds": mixed}}),
+        ("train", train),
+    ):
+        manifest.stages[name] = StageRecord("h", out, 0.0, 1.0)
+    html = write_run_report(layout, manifest, chat_command="c").read_text()
+    assert mixed["forms_min"] == 2 and mixed["facts_short"] == 0  # as mixed: both draws
+    assert "<td>knowledge_birds</td><td>1</td><td>1</td><td>1</td>" in html  # as trained: draw 0 alone
+    assert "<td>1 (&lt; 2)</td>" in html and "permuted_passages 1</td>" in html
+    assert "the knowledge phase trained 1 epochs, so only the first 1 of the 2 drawn variants" in html
+    phase = {**train["phases"][0], "epochs": 2}
+    manifest.stages["train"] = StageRecord("h", {**train, "phases": [phase]}, 0, 1)
+    html = write_run_report(layout, manifest, chat_command="c").read_text()
+    assert "<td>knowledge_birds</td><td>1</td><td>2</td><td>2</td>" in html and "drawn variants" not in html

@@ -356,6 +356,12 @@ def _render_forms(forms: dict[str, dict[str, Any]]) -> None:
             escape(kinds),
         )
     stdout.print(table)
+    variants = max((int(counts.get("epoch_variants", 1)) for counts in forms.values()), default=1)
+    if variants > 1:
+        stdout.print(
+            f"  [dim]counted over all {variants} epoch variants (mix.epoch_variants); a knowledge phase of fewer "
+            "epochs trains fewer of them (the run report counts what it trained)[/dim]"
+        )
     for leaf, counts in forms.items():
         for fact in counts["none"]:
             stdout.print(

@@ -638,9 +638,13 @@ def count_forms(facts: list[Fact], samples: list[dict[str, Any]], *, min_forms: 
     A form is a distinct training sample (its normalised text) whose assistant or
     pretraining text holds the fact. Returns ``{"facts", "min_forms", "min", "median",
     "by_kind" (forms of each kind, all facts), "short" (facts under min_forms),
-    "none" (facts with no form), "per_fact": [{"span_id", "span", "forms", "by_kind"}]}``.
+    "none" (facts with no form), "epoch_variants" (N of ``mix.epoch_variants``), "per_fact":
+    [{"span_id", "span", "forms", "by_kind", "by_variant"}]}``; ``by_variant`` (with N > 1) holds,
+    per epoch variant, the forms by kind drawn for it (a form of several variants counts in the first),
+    so :func:`trained_counts` can count what a knowledge phase of fewer epochs than N trains.
     """
-    forms: dict[str, tuple[str, str]] = {}
+    forms: dict[str, tuple[str, str, int | None]] = {}
+    variants = 1
     for sample in samples:
         messages = sample["messages"]
         whole = normalize(" ".join(m["content"] for m in messages if m["role"] != "system"))
@@ -652,18 +656,63 @@ def count_forms(facts: list[Fact], samples: list[dict[str, Any]], *, min_forms: 
             if meta.get("dataset_type") == "seed_example"
             else SAMPLE_KINDS.get(str(meta.get("sample_type")), "other")
         )
-        forms.setdefault(whole, (trained + " ", kind))
+        drawn = sample.get("variant")
+        variant = None
+        if isinstance(drawn, list) and len(drawn) == 2:
+            variant, variants = int(drawn[0]), max(variants, int(drawn[1]))
+        earlier = forms.get(whole)  # a form trained in every epoch, or drawn for an earlier variant, counts as that
+        if earlier is None or (earlier[2] is not None and (variant is None or variant < earlier[2])):
+            forms[whole] = (trained + " ", kind, variant)
     per_fact: list[dict[str, Any]] = []
-    by_kind: Counter[str] = Counter()
     for fact in facts:
         needles = [f" {key} " for key in fact.keys]
-        kinds = Counter(kind for text, kind in forms.values() if any(needle in text for needle in needles))
-        by_kind.update(kinds)
-        total = sum(kinds.values())
+        held = [(kind, variant) for text, kind, variant in forms.values() if any(needle in text for needle in needles)]
+        kinds = Counter(kind for kind, _ in held)
+        entry: dict[str, Any] = {
+            "span_id": fact.span_id,
+            "span": fact.span,
+            "forms": sum(kinds.values()),
+            "by_kind": dict(sorted(kinds.items())),
+        }
+        if variants > 1:
+            entry["by_variant"] = [
+                dict(sorted(Counter(kind for kind, v in held if v == index).items())) for index in range(variants)
+            ]
+        per_fact.append(entry)
+    return {**_tally(per_fact, min_forms), "epoch_variants": variants}
+
+
+def trained_counts(counts: dict[str, Any], epochs: int) -> dict[str, Any]:
+    """``counts`` (:func:`count_forms`) as a knowledge phase of ``epochs`` epochs trains them.
+
+    Epoch ``e`` trains draw ``e mod N`` of the ``N`` epoch variants, so a phase of fewer
+    epochs than ``N`` (``train.knowledge_token_budget`` lowers them for a long document)
+    never trains the draws ``epochs..N-1``: their forms are taken off each fact, and the
+    summary (min, median, short, none, by kind) is counted again. Adds ``"epochs_trained"``.
+    ``counts`` is returned as it is when ``epochs`` is 0 (unknown) or covers every variant.
+    """
+    variants = int(counts.get("epoch_variants", 1))
+    if epochs <= 0 or epochs >= variants:
+        return counts
+    per_fact = []
+    for entry in counts.get("per_fact", []):
+        kinds = Counter(entry.get("by_kind", {}))
+        for unused in entry.get("by_variant", [])[epochs:]:
+            kinds.subtract(unused)
+        kinds = +kinds
         per_fact.append(
-            {"span_id": fact.span_id, "span": fact.span, "forms": total, "by_kind": dict(sorted(kinds.items()))}
-        )
+            {**entry, "forms": sum(kinds.values()), "by_kind": dict(sorted(kinds.items())),
+             "by_variant": entry.get("by_variant", [])[:epochs]}
+        )  # fmt: skip
+    return {**counts, **_tally(per_fact, int(counts.get("min_forms", 0))), "epochs_trained": epochs}
+
+
+def _tally(per_fact: list[dict[str, Any]], min_forms: int) -> dict[str, Any]:
+    """The summary fields of :func:`count_forms` over its ``per_fact`` entries."""
     counts = [int(entry["forms"]) for entry in per_fact]
+    by_kind: Counter[str] = Counter()
+    for entry in per_fact:
+        by_kind.update(entry["by_kind"])
     return {
         "facts": len(per_fact),
         "min_forms": min_forms,

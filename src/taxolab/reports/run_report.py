@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from taxolab import fsio
 from taxolab.datarun import GENERATED, DataRun
 from taxolab.evaluation.results import BenchmarkResult, ModelScores
-from taxolab.mixing.forms import counts_for
+from taxolab.mixing.forms import counts_for, summary, trained_counts
 from taxolab.reports.eval_format import knowledge_headline
 from taxolab.reports.eval_html import _section as benchmark_section
 from taxolab.reports.loss_plot import plot_loss
@@ -57,6 +57,7 @@ def report_context(layout: RunLayout, manifest: RunManifest, chat_command: str) 
     stages = manifest.stages
     info = manifest.info
     taxonomy = stages["taxonomy"].outputs if "taxonomy" in stages else {"leaves": []}
+    counts = _trained_forms(stages)
     return {
         "run": layout.name,
         "run_dir": str(layout.root),
@@ -64,9 +65,11 @@ def report_context(layout: RunLayout, manifest: RunManifest, chat_command: str) 
         "written": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "chat_command": chat_command,
         "taxonomy": taxonomy,
-        "leaves": [_leaf_data(leaf, stages) for leaf in taxonomy["leaves"]],
+        "leaves": [_leaf_data(leaf, stages, counts.get(leaf["name"])) for leaf in taxonomy["leaves"]],
         "mix": stages["mix"].outputs.get("mixes", {}) if "mix" in stages else {},
-        "forms": _forms(stages["mix"].outputs) if "mix" in stages else {},
+        "forms": _forms(counts),
+        "forms_epochs": next((c["epochs_trained"] for c in counts.values() if "epochs_trained" in c), None),
+        "forms_variants": max((int(c.get("epoch_variants", 1)) for c in counts.values()), default=1),
         "training": _training(stages["train"].outputs, layout) if "train" in stages else None,
         "evaluation": _evaluation(stages["evaluate"].outputs) if "evaluate" in stages else None,
         "gguf": stages["convert"].outputs if "convert" in stages else None,
@@ -87,10 +90,12 @@ def report_context(layout: RunLayout, manifest: RunManifest, chat_command: str) 
     }
 
 
-def _leaf_data(leaf: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
+def _leaf_data(leaf: dict[str, Any], stages: dict[str, Any], counts: dict[str, Any] | None) -> dict[str, Any]:
     record = stages.get(f"generate:{leaf['name']}")
     generation = record.outputs if record else {}
     mixed = stages["mix"].outputs.get("leaves", {}).get(leaf["name"], {}) if "mix" in stages else {}
+    if counts is not None and "epochs_trained" in counts:  # the forms the knowledge phase's epochs trained
+        mixed = {**mixed, **summary(counts), "forms_by_kind": counts["by_kind"]}
     folder = Path(generation["folder"]) if generation.get("folder") else None
     return {
         **leaf,
@@ -104,13 +109,24 @@ def _leaf_data(leaf: dict[str, Any], stages: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _forms(mix: dict[str, Any], shown: int = 10) -> dict[str, dict[str, Any]]:
-    """Per knowledge leaf, the facts left with no trained form and the ``shown`` shortest others (mix's forms files)."""
-    folder = mix.get("folder")
+def _trained_forms(stages: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Per knowledge leaf, the mix's forms count (:func:`taxolab.mixing.forms.count_forms`) as trained: where
+    the knowledge phase ran fewer epochs than ``mix.epoch_variants`` (a token budget), the draws it never
+    trained are not counted (:func:`taxolab.mixing.forms.trained_counts`)."""
+    folder = stages["mix"].outputs.get("folder") if "mix" in stages else None
+    if not folder or not Path(folder).is_dir():
+        return {}
+    phases = stages["train"].outputs.get("phases", []) if "train" in stages else []
+    epochs = next((int(p.get("epochs") or 0) for p in phases if p.get("name") == "knowledge"), 0)
+    return {leaf: trained_counts(counts, epochs) for leaf, counts in counts_for(Path(folder)).items()}
+
+
+def _forms(counts: dict[str, dict[str, Any]], shown: int = 10) -> dict[str, dict[str, Any]]:
+    """Per knowledge leaf, the facts left with no trained form and the ``shown`` shortest others."""
     out = {}
-    for leaf, counts in (counts_for(Path(folder)) if folder and Path(folder).is_dir() else {}).items():
-        short = sorted((fact for fact in counts.get("short", []) if fact["forms"]), key=lambda fact: fact["forms"])
-        out[leaf] = {"none": counts.get("none", []), "shortest": short[:shown], "short": len(short)}
+    for leaf, leaf_counts in counts.items():
+        short = sorted((fact for fact in leaf_counts.get("short", []) if fact["forms"]), key=lambda fact: fact["forms"])
+        out[leaf] = {"none": leaf_counts.get("none", []), "shortest": short[:shown], "short": len(short)}
     return out
 
 

@@ -49,8 +49,16 @@ class TrainSettings(Section):
         ge=0,
         description=(
             "Most tokens the knowledge phase trains: a mix of more than this / knowledge_epochs tokens runs fewer "
-            "epochs (this // its tokens, at least 1), so a long document trains in about a short one's time "
-            "and a short one keeps knowledge_epochs; 0: no budget."
+            "epochs (this // its tokens, at least knowledge_min_epochs), so a long document trains in about a "
+            "short one's time and a short one keeps knowledge_epochs; 0: no budget."
+        ),
+    )
+    knowledge_min_epochs: int = Field(
+        1,
+        ge=1,
+        description=(
+            "Fewest knowledge epochs train.knowledge_token_budget may leave a mix (never more than knowledge_epochs): "
+            "with it, the budget gives short documents extra epochs and long ones this many."
         ),
     )
     knowledge_learning_rate: float | None = Field(None, gt=0, description="Peak learning rate of the knowledge phase.")
@@ -137,7 +145,8 @@ class TrainSettings(Section):
         """The epochs ``phase`` runs on a mix of ``tokens_per_epoch`` tokens (all of them, prompts included).
 
         The phase's epochs (:meth:`phase_value`), lowered for the knowledge phase to
-        ``knowledge_token_budget // tokens_per_epoch`` (at least 1) when that is fewer. What
+        ``knowledge_token_budget // tokens_per_epoch`` when that is fewer, but never below
+        ``knowledge_min_epochs`` (nor 1). What
         a fact needs is optimizer steps that show it: a long document's epoch holds more
         steps than a short one's (on the chickadee run, recall on the dev split was the
         same after knowledge epochs 2 and 4; on zebu, with 0.4x the tokens per epoch, it
@@ -147,7 +156,8 @@ class TrainSettings(Section):
         epochs = self.phase_value(phase, "epochs")
         if phase != "knowledge" or not self.knowledge_token_budget or tokens_per_epoch <= 0:
             return epochs
-        return max(1, min(epochs, self.knowledge_token_budget // tokens_per_epoch))
+        floor = min(epochs, self.knowledge_min_epochs)
+        return max(1, floor, min(epochs, self.knowledge_token_budget // tokens_per_epoch))
 
     @overload
     def phase_value(self, phase: PhaseName, name: Literal["epochs", "effective_batch_size"]) -> int: ...

@@ -81,6 +81,8 @@ class PhaseOutcome:
     validation_samples: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     tokens_per_second: float = 0.0
+    epochs: int = 0
+    """Epochs the phase trained (0 in a record written before this was kept)."""
 
     def to_json(self) -> dict[str, Any]:
         return {**self.__dict__, "final_dir": str(self.final_dir), "metrics_file": str(self.metrics_file)}
@@ -168,6 +170,7 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
         validation_samples=len(valid.samples),
         dropped=dict(data.dropped),
         tokens_per_second=_mean_rate(spec.out_dir / "metrics.jsonl"),
+        epochs=spec.epochs,
     )
     if env.is_main:
         _plot(spec.out_dir)
