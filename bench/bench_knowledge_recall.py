@@ -79,7 +79,11 @@ retrained (``--lever train.precision=bf16``) 14/20 as in fp32, without ``fill_in
 33/60, base 0/60. 2026-12-06, with the glibc heap rule and batched dev answers (ddb51e9): chickadee 15/20 in
 37.2 min on the AMX Xeon (generation 9.8, training 25.0 for 294k tokens at 196 tokens/s, evaluation 2.2); then,
 on a 2-core AMD EPYC with AVX2 only (no AVX-512, so fp32 training at 105 tokens/s), zebu 9/20 in 27.1 min and
-lapis_lazuli 12/20 in 25.6 min: 36/60, base 0/60.
+lapis_lazuli 12/20 in 25.6 min: 36/60, base 0/60. On that AMD EPYC, six knowledge epochs with six variants
+against four, each stored generation retrained with two training seeds (``--set train.seed=7 --set
+mix.epoch_variants=6 --lever train.knowledge_epochs=4 --lever train.knowledge_epochs=6``): 50/80 against 44/80
+(+12 -6); cpu-small since gives short documents six (zebu fresh: 12/20 in 30.9 min, training 24.6 min for 178k
+tokens at 121 tokens/s; the run's own recall 82%, base 12%): 39/60 with the chickadee and lapis_lazuli figures above.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
