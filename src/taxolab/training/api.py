@@ -129,7 +129,11 @@ def train(
                 stderr.print(
                     f"phase {phase.name}: {epochs} epochs, not {spec.epochs}: {tokens:,} tokens per epoch "
                     f"over train.knowledge_token_budget {settings.knowledge_token_budget:,}"
-                    + (f" (train.knowledge_min_epochs {epochs})" if epochs == settings.knowledge_min_epochs else "")
+                    + (
+                        ", raised to train.knowledge_min_epochs"
+                        if settings.knowledge_token_budget // tokens < epochs
+                        else ""
+                    )
                 )
                 spec = replace(spec, epochs=epochs)
             started = time.time()
