@@ -52,6 +52,20 @@ def test_markdown_is_reduced_to_text_and_split_into_spans() -> None:
     assert document_spans(cut) == ["The chickadee sings a clear fee-bee song in spring."]
 
 
+def test_empty_brackets_left_by_an_export_are_dropped_but_a_call_is_kept() -> None:
+    """Summit_knowledge's lapis_lazuli.md lost its formulas ("disulfur () and tetrasulfur () radicals") and
+    prince_leopold_island.md a name in another script ("(, )"): an answer span must not carry them."""
+    text = (
+        'The intense blue color is due to the [trisulfur](trisulfur "wikilink") [radical\nanion](radical_anion '
+        '"wikilink") () in the crystal. The presence of disulfur () and tetrasulfur ( ) radicals can shift '
+        "the color.\n\n**Prince Leopold Island** (, ) is an island. Call `main()` to start."
+    )
+    assert strip_markdown(text) == (
+        "The intense blue color is due to the trisulfur radical anion in the crystal. The presence of disulfur "
+        "and tetrasulfur radicals can shift the color.\n\nPrince Leopold Island is an island. Call `main()` to start."
+    )
+
+
 def test_grounding_check_drops_an_invented_answer_and_keeps_a_faithful_one() -> None:
     rows = [
         {"question": "How many eggs?", "answer": "They lay on average 6–8 eggs.", "raw_document": PASSAGE},

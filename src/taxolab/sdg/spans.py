@@ -32,6 +32,10 @@ _LINK_TAIL = re.compile(r"\]\((?:[^()\s]|\([^()]*\))*(?:\s+\"[^\"]*\")?\)")
 _OPEN_BRACKET = re.compile(r"\[(?=[^\]]*$)")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(?=\S)(.+?)(?<=\S)\1")
 _HTML = re.compile(r"<[^>\n]+>")
+_EMPTY_BRACKETS = re.compile(r"\s+\([\s,;:]*\)")
+"""A bracket pair with nothing but separators in it, after a space: what a wiki export leaves where it lost a
+formula or a name in another script ("the trisulfur radical anion () in the crystal", "Prince Leopold Island
+(, ) is an island"; 5 documents of the Summit_knowledge bundle). ``f()`` (no space before) is kept."""
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$")
@@ -52,7 +56,8 @@ def strip_markdown(text: str) -> str:
 
     Table rows (Markdown and HTML) and definitions become statements of their own
     (:func:`taxolab.documents.markup.structures_to_text`): a fact in a table is a fact.
-    Headings and horizontal rules become blank lines (they are not sentences);
+    Empty brackets left where an export lost a formula or a non-Latin name ("anion () in", "Island (, ) is")
+    are dropped. Headings and horizontal rules become blank lines (they are not sentences);
     paragraphs stay separated by a blank line; lines inside a paragraph are joined with spaces.
     """
     paragraphs: list[list[str]] = [[]]
@@ -85,6 +90,7 @@ def _inline(text: str) -> str:
     text = _LINK_TAIL.sub("", text)
     text = _OPEN_BRACKET.sub("", text)
     text = _HTML.sub("", text)
+    text = _EMPTY_BRACKETS.sub("", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
