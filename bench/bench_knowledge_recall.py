@@ -83,7 +83,8 @@ lapis_lazuli 12/20 in 25.6 min: 36/60, base 0/60. On that AMD EPYC, six knowledg
 against four, each stored generation retrained with two training seeds (``--set train.seed=7 --set
 mix.epoch_variants=6 --lever train.knowledge_epochs=4 --lever train.knowledge_epochs=6``): 50/80 against 44/80
 (+12 -6); cpu-small since gives short documents six (zebu fresh: 12/20 in 30.9 min, training 24.6 min for 178k
-tokens at 121 tokens/s; the run's own recall 82%, base 12%): 39/60 with the chickadee and lapis_lazuli figures above.
+tokens at 121 tokens/s; the run's own recall 82%, base 12%; lapis_lazuli fresh: 13/20 in 33.4 min, training 26.8
+min for 173k tokens at 108 tokens/s, own recall 69%): 40/60 with the chickadee figure above.
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
