@@ -84,7 +84,9 @@ against four, each stored generation retrained with two training seeds (``--set 
 mix.epoch_variants=6 --lever train.knowledge_epochs=4 --lever train.knowledge_epochs=6``): 50/80 against 44/80
 (+12 -6); cpu-small since gives short documents six (zebu fresh: 12/20 in 30.9 min, training 24.6 min for 178k
 tokens at 121 tokens/s; the run's own recall 82%, base 12%; lapis_lazuli fresh: 13/20 in 33.4 min, training 26.8
-min for 173k tokens at 108 tokens/s, own recall 69%): 40/60 with the chickadee figure above.
+min for 173k tokens at 108 tokens/s, own recall 69%): 40/60 with the chickadee figure above. A second fresh
+lapis_lazuli run after empty brackets were dropped from documents: 15/20 in 34.8 min (training 28.1 min for 172k
+tokens at 102 tokens/s, own recall 70%): 42/60 with the latest run of each leaf (base 0/60).
 
 Everything stays on 127.0.0.1: the teacher is the packaged model served by
 llama.cpp, the documents come from the local bundle.
