@@ -14,8 +14,16 @@ same effective batch and the same assistant-only loss. Printed:
     .venv/bin/python bench/bench_train.py [--samples 48] [--batch 8] [--row-lens 512] [--rounds 2]
 
 ``--row-lens 256,512,1024,2048`` also measures taxolab at several packed-row
-lengths (how the CPU default of 512 was chosen). The machine is shared: run it
-when ``uptime`` shows little load, and compare ratios, not absolute figures.
+lengths (how the CPU default of 512 was chosen). ``--openings shared,whole``
+measures taxolab with samples' common system turn kept once per row
+(``train.shared_prefix``, the default) and laid out in every sample, and prints
+their ratio; ``--data MIX.jsonl`` takes the first ``--samples`` rows of a real
+mix (a run's ``data/mix/knowledge_train_msgs_*.jsonl``) instead of the
+synthetic one. Useful FLOPs count every sample whole, the work a plain layout
+does, so with shared openings the GFLOP/s column is that work's rate.
+
+The machine is shared: run it when ``uptime`` shows little load, and compare
+ratios, not absolute figures.
 """
 
 from __future__ import annotations
@@ -123,12 +131,27 @@ def useful_flops(model_dir: Path, data_file: Path, max_seq_len: int) -> tuple[fl
     return 6 * layer_params * tokens + 6 * head_params * targets + attention, tokens
 
 
+def copy_mix(source: Path, path: Path, count: int) -> Path:
+    """The first ``count`` rows of a real messages mix, without their epoch variants (one epoch trains all)."""
+    with source.open(encoding="utf-8") as rows, path.open("w", encoding="utf-8") as handle:
+        for line, _ in zip(rows, range(count), strict=False):
+            handle.write(json.dumps({"messages": json.loads(line)["messages"]}) + "\n")
+    return path
+
+
 def run_taxolab(
-    model_dir: Path, data_file: Path, out: Path, batch: int, row_len: int, *, precision: str = "fp32"
+    model_dir: Path,
+    data_file: Path,
+    out: Path,
+    batch: int,
+    row_len: int,
+    *,
+    precision: str = "fp32",
+    shared_prefix: bool = True,
 ) -> dict[str, float]:
     settings = TrainSettings(
         effective_batch_size=batch, max_batch_len=row_len, validation_split=0.0, learning_rate=2e-5,
-        warmup_ratio=0.0, precision=precision, device="cpu",
+        warmup_ratio=0.0, precision=precision, device="cpu", shared_prefix=shared_prefix,
     )  # fmt: skip
     result = train(data_file, model_path=model_dir, output_dir=out, settings=settings, show_progress=False)
     rows = read_metrics(result.phases[0].metrics_file)
@@ -214,6 +237,11 @@ def main() -> None:
         "--precisions", default="fp32", help="taxolab precisions to measure (comma list: fp32,bf16 = bf16 autocast)"
     )
     parser.add_argument(
+        "--openings", default="shared",
+        help="taxolab layouts to measure (comma list: shared = common system turn once per row, whole = in every sample)",
+    )  # fmt: skip
+    parser.add_argument("--data", type=Path, help="a real messages mix to take the first --samples rows of")
+    parser.add_argument(
         "--optimizers", action="store_true",
         help="also time one AdamW step: torch's per-tensor loop (its CPU default) vs fused (what taxolab uses on CPU)",
     )  # fmt: skip
@@ -226,7 +254,11 @@ def main() -> None:
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory(prefix="bench-train-") as tmp:
         work = Path(tmp)
-        data_file = make_data(work / "mix.jsonl", args.samples, seed=0)
+        data_file = (
+            copy_mix(args.data, work / "mix.jsonl", args.samples)
+            if args.data
+            else make_data(work / "mix.jsonl", args.samples, seed=0)
+        )
         flops, tokens = useful_flops(model_dir, data_file, args.max_seq_len)
         peak_before = matmul_flops(threads)
         results: dict[str, dict[str, Any]] = {}
@@ -235,11 +267,13 @@ def main() -> None:
         for round_index in range(args.rounds):
             for row_len in [int(x) for x in args.row_lens.split(",")]:
                 for precision in args.precisions.split(","):
-                    label = f"taxolab (rows of {row_len})" + ("" if precision == "fp32" else f" {precision}")
-                    _keep_best(results, label, run_taxolab(
-                        model_dir, data_file, work / f"taxolab-{row_len}-{precision}-{round_index}", args.batch,
-                        row_len, precision=precision,
-                    ))  # fmt: skip
+                    for opening in args.openings.split(","):
+                        label = f"taxolab (rows of {row_len})" + ("" if precision == "fp32" else f" {precision}")
+                        label += "" if opening == "shared" else " whole"
+                        _keep_best(results, label, run_taxolab(
+                            model_dir, data_file, work / f"taxolab-{row_len}-{precision}-{opening}-{round_index}",
+                            args.batch, row_len, precision=precision, shared_prefix=opening == "shared",
+                        ))  # fmt: skip
             if not args.skip_hf:
                 _keep_best(results, "HF Trainer (padded)", run_hf_trainer(
                     model_dir, data_file, work / f"hf-{round_index}", args.batch, args.max_seq_len
@@ -263,6 +297,9 @@ def main() -> None:
     for name, r in results.items():
         if fp32 and name.endswith(" bf16"):
             print(f"ratio {name} / fp32: {r['tokens_per_s'] / fp32['tokens_per_s']:.2f}x")
+        whole = results.get(f"{name} whole")
+        if whole:
+            print(f"ratio {name} / {name} whole (shared openings): {r['tokens_per_s'] / whole['tokens_per_s']:.2f}x")
     baseline = results.get("HF Trainer (padded)")
     if baseline:
         for name, r in results.items():

@@ -8,11 +8,21 @@ from pathlib import Path
 import pytest
 import torch
 from torch.nn import functional
-from training_kit import conversation
+from training_kit import conversation, write_messages
 
+from taxolab.training.api import train
 from taxolab.training.dataset import load_tokenizer
 from taxolab.training.loss import row_loss_sum
-from taxolab.training.packing import IGNORE, collate_row, epoch_batches, plan_step
+from taxolab.training.metrics import read_metrics
+from taxolab.training.packing import (
+    IGNORE,
+    MIN_SHARED_PREFIX,
+    collate_row,
+    epoch_batches,
+    plan_step,
+    shareable_length,
+)
+from taxolab.training.settings import TrainSettings
 from taxolab.training.tokenize import TokenizedSample, tokenize_sample
 
 
@@ -95,3 +105,86 @@ def test_empty_row_has_no_targets_and_epochs_reshuffle() -> None:
     assert sorted(i for b in first for i in b) == list(range(10))
     assert first != second
     assert first == epoch_batches(10, 4, seed=1, epoch=0)
+
+
+@pytest.fixture(scope="module")
+def mixed_openings(chat_tokenizer_dir: Path) -> list[TokenizedSample]:
+    """Four chats with the template's default system turn, one with its own, and one pretraining passage."""
+    tokenizer = load_tokenizer(chat_tokenizer_dir)
+    rng = random.Random(11)
+    rows: list[dict[str, object]] = [{"messages": conversation(rng, rng.randint(1, 2))} for _ in range(4)]
+    rows.append({"messages": [{"role": "system", "content": "Answer in one word."}, *conversation(rng)]})
+    rows.append({"messages": [{"role": "pretraining", "content": "alpha beta gamma delta epsilon zeta eta"}]})
+    return [tokenize_sample(tokenizer, row) for row in rows]
+
+
+def test_a_shared_opening_is_kept_once_per_group(mixed_openings: list[TokenizedSample]) -> None:
+    plain = collate_row(mixed_openings)
+    shared = collate_row(mixed_openings, share_prefix=True)
+    heads = [s.input_ids[: shareable_length(s)] for s in mixed_openings[:4]]
+    opening = 0
+    while all(len(h) > opening and h[opening] == heads[0][opening] for h in heads):
+        opening += 1
+    # The four default-system chats share the system turn and "<|im_start|>user\n"; the chat with its
+    # own system prompt and the passage (trained from its second token) are laid out whole.
+    assert opening >= MIN_SHARED_PREFIX
+    assert shareable_length(mixed_openings[5]) == 0
+    assert shared.input_ids.shape[1] == plain.input_ids.shape[1] - 3 * opening
+    assert shared.loss_tokens == plain.loss_tokens
+    assert sorted(shared.targets[shared.targets != IGNORE].tolist()) == sorted(
+        plain.targets[plain.targets != IGNORE].tolist()
+    )
+    assert shared.attention_mask is not None and shared.attention_mask.shape == (1, 1, *shared.input_ids.shape[1:] * 2)
+    assert plain.attention_mask is None
+    # Nothing to share: the row is the plain layout and the model derives its own mask.
+    lone = collate_row(mixed_openings[4:], share_prefix=True)
+    assert lone.attention_mask is None and lone.input_ids.shape[1] == sum(len(s.input_ids) for s in mixed_openings[4:])
+
+
+@pytest.mark.parametrize("max_row", [64, 4096])
+def test_shared_prefix_gradient_equals_padded_gradient(
+    tiny_model_dir: Path, mixed_openings: list[TokenizedSample], max_row: int
+) -> None:
+    """Keeping the opening once changes nothing the model learns: the gradient of padded samples."""
+    model = load_tiny(tiny_model_dir)
+    reference = padded_reference_grads(model, mixed_openings, pad_id=0)
+    model.zero_grad()
+    total = sum(s.loss_tokens for s in mixed_openings)
+    lengths = [len(s.input_ids) for s in mixed_openings]
+    (rows,) = plan_step(list(range(len(mixed_openings))), lengths, 1, max_row)
+    for row_ids in rows:
+        row = collate_row([mixed_openings[i] for i in row_ids], share_prefix=True)
+        (row_loss_sum(model, row, torch.device("cpu")) / total).backward()
+    for name, param in model.named_parameters():
+        torch.testing.assert_close(param.grad, reference[name], atol=1e-6, rtol=1e-4, msg=name)
+
+
+def test_a_trained_first_token_is_never_shared(chat_tokenizer_dir: Path) -> None:
+    """With the user turn trained (``unmask``), the opening ends before the token that predicts it."""
+    tokenizer = load_tokenizer(chat_tokenizer_dir)
+    rng = random.Random(3)
+    rows = [{"messages": conversation(rng), "unmask": True} for _ in range(3)]
+    samples = [tokenize_sample(tokenizer, row) for row in rows]
+    first_trained = samples[0].loss_mask.index(True, 1)
+    assert shareable_length(samples[0]) == first_trained - 1
+    shared = collate_row(samples, share_prefix=True)
+    assert shared.loss_tokens == collate_row(samples).loss_tokens
+
+
+def test_training_with_shared_openings_follows_the_same_losses(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """Real torch steps through the trainer: the same loss curve, fewer tokens through the model."""
+    data = write_messages(tmp_path / "d.jsonl", 24, max_words=12)
+    curves = {}
+    for shared in (False, True):
+        settings = TrainSettings(
+            effective_batch_size=8, max_batch_len=256, validation_split=0.0, learning_rate=1e-3,
+            device="cpu", precision="fp32", threads=1, shared_prefix=shared,
+        )  # fmt: skip
+        result = train(data, model_path=tiny_model_dir, output_dir=tmp_path / f"out-{shared}", settings=settings,
+                       show_progress=False)  # fmt: skip
+        curves[shared] = read_metrics(result.phases[0].metrics_file)
+    assert [r["tokens"] for r in curves[True]] == [r["tokens"] for r in curves[False]]
+    assert all(r["row_tokens"] == r["tokens"] for r in curves[False])
+    assert all(r["row_tokens"] < r["tokens"] for r in curves[True])
+    for plain, shared in zip(curves[False], curves[True], strict=True):
+        assert shared["loss"] == pytest.approx(plain["loss"], rel=1e-4)

@@ -24,11 +24,13 @@ def row_loss_sum(model: nn.Module, row: PackedRow, device: torch.device) -> torc
     # slices `hidden_states[:, index, :]` with it; a 2-D boolean mask is only understood from 5.2x
     # (5.17 raised "too many indices" on the GPU machine).
     positions = keep[0].nonzero().squeeze(-1)
+    extra = {} if row.attention_mask is None else {"attention_mask": row.attention_mask.to(device)}
     output = model(
         input_ids=row.input_ids.to(device),
         position_ids=row.position_ids.to(device),
         use_cache=False,
         logits_to_keep=positions,
+        **extra,
     )
     logits = output.logits.reshape(-1, output.logits.shape[-1])
     return functional.cross_entropy(logits.float(), targets[keep], reduction="sum")

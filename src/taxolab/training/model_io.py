@@ -74,6 +74,16 @@ def default_max_batch_len(settings: TrainSettings, hardware: Hardware) -> int:
     return 512 if hardware.device_type == "cpu" else 16384
 
 
+def shares_prefix(settings: TrainSettings, hardware: Hardware) -> bool:
+    """Whether packed rows keep samples' common untrained opening once (``train.shared_prefix``).
+
+    Only under SDPA, which takes the explicit mask such a row needs; flash-attn's varlen
+    kernel reads ``position_ids`` alone and eager attention adds a float mask.
+    (:func:`taxolab.training.packing.collate_row` gives the measurement.)
+    """
+    return settings.shared_prefix and hardware.attention == "sdpa"
+
+
 def load_model(model_dir: Path, settings: TrainSettings, hardware: Hardware) -> nn.Module:
     """The model in fp32 (master weights), with LoRA adapters when asked; not yet on its device."""
     from transformers import AutoModelForCausalLM

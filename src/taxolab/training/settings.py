@@ -129,6 +129,10 @@ class TrainSettings(Section):
     data_workers: int | None = speed_only(
         None, ge=1, description="Processes that tokenise data (default: all cores for large inputs, 1 for small)."
     )
+    shared_prefix: bool = speed_only(
+        True,
+        description="Samples packed into one forward pass that open with the same untrained tokens (the system turn) keep them once (SDPA attention only): the same loss and gradients, 1.2-1.3x the tokens/s of a CPU knowledge phase.",
+    )
     tensorboard: bool = speed_only(False, description="Also write TensorBoard logs (needs the `tensorboard` package).")
 
     @field_validator("threads", mode="before")

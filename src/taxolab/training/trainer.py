@@ -27,7 +27,7 @@ from taxolab.training.distributed import DistEnv, init_distributed, no_grad_sync
 from taxolab.training.heap import keep_tensors_on_heap
 from taxolab.training.loss import row_loss_sum
 from taxolab.training.metrics import MetricsLog, read_metrics
-from taxolab.training.model_io import Hardware, default_max_batch_len, load_model, resolve_hardware
+from taxolab.training.model_io import Hardware, default_max_batch_len, load_model, resolve_hardware, shares_prefix
 from taxolab.training.optim import build_optimizer, build_scheduler
 from taxolab.training.packing import collate_row, epoch_batches, plan_step
 from taxolab.training.settings import TrainSettings
@@ -129,7 +129,7 @@ def run_phase(spec: PhaseSpec) -> PhaseOutcome:
     if state_file.exists():
         progress = checkpoint.load_state(state_file, model, optimizer, scheduler, env)
     metrics = _open_metrics(spec, env, progress["step"])
-    ctx = _StepContext(model, optimizer, scheduler, env, hardware, settings, max_row)
+    ctx = _StepContext(model, optimizer, scheduler, env, hardware, settings, max_row, shares_prefix(settings, hardware))
 
     with _progress_bar(spec, env, total_steps, progress["step"]) as (bar, task):
         while progress["epoch"] < spec.epochs:
@@ -190,6 +190,7 @@ class _StepContext:
     hardware: Hardware
     settings: TrainSettings
     max_row: int
+    share_prefix: bool
 
 
 def _train_step(ctx: _StepContext, batch: list[int], data: TokenizedDataset) -> dict[str, float]:
@@ -203,8 +204,10 @@ def _train_step(ctx: _StepContext, batch: list[int], data: TokenizedDataset) -> 
     scale = ctx.env.world_size / loss_tokens
     my_rows = plan[ctx.env.rank]
     loss_sum = 0.0
+    row_tokens = 0
     for index, row_ids in enumerate(my_rows):
-        row = collate_row([samples[i] for i in row_ids])
+        row = collate_row([samples[i] for i in row_ids], share_prefix=ctx.share_prefix)
+        row_tokens += row.input_ids.shape[1]
         no_grad_sync(ctx.model, ctx.env, sync=index == len(my_rows) - 1)
         with _autocast(ctx.hardware):
             row_loss = row_loss_sum(ctx.model, row, ctx.env.device)
@@ -222,6 +225,7 @@ def _train_step(ctx: _StepContext, batch: list[int], data: TokenizedDataset) -> 
         "lr": lr,
         "tokens": float(sum(len(samples[i].input_ids) for i in batch)),
         "loss_tokens": float(loss_tokens),
+        "row_tokens": float(row_tokens),
         "seconds": time.perf_counter() - started,
     }
 
@@ -235,7 +239,8 @@ def evaluate_loss(ctx: _StepContext, data: TokenizedDataset) -> float | None:
     total = 0.0
     with torch.no_grad(), _autocast(ctx.hardware):
         for row_ids in plan[ctx.env.rank]:
-            total += float(row_loss_sum(ctx.model, collate_row([data.samples[i] for i in row_ids]), ctx.env.device))
+            row = collate_row([data.samples[i] for i in row_ids], share_prefix=ctx.share_prefix)
+            total += float(row_loss_sum(ctx.model, row, ctx.env.device))
     ctx.model.train()
     (total,) = sum_across([total], ctx.env)
     return total / sum(s.loss_tokens for s in data.samples)
@@ -314,6 +319,7 @@ def _metrics_row(progress: dict[str, Any], stats: dict[str, float], steps_per_ep
         "grad_norm": round(stats["grad_norm"], 6),
         "tokens": int(stats["tokens"]),
         "loss_tokens": int(stats["loss_tokens"]),
+        "row_tokens": int(stats["row_tokens"]),
         "tokens_per_s": round(stats["tokens"] / max(stats["seconds"], 1e-9), 2),
         "threads": int(stats["threads"]),
         "samples_seen": progress["samples_seen"],
