@@ -5,7 +5,8 @@ on CPUs with bf16 matrix instructions, fp32 on other CPUs (bf16 matmul there is
 emulated, ~300x slower; :func:`resolve_hardware` gives the measurements);
 flash-attn's variable-length kernel on GPU when installed (transformers feeds it
 the packed ``position_ids``), SDPA otherwise, which builds the block-diagonal
-causal mask from restarting ``position_ids`` (proved in tests/training).
+causal mask from restarting ``position_ids`` (proved in tests/training), or takes
+the explicit mask of a row whose samples share their opening (:func:`shares_prefix`).
 """
 
 from __future__ import annotations
