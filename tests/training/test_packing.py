@@ -39,6 +39,17 @@ def samples(chat_tokenizer_dir: Path) -> list[TokenizedSample]:
     return [tokenize_sample(tokenizer, {"messages": conversation(rng, rng.randint(1, 2))}) for _ in range(6)]
 
 
+@pytest.fixture(scope="module")
+def mixed_openings(chat_tokenizer_dir: Path) -> list[TokenizedSample]:
+    """Four chats with the template's default system turn, one with its own, and one pretraining passage."""
+    tokenizer = load_tokenizer(chat_tokenizer_dir)
+    rng = random.Random(11)
+    rows: list[dict[str, object]] = [{"messages": conversation(rng, rng.randint(1, 2))} for _ in range(4)]
+    rows.append({"messages": [{"role": "system", "content": "Answer in one word."}, *conversation(rng)]})
+    rows.append({"messages": [{"role": "pretraining", "content": "alpha beta gamma delta epsilon zeta eta"}]})
+    return [tokenize_sample(tokenizer, row) for row in rows]
+
+
 def test_packed_row_attention_stays_inside_each_sample(tiny_model_dir: Path, samples: list[TokenizedSample]) -> None:
     """SDPA on CPU: restarting position_ids make transformers build a block-diagonal causal mask."""
     model = load_tiny(tiny_model_dir).eval()
@@ -69,18 +80,22 @@ def padded_reference_grads(
     return {n: p.grad.clone() for n, p in model.named_parameters()}
 
 
+@pytest.mark.parametrize("share_prefix", [False, True])
 @pytest.mark.parametrize("max_row", [64, 4096])
 def test_packed_gradient_equals_padded_gradient(
-    tiny_model_dir: Path, samples: list[TokenizedSample], max_row: int
+    tiny_model_dir: Path, mixed_openings: list[TokenizedSample], max_row: int, share_prefix: bool
 ) -> None:
+    """Packing (and keeping a shared opening once) changes nothing the model learns: the padded gradient."""
     model = load_tiny(tiny_model_dir)
-    reference = padded_reference_grads(model, samples, pad_id=0)
+    reference = padded_reference_grads(model, mixed_openings, pad_id=0)
     model.zero_grad()
-    total = sum(s.loss_tokens for s in samples)
-    (rows,) = plan_step(list(range(len(samples))), [len(s.input_ids) for s in samples], 1, max_row)
+    total = sum(s.loss_tokens for s in mixed_openings)
+    lengths = [len(s.input_ids) for s in mixed_openings]
+    (rows,) = plan_step(list(range(len(mixed_openings))), lengths, 1, max_row)
     assert (len(rows) == 1) == (max_row == 4096)  # one long row, or several short ones (accumulation)
     for row_ids in rows:
-        (row_loss_sum(model, collate_row([samples[i] for i in row_ids]), torch.device("cpu")) / total).backward()
+        row = collate_row([mixed_openings[i] for i in row_ids], share_prefix=share_prefix)
+        (row_loss_sum(model, row, torch.device("cpu")) / total).backward()
     for name, param in model.named_parameters():
         torch.testing.assert_close(param.grad, reference[name], atol=1e-6, rtol=1e-4, msg=name)
 
@@ -107,17 +122,6 @@ def test_empty_row_has_no_targets_and_epochs_reshuffle() -> None:
     assert first == epoch_batches(10, 4, seed=1, epoch=0)
 
 
-@pytest.fixture(scope="module")
-def mixed_openings(chat_tokenizer_dir: Path) -> list[TokenizedSample]:
-    """Four chats with the template's default system turn, one with its own, and one pretraining passage."""
-    tokenizer = load_tokenizer(chat_tokenizer_dir)
-    rng = random.Random(11)
-    rows: list[dict[str, object]] = [{"messages": conversation(rng, rng.randint(1, 2))} for _ in range(4)]
-    rows.append({"messages": [{"role": "system", "content": "Answer in one word."}, *conversation(rng)]})
-    rows.append({"messages": [{"role": "pretraining", "content": "alpha beta gamma delta epsilon zeta eta"}]})
-    return [tokenize_sample(tokenizer, row) for row in rows]
-
-
 def test_a_shared_opening_is_kept_once_per_group(mixed_openings: list[TokenizedSample]) -> None:
     plain = collate_row(mixed_openings)
     shared = collate_row(mixed_openings, share_prefix=True)
@@ -139,24 +143,6 @@ def test_a_shared_opening_is_kept_once_per_group(mixed_openings: list[TokenizedS
     # Nothing to share: the row is the plain layout and the model derives its own mask.
     lone = collate_row(mixed_openings[4:], share_prefix=True)
     assert lone.attention_mask is None and lone.input_ids.shape[1] == sum(len(s.input_ids) for s in mixed_openings[4:])
-
-
-@pytest.mark.parametrize("max_row", [64, 4096])
-def test_shared_prefix_gradient_equals_padded_gradient(
-    tiny_model_dir: Path, mixed_openings: list[TokenizedSample], max_row: int
-) -> None:
-    """Keeping the opening once changes nothing the model learns: the gradient of padded samples."""
-    model = load_tiny(tiny_model_dir)
-    reference = padded_reference_grads(model, mixed_openings, pad_id=0)
-    model.zero_grad()
-    total = sum(s.loss_tokens for s in mixed_openings)
-    lengths = [len(s.input_ids) for s in mixed_openings]
-    (rows,) = plan_step(list(range(len(mixed_openings))), lengths, 1, max_row)
-    for row_ids in rows:
-        row = collate_row([mixed_openings[i] for i in row_ids], share_prefix=True)
-        (row_loss_sum(model, row, torch.device("cpu")) / total).backward()
-    for name, param in model.named_parameters():
-        torch.testing.assert_close(param.grad, reference[name], atol=1e-6, rtol=1e-4, msg=name)
 
 
 def test_a_trained_first_token_is_never_shared(chat_tokenizer_dir: Path) -> None:
