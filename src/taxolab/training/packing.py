@@ -101,7 +101,7 @@ def collate_row(samples: list[TokenizedSample], filler_token: int = 0, *, share_
     (147.9 and 145.4 against 112.9 and 123.2), gradients equal to 3e-5 of their largest entry;
     through the trainer, 96 samples of that mix at 144.6 and 140.6 tokens/s against 103.3 and 99.7
     (1.40x, ``bench/bench_train.py --openings shared,whole``); a whole lapis lazuli knowledge phase
-    retrained with the same seed and order, 127.5 against 108.6 tokens/s over its first 92 steps (1.17x).
+    retrained with the same seed and order, 130.3 against 113.5 tokens/s (1.15x, 21.0 against 24.1 min).
     """
     if not samples:
         one = torch.tensor([[filler_token]])

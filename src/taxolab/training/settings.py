@@ -131,7 +131,7 @@ class TrainSettings(Section):
     )
     shared_prefix: bool = speed_only(
         True,
-        description="Samples packed into one forward pass that open with the same untrained tokens (the system turn) keep them once (SDPA attention only): the same loss and gradients, 1.17x the tokens/s of a whole CPU knowledge phase (docs/train.md, 'Shared openings').",
+        description="Samples packed into one forward pass that open with the same untrained tokens (the system turn) keep them once (SDPA attention only): the same loss and gradients, 1.15x the tokens/s of a whole CPU knowledge phase (docs/train.md, 'Shared openings').",
     )
     tensorboard: bool = speed_only(False, description="Also write TensorBoard logs (needs the `tensorboard` package).")
 
