@@ -218,14 +218,15 @@ def _train_step(ctx: _StepContext, batch: list[int], data: TokenizedDataset) -> 
     ctx.optimizer.step()
     ctx.scheduler.step()
     ctx.optimizer.zero_grad(set_to_none=True)
-    (global_loss,) = sum_across([loss_sum], ctx.env)
+    # Summed with the loss (one collective): `tokens` counts the whole batch, so `row_tokens` counts every rank's rows.
+    global_loss, global_row_tokens = sum_across([loss_sum, float(row_tokens)], ctx.env)
     return {
         "loss": global_loss / loss_tokens,
         "grad_norm": grad_norm,
         "lr": lr,
         "tokens": float(sum(len(samples[i].input_ids) for i in batch)),
         "loss_tokens": float(loss_tokens),
-        "row_tokens": float(row_tokens),
+        "row_tokens": global_row_tokens,
         "seconds": time.perf_counter() - started,
     }
 
