@@ -138,8 +138,8 @@ def test_phased_data_files_become_the_two_training_phases(tmp_path: Path) -> Non
     assert phased_data_folder(knowledge, skills, tmp_path / "checkpoints") == folder  # stable: reruns resume
     strategy, phases = plan_phases(phased_data_folder(None, skills, tmp_path / "checkpoints"), "auto")
     assert strategy == "lab-skills-only" and [p.name for p in phases] == ["skills"]
-    with pytest.raises(click.UsageError, match="--skills-data"):
-        phased_data_folder(knowledge, None, tmp_path / "checkpoints")
+    strategy, phases = plan_phases(phased_data_folder(knowledge, None, tmp_path / "checkpoints"), "auto")
+    assert strategy == "lab-knowledge-only" and [p.name for p in phases] == ["knowledge"]
 
 
 def test_download_takes_the_repository_as_argument_or_option(

@@ -141,7 +141,9 @@ def test_every_training_sample_records_the_questions_it_trains(
     options = MixOptions(seed=3, distractor_ratio=0.5, knowledge_replay=1.0, context_ratio=0.5, system_prompt="sys")
     build_training_sets([LeafSource(leaf, folder)], out, "r", options)
     files = training_files(out)
-    assert [f.name for f in files] == ["knowledge_train_msgs_r.jsonl", "skills_train_msgs_r.jsonl", f"{LEAF}.jsonl"]
+    # a knowledge-only taxonomy has no skills mix: it would be nothing but replay (knowledge_replay 1.0 here)
+    assert [f.name for f in files] == ["knowledge_train_msgs_r.jsonl", f"{LEAF}.jsonl"]
+    assert (out / "recipes" / "skills.yaml").is_file() and not (out / "skills_train_msgs_r.jsonl").exists()
     generated = [row["question"] for row in fsio.read_jsonl(DataRun(folder).leaf_file(datarun.GENERATED, LEAF))]
     kinds: dict[str, list[list[str]]] = {}
     for file in files:

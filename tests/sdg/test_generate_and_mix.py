@@ -200,6 +200,9 @@ def test_data_generate_and_the_run_stages_make_identical_training_files(tmp_path
     assert set(made) == set(ran) and {"knowledge_train", "skills_train"} <= set(made)
     assert made == ran
     assert json.loads(made["knowledge_train"].splitlines()[0])["messages"]
+    # beside a skills leaf's samples the skills mix replays knowledge samples (LAB phase 2)
+    skills_kinds = {json.loads(line)["metadata"]["kind"] for line in made["skills_train"].splitlines()}
+    assert "knowledge" in skills_kinds and len(skills_kinds) > 1, skills_kinds
 
 
 def test_data_generate_honours_mix_seed_examples_and_remixes_without_the_teacher(tmp_path: Path) -> None:

@@ -82,10 +82,33 @@ def test_rerun_with_other_settings_is_refused(sdg_run: Path, tiny_model_dir: Pat
         train(sdg_run, model_path=tiny_model_dir, output_dir=tmp_path / "t", settings=changed, show_progress=False)
 
 
+def test_a_knowledge_only_folder_trains_the_knowledge_phase_alone(
+    sdg_run: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """No skills mix (a knowledge-only taxonomy): one phase with the knowledge_* settings, its choice the result."""
+    (sdg_run / "skills_train_msgs_run1.jsonl").unlink()
+    settings = SETTINGS.model_copy(update={"epochs": 1, "knowledge_learning_rate": 2e-3})
+    result = train(sdg_run, model_path=tiny_model_dir, output_dir=tmp_path / "t", settings=settings,
+                   select_best=lambda found: found[0], show_progress=False)  # fmt: skip
+    (knowledge,) = result.phases
+    assert result.strategy == "lab-knowledge-only" and knowledge.name == "knowledge"
+    assert knowledge.epochs == settings.knowledge_epochs == 2  # not the general `epochs`
+    rates = [json.loads(line)["lr"] for line in (tmp_path / "t" / "phase1_knowledge" / "metrics.jsonl").open()]
+    assert max(rates) == pytest.approx(2e-3)  # knowledge_learning_rate, not the general learning_rate
+    assert result.final_dir == Path(knowledge.checkpoints[0]["path"]) and result.selected_by == "evaluation"
+
+
 def test_strategy_follows_the_data(sdg_run: Path, tmp_path: Path) -> None:
     assert plan_phases(sdg_run, "auto")[0] == "lab-multiphase"
+    (sdg_run / "skills_train_msgs_run1.jsonl").rename(tmp_path / "skills.jsonl")
+    assert plan_phases(sdg_run, "auto")[0] == "lab-knowledge-only"
+    with pytest.raises(TaxolabError, match="no skills_train_msgs"):
+        plan_phases(sdg_run, "lab-skills-only")
+    (tmp_path / "skills.jsonl").rename(sdg_run / "skills_train_msgs_run1.jsonl")
     (sdg_run / "knowledge_train_msgs_run1.jsonl").unlink()
     assert plan_phases(sdg_run, "auto")[0] == "lab-skills-only"
+    with pytest.raises(TaxolabError, match="no knowledge_train_msgs"):
+        plan_phases(sdg_run, "lab-knowledge-only")
     one_file = sdg_run / "skills_train_msgs_run1.jsonl"
     assert plan_phases(one_file, "auto") == ("single", plan_phases(one_file, "single")[1])
     with pytest.raises(TaxolabError, match="needs both"):

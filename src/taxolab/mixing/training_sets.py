@@ -27,7 +27,7 @@ under ``out_dir`` (the layout and its names: :mod:`taxolab.datarun`):
   selection reads only these, the report only the others (:mod:`taxolab.mixing.splits`).
 - ``recipes/{knowledge,skills}.yaml`` and ``knowledge_train_msgs_<run>.jsonl``,
   ``skills_train_msgs_<run>.jsonl`` (the skills mix replays ``knowledge_replay``
-  of the knowledge samples).
+  of the knowledge samples beside the skills samples; with none, there is no skills mix).
 """
 
 from __future__ import annotations
@@ -372,10 +372,22 @@ def _tests(
 def _write_mixes(
     out_dir: Path, run: str, knowledge: list[Path], skills: list[Path], options: MixOptions
 ) -> dict[str, int]:
-    """Both recipes and both mixes; a mix with no sample is left out (no phase to train)."""
+    """Both recipes and both mixes; a mix with no sample is left out (no phase to train).
+
+    The skills mix replays knowledge samples only beside skills samples: without any (a knowledge-only
+    taxonomy) it would be nothing but replay, a second pass over a share of the knowledge mix at a lower
+    rate, and the run trains the knowledge phase alone. Measured on the cpu-small chickadee run
+    (2026-12-07): the knowledge checkpoint against the replay-only skills phase after it answered 14 and 15
+    of the bench's 20 questions, the dev split 22/35 and 15/35, MMLU 0.180 and 0.187 (150 questions), and
+    the MT-Bench reference answers' log-likelihood was higher before that phase (-3.63 against -3.78); with
+    the earlier zebu (11 and 9) and lapis lazuli (11 and 12) runs the bench questions gave 36 either way,
+    and the phase took ~3 of the run's 53 minutes (docs/train.md, "One phase for a knowledge-only taxonomy").
+    """
+    with_skills = any(_has_rows(p) for p in skills)
     outputs = {
         KNOWLEDGE_MIX: [(p, 1.0) for p in knowledge],
-        SKILLS_MIX: [(p, 1.0) for p in skills] + [(p, options.knowledge_replay) for p in knowledge],
+        SKILLS_MIX: [(p, 1.0) for p in skills]
+        + ([(p, options.knowledge_replay) for p in knowledge] if with_skills else []),
     }
     counts = {}
     run_dir = DataRun(out_dir)
@@ -387,6 +399,14 @@ def _write_mixes(
         if counts[name] == 0:
             output.unlink(missing_ok=True)
     return counts
+
+
+def _has_rows(path: Path) -> bool:
+    """Whether the JSONL file ``path`` exists and holds a line that is not blank."""
+    if not path.is_file():
+        return False
+    with path.open(encoding="utf-8") as lines:
+        return any(line.strip() for line in lines)
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:

@@ -33,7 +33,14 @@ class PlannedPhase:
 
 
 def plan_phases(data_path: Path, strategy: Strategy) -> tuple[Strategy, list[PlannedPhase]]:
-    """The strategy in force and its phases, from a data file or an SDG output folder."""
+    """The strategy in force and its phases, from a data file or an SDG output folder.
+
+    ``auto``: both mixes -> ``lab-multiphase`` (knowledge, then skills from the knowledge phase's chosen
+    checkpoint); only the skills mix -> ``lab-skills-only``; only the knowledge mix (a knowledge-only
+    taxonomy: mixing writes no replay-only skills mix) -> ``lab-knowledge-only``, a knowledge phase with the
+    ``knowledge_*`` settings whose chosen checkpoint is the result; one JSONL file -> ``single`` (the general
+    ``epochs`` and ``learning_rate``). Raises :class:`TaxolabError` when the data lacks what the strategy needs.
+    """
     data_path = Path(data_path)
     if data_path.is_file():
         if strategy not in ("auto", "single"):
@@ -44,7 +51,15 @@ def plan_phases(data_path: Path, strategy: Strategy) -> tuple[Strategy, list[Pla
     knowledge = _newest(data_path, KNOWLEDGE_GLOB)
     skills = _newest(data_path, SKILLS_GLOB)
     if strategy == "auto":
-        strategy = "lab-multiphase" if knowledge and skills else "lab-skills-only" if skills else "single"
+        strategy = (
+            "lab-multiphase"
+            if knowledge and skills
+            else "lab-skills-only"
+            if skills
+            else "lab-knowledge-only"
+            if knowledge
+            else "single"
+        )
     if strategy == "lab-multiphase":
         if not (knowledge and skills):
             raise TaxolabError(f"{data_path}: lab-multiphase needs both {KNOWLEDGE_GLOB} and {SKILLS_GLOB}")
@@ -53,6 +68,10 @@ def plan_phases(data_path: Path, strategy: Strategy) -> tuple[Strategy, list[Pla
         if not skills:
             raise TaxolabError(f"{data_path}: no {SKILLS_GLOB} to train on")
         return strategy, [PlannedPhase("skills", skills)]
+    if strategy == "lab-knowledge-only":
+        if not knowledge:
+            raise TaxolabError(f"{data_path}: no {KNOWLEDGE_GLOB} to train on")
+        return strategy, [PlannedPhase("knowledge", knowledge)]
     only = knowledge or skills
     if only is None:
         raise TaxolabError(f"{data_path}: no training mix ({KNOWLEDGE_GLOB} or {SKILLS_GLOB}) in this folder")

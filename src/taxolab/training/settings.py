@@ -13,7 +13,7 @@ from pydantic import Field, field_validator
 from taxolab.config.affects import selection_only, speed_only
 from taxolab.config.sections import Section
 
-Strategy = Literal["auto", "lab-multiphase", "lab-skills-only", "single"]
+Strategy = Literal["auto", "lab-multiphase", "lab-knowledge-only", "lab-skills-only", "single"]
 PhaseName = Literal["knowledge", "skills", "single"]
 PhaseSetting = Literal["epochs", "learning_rate", "effective_batch_size"]
 """The settings a phase may override (``knowledge_<name>``, ``skills_<name>``)."""
@@ -22,7 +22,10 @@ PhaseSetting = Literal["epochs", "learning_rate", "effective_batch_size"]
 class TrainSettings(Section):
     strategy: Strategy = Field(
         "auto",
-        description="`lab-multiphase` (knowledge then skills), `lab-skills-only`, `single` (one JSONL); `auto` picks from the data.",
+        description=(
+            "`lab-multiphase` (knowledge then skills), `lab-knowledge-only`, `lab-skills-only`, `single` (one JSONL, "
+            "the general epochs and rate); `auto` picks from the mixes the data folder holds."
+        ),
     )
     method: Literal["full", "lora"] = Field(
         "full", description="`full` fine-tuning or `lora` adapters (merged into a full checkpoint on save)."
@@ -43,7 +46,9 @@ class TrainSettings(Section):
         1024, ge=32, description="Samples longer than this are dropped (and counted), never truncated."
     )
     seed: int = Field(42, description="Random seed (data order, LoRA init, dropout).")
-    knowledge_epochs: int | None = Field(None, ge=1, description="Epochs of the knowledge phase (lab-multiphase).")
+    knowledge_epochs: int | None = Field(
+        None, ge=1, description="Epochs of the knowledge phase (lab-multiphase, lab-knowledge-only)."
+    )
     knowledge_token_budget: int = Field(
         0,
         ge=0,

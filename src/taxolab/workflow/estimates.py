@@ -358,7 +358,7 @@ class Estimator:
 
         Knowledge: the question rows expected to pass the checks (:data:`TRAINED_ROWS_PER_SPAN`), the seed
         examples, the passages with their permuted orders, and the teacher-free forms of ``mix.forms`` per fact
-        (:data:`SAMPLE_TOKENS`), each knowledge epoch, plus the skills phase's replay; skills: the generated rows.
+        (:data:`SAMPLE_TOKENS`), each knowledge epoch, plus the skills phase's replay when there are skills leaves; skills: the generated rows.
         """
         config = self.config
         counts = self.counts
@@ -410,7 +410,9 @@ class Estimator:
                 tokens += rows * min(train.max_seq_len, SKILL_SAMPLE_TOKENS) * epochs
                 samples += rows
         tokens += knowledge_tokens * train.phase_epochs("knowledge", knowledge_tokens)
-        replay = int(knowledge_tokens * config.mix.knowledge_replay)
+        # the skills mix replays knowledge samples only beside skills samples (mixing.training_sets)
+        with_skills = any(not leaf.is_knowledge for leaf in self.leaves)
+        replay = int(knowledge_tokens * config.mix.knowledge_replay) if with_skills else 0
         tokens += replay * train.phase_value("skills", "epochs")
         processes = max(1, train.nproc_per_node * train.nnodes)
         default = self.rates.train_tok_s * (processes if self.rates is GPU_RATES else 1)

@@ -13,7 +13,7 @@ caller of :func:`taxolab.workflow.run.run_workflow` get the same config.
 - ``cpu-small``: the packaged 135M model on a laptop CPU: answer-first
   knowledge pairs from every chunk, closed-book only (no with-context samples),
   4-6 knowledge epochs at 5e-4 (6 for a short document, within a token
-  budget) then 1 skills epoch at 1e-4 with replay, bf16
+  budget) then, with skills leaves, 1 skills epoch at 1e-4 with replay, bf16
   autocast where the CPU has bf16 matrix instructions (else fp32),
   packed rows of 512 tokens; a one-leaf knowledge taxonomy takes ~15-35
   minutes on 2 idle cores (bench/bench_knowledge_recall.py).
@@ -81,8 +81,8 @@ _CPU_SMALL = Profile(
         # fine-tune of the 135M student on answer-first pairs + passages. At 2e-5 for 1 epoch (the old
         # default, ~9 optimizer steps) nothing was learned (0/20); at 5e-4 with cosine decay the held-out
         # recall on a 60-sentence slice of the chickadee document went 1/11 -> 5/11 -> 9/11 after epochs
-        # 1, 3 and 4. The skills phase replays a share of the knowledge samples at a lower rate so the
-        # facts stay (LAB phase 2).
+        # 1, 3 and 4. With skills leaves, the skills phase replays a share of the knowledge samples at a lower
+        # rate so the facts stay (LAB phase 2); a knowledge-only taxonomy trains the knowledge phase alone.
         "train": {
             "method": "full",
             "epochs": 1,

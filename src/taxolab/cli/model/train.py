@@ -36,7 +36,7 @@ from taxolab.training.settings import TrainSettings
 @click.option(
     "--knowledge-data",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="Knowledge-phase messages JSONL, instead of --data-path (with --skills-data: lab-multiphase).",
+    help="Knowledge-phase messages JSONL, instead of --data-path (with --skills-data: lab-multiphase; alone: lab-knowledge-only).",
 )
 @click.option(
     "--skills-data",
@@ -95,10 +95,8 @@ def phased_data_folder(knowledge: Path | None, skills: Path | None, checkpoints:
     name the two files directly; linking them as ``knowledge_train_msgs_*.jsonl`` and
     ``skills_train_msgs_*.jsonl`` into ``<checkpoints>/phased-data/<hash of the paths>`` lets the
     one phase planner (``training.phases.plan_phases``) treat them like an SDG output folder.
-    A knowledge file needs a skills file beside it (the knowledge phase is never the last).
+    Either file alone trains its phase alone (``lab-knowledge-only``, ``lab-skills-only``).
     """
-    if knowledge and not skills:
-        raise click.UsageError("--knowledge-data needs --skills-data too (the skills phase comes after it)")
     files = {"knowledge": knowledge, "skills": skills}
     mixes = {"knowledge": KNOWLEDGE_MIX, "skills": SKILLS_MIX}
     chosen = {name: Path(path).resolve() for name, path in files.items() if path is not None}
