@@ -83,7 +83,7 @@ def test_rerun_with_other_settings_is_refused(sdg_run: Path, tiny_model_dir: Pat
 
 
 def test_a_knowledge_only_folder_trains_the_knowledge_phase_alone(
-    sdg_run: Path, tiny_model_dir: Path, tmp_path: Path
+    sdg_run: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """No skills mix (a knowledge-only taxonomy): one phase with the knowledge_* settings, its choice the result."""
     (sdg_run / "skills_train_msgs_run1.jsonl").unlink()
@@ -96,6 +96,9 @@ def test_a_knowledge_only_folder_trains_the_knowledge_phase_alone(
     rates = [json.loads(line)["lr"] for line in (tmp_path / "t" / "phase1_knowledge" / "metrics.jsonl").open()]
     assert max(rates) == pytest.approx(2e-3)  # knowledge_learning_rate, not the general learning_rate
     assert result.final_dir == Path(knowledge.checkpoints[0]["path"]) and result.selected_by == "evaluation"
+    assert "training the knowledge phase alone (lab-knowledge-only): the data has no skills mix" in (
+        capsys.readouterr().err
+    )
 
 
 def test_strategy_follows_the_data(sdg_run: Path, tmp_path: Path) -> None:
