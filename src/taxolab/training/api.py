@@ -96,8 +96,8 @@ def train(
     if not (Path(model_path) / "config.json").exists():
         raise TaxolabError(f"{model_path}: not an HF model folder (no config.json); convert GGUF models first")
     strategy, planned = plan_phases(Path(data_path), settings.strategy)
-    if strategy != settings.strategy and strategy.startswith("lab-") and strategy != "lab-multiphase":
-        missing = "skills" if strategy == "lab-knowledge-only" else "knowledge"
+    if settings.strategy == "auto" and strategy in ("lab-knowledge-only", "lab-skills-only"):
+        missing = "skills" if planned[0].name == "knowledge" else "knowledge"
         stderr.print(f"training the {planned[0].name} phase alone ({strategy}): the data has no {missing} mix")
     run_id = fingerprint(model_path, planned, settings)
     root = Path(checkpoints_root) if checkpoints_root else paths.data_dir() / "checkpoints"
