@@ -2,7 +2,8 @@
 
 LAB trains in two phases: knowledge first (documents turned into Q&A), then
 skills starting from the knowledge result, with the best skills checkpoint
-kept. The journal (``training.json`` in the output folder) records each finished
+kept; data with only one kind of mix trains that phase alone, its chosen
+checkpoint the result. The journal (``training.json`` in the output folder) records each finished
 phase; a rerun of the same command skips finished phases and resumes the
 unfinished one from its own resume state. A journal written for other data or
 settings is refused rather than silently mixed.

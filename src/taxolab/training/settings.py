@@ -1,7 +1,8 @@
 """Settings for fine-tuning: one section, each field is a YAML key, a CLI flag and its doc.
 
 Phase-specific values (``knowledge_*``, ``skills_*``) fall back to the general
-ones when unset, so a single-phase run needs only the general keys.
+ones when unset, so the ``single`` strategy (one JSONL file) needs only the general
+keys; ``lab-knowledge-only`` and ``lab-skills-only`` read their phase's keys.
 """
 
 from __future__ import annotations

@@ -412,7 +412,8 @@ class Estimator:
         tokens += knowledge_tokens * train.phase_epochs("knowledge", knowledge_tokens)
         # the skills mix replays knowledge samples only beside skills samples (mixing.training_sets)
         with_skills = any(not leaf.is_knowledge for leaf in self.leaves)
-        replay = int(knowledge_tokens * config.mix.knowledge_replay) if with_skills else 0
+        replay_share = config.mix.knowledge_replay if with_skills else 0.0
+        replay = int(knowledge_tokens * replay_share)
         tokens += replay * train.phase_value("skills", "epochs")
         processes = max(1, train.nproc_per_node * train.nnodes)
         default = self.rates.train_tok_s * (processes if self.rates is GPU_RATES else 1)
@@ -422,7 +423,7 @@ class Estimator:
             seconds=round(tokens / rate, 1),
             basis=(
                 f"~{samples} samples (rows expected to pass the checks{', seed examples' if seeds else ''}, "
-                f"knowledge passages and forms) x epochs per phase, knowledge replay {config.mix.knowledge_replay:g}"
+                f"knowledge passages and forms) x epochs per phase, knowledge replay {replay_share:g}"
             ),
             rate=source,
         )

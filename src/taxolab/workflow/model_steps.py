@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 def train_model(
     config: Config, mix_dir: Path, out_dir: Path, *, show_progress: bool, debug: bool = False
 ) -> dict[str, Any]:
-    """Multi-phase training on the mix; a rerun into the same ``out_dir`` resumes from its journal."""
+    """The LAB phases the mix holds (knowledge, skills or both); a rerun into the same ``out_dir`` resumes from its journal."""
     from taxolab.training.api import resolve_student, train
 
     remove_stale_siblings(out_dir)

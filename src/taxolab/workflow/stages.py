@@ -75,7 +75,7 @@ STAGES: tuple[StageKind, ...] = (
     StageKind("mix", "mix the training sets", ("mix",)),
     StageKind(
         "train",
-        "train (multi-phase)",
+        "train the student (phases by the data: knowledge, skills)",
         ("models.student", "train"),
         selects=("mix.system_prompt", "evaluate.recall_max_tokens"),
     ),

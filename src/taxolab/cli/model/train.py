@@ -59,7 +59,7 @@ def command(
     as_json: bool,
     **flags: Any,
 ) -> None:
-    """Fine-tune the student model on generated data (multi-phase LAB, padding-free packing).
+    """Fine-tune the student model on generated data (LAB phases, padding-free packing).
 
     \b
     Examples:
