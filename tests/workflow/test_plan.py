@@ -164,6 +164,24 @@ def test_plan_estimates_follow_the_counts(taxonomy: Path, shared_data: Path) -> 
     assert capped[skill] == base[skill]
 
 
+def test_plan_counts_replay_only_beside_skills_leaves(taxonomy: Path, shared_data: Path, tmp_path: Path) -> None:
+    """The skills mix replays knowledge only beside skills samples, so a knowledge-only taxonomy plans none."""
+    knowledge_only = tmp_path / "knowledge-taxonomy"
+    (knowledge_only / KNOWLEDGE).mkdir(parents=True)
+    shutil.copy(shared_data / "taxonomy" / KNOWLEDGE / "qna.yaml", knowledge_only / KNOWLEDGE)
+    profile = resolve_profile("cpu-small")
+    docs = {"documents": {"offline": True, "mirrors": {DOCUMENT_REPO: str(shared_data / "summit_knowledge.bundle")}}}
+    config = load_run_config(None, profile, docs, {"run": {"max_chunks_per_leaf": 2}})
+
+    def train_estimate(root: Path, base: str) -> dict[str, Any]:
+        stages = plan_workflow(config, RunOptions(root, base, profile)).to_json()["stages"]
+        return next(stage["estimate"] for stage in stages if stage["name"] == "train")
+
+    both, alone = train_estimate(taxonomy, "auto"), train_estimate(knowledge_only, "empty")
+    assert f"knowledge replay {config.mix.knowledge_replay:g}" in both["basis"]
+    assert alone["basis"].endswith("knowledge replay 0")
+
+
 def test_plan_prints_for_people(skills_only: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     args = ["run", "--plan", "--profile", "cpu-small", "--taxonomy-path", str(skills_only), "--taxonomy-base", "empty"]
