@@ -184,6 +184,7 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
     pool = sorted({r["document"] for s in leaves if s.leaf.is_knowledge for r in shown[s.leaf.name]})
     knowledge_files: list[Path] = []
     skill_files: list[Path] = []
+    skill_samples_written = 0
     per_leaf: dict[str, dict[str, Any]] = {}
     for source in leaves:
         name = source.leaf.name
@@ -240,10 +241,11 @@ def build_training_sets(sources: list[LeafSource], out_dir: Path, run: str, opti
             samples = skill_samples(training, system=options.system_prompt)
             fsio.write_jsonl(path, samples)
             skill_files.append(path)
+            skill_samples_written += len(samples)
             counts.update(samples=len(samples))
         per_leaf[name] = counts
 
-    mixes = _write_mixes(out_dir, run, knowledge_files, skill_files, options)
+    mixes = _write_mixes(out_dir, run, knowledge_files, skill_files, options, replay=skill_samples_written > 0)
     paths = [str(p) for p in run_dir.mixes()]
     return {"mixes": mixes, "leaves": per_leaf, "paths": paths}
 
@@ -370,10 +372,11 @@ def _tests(
 
 
 def _write_mixes(
-    out_dir: Path, run: str, knowledge: list[Path], skills: list[Path], options: MixOptions
+    out_dir: Path, run: str, knowledge: list[Path], skills: list[Path], options: MixOptions, *, replay: bool
 ) -> dict[str, int]:
     """Both recipes and both mixes; a mix with no sample is left out (no phase to train).
 
+    ``replay``: whether the skills files hold any sample (the caller counted them as it wrote them).
     The skills mix replays knowledge samples only beside skills samples: without any (a knowledge-only
     taxonomy) it would be nothing but replay, a second pass over a share of the knowledge mix at a lower
     rate, and the run trains the knowledge phase alone. Measured on the cpu-small chickadee run
@@ -383,11 +386,9 @@ def _write_mixes(
     the earlier zebu (11 and 9) and lapis lazuli (11 and 12) runs the bench questions gave 36 either way,
     and the phase took ~3 of the run's 53 minutes (docs/train.md, "One phase for a knowledge-only taxonomy").
     """
-    with_skills = any(_has_rows(p) for p in skills)
     outputs = {
         KNOWLEDGE_MIX: [(p, 1.0) for p in knowledge],
-        SKILLS_MIX: [(p, 1.0) for p in skills]
-        + ([(p, options.knowledge_replay) for p in knowledge] if with_skills else []),
+        SKILLS_MIX: [(p, 1.0) for p in skills] + ([(p, options.knowledge_replay) for p in knowledge] if replay else []),
     }
     counts = {}
     run_dir = DataRun(out_dir)
@@ -399,14 +400,6 @@ def _write_mixes(
         if counts[name] == 0:
             output.unlink(missing_ok=True)
     return counts
-
-
-def _has_rows(path: Path) -> bool:
-    """Whether the JSONL file ``path`` exists and holds a line that is not blank."""
-    if not path.is_file():
-        return False
-    with path.open(encoding="utf-8") as lines:
-        return any(line.strip() for line in lines)
 
 
 def _shown(row: dict[str, Any]) -> dict[str, Any]:
